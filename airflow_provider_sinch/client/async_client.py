@@ -1,0 +1,117 @@
+"""Asynchronous Sinch SMS client over ``httpx.AsyncClient`` (used by triggers and ``async_notify``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from tenacity import AsyncRetrying
+
+from airflow_provider_sinch.client.auth import ProjectAuth
+from airflow_provider_sinch.client.config import SinchConfig
+from airflow_provider_sinch.client.errors import SinchTransportError
+from airflow_provider_sinch.client.operations import (
+    LIST_BATCHES,
+    LIST_DELIVERY_REPORTS,
+    LIST_GROUPS,
+    LIST_INBOUNDS,
+    Operation,
+    PreparedRequest,
+    SinchOperations,
+)
+from airflow_provider_sinch.client.pagination import PageCursor
+from airflow_provider_sinch.client.transport import base_headers, handle_response, transport_failure
+
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+class AsyncSinchClient(SinchOperations):
+    """Non-blocking client for the Sinch SMS API: the same methods as
+    :class:`~airflow_provider_sinch.client.SinchClient`, each returning an awaitable, and ``aiter_*``
+    async iterators for pagination.
+
+    :param config: where and how to connect.
+    :param http: an existing ``httpx.AsyncClient`` to share (its pool is reused; the client does not close
+        it then).  Otherwise one is created with the config's timeouts.
+    """
+
+    def __init__(self, config: SinchConfig, http: httpx.AsyncClient | None = None) -> None:
+        self.config = config
+        self._own_http = http is None
+        connect, read = config.timeouts
+        self.http = http or httpx.AsyncClient(timeout=httpx.Timeout(read, connect=connect))
+        self._headers = base_headers(config.user_agent)
+
+    def __repr__(self) -> str:
+        return f"AsyncSinchClient(api_root={self.config.api_root!r})"
+
+    async def __aenter__(self) -> AsyncSinchClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._own_http:
+            await self.http.aclose()
+
+    async def _execute(self, operation: Operation, kwargs: dict[str, Any]) -> Any:
+        prepared = operation.prepare(kwargs, self.config.default_from)
+        retrying = AsyncRetrying(**self.config.retry.tenacity_kwargs(operation.safe_to_retry))
+        return await retrying(self._send_once, prepared)
+
+    async def _send_once(self, prepared: PreparedRequest) -> Any:
+        connect, read = self.config.timeouts
+        try:
+            response = await self.http.request(
+                prepared.method,
+                self.config.api_root + prepared.path,
+                params=prepared.params or None,
+                json=prepared.json,
+                headers={**self._headers, "Authorization": f"Bearer {await self._bearer()}"},
+                timeout=httpx.Timeout(read, connect=connect),
+            )
+        except httpx.HTTPError as exc:
+            raise transport_failure(prepared, exc, sent=not isinstance(exc, _NOT_SENT)) from None
+        return handle_response(prepared, response.status_code, response.headers, response.content,
+                               self.config.auth)
+
+    async def _bearer(self) -> str:
+        auth = self.config.auth
+        if not isinstance(auth, ProjectAuth):
+            return auth.api_token
+        token = auth.cached_token()
+        if token:
+            return token
+        req = auth.token_request()
+        connect, read = self.config.timeouts
+        try:
+            response = await self.http.post(
+                req.url, data=req.form, auth=req.basic_auth, timeout=httpx.Timeout(read, connect=connect)
+            )
+        except httpx.HTTPError as exc:
+            raise SinchTransportError(f"could not reach the Sinch auth service: {type(exc).__name__}") from None
+        return auth.accept(response.status_code, response.content)
+
+    async def _paginate(self, operation: Operation, filters: dict[str, Any]) -> AsyncIterator[Any]:
+        cursor = PageCursor(filters)
+        while not cursor.done:
+            for item in cursor.advance(await self._execute(operation, cursor.request()), operation.items or ""):
+                yield item
+
+    def aiter_batches(self, **filters: Any) -> AsyncIterator[Any]:
+        """Every batch matching ``filters``, fetched page by page as needed."""
+        return self._paginate(LIST_BATCHES, filters)
+
+    def aiter_delivery_reports(self, **filters: Any) -> AsyncIterator[Any]:
+        """Every recipient delivery report matching ``filters``, fetched lazily."""
+        return self._paginate(LIST_DELIVERY_REPORTS, filters)
+
+    def aiter_groups(self, **filters: Any) -> AsyncIterator[Any]:
+        """Every group, fetched lazily."""
+        return self._paginate(LIST_GROUPS, filters)
+
+    def aiter_inbounds(self, **filters: Any) -> AsyncIterator[Any]:
+        """Every inbound message matching ``filters``, fetched lazily."""
+        return self._paginate(LIST_INBOUNDS, filters)

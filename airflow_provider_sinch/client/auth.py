@@ -1,0 +1,107 @@
+"""The two ways Sinch authenticates SMS API calls, with the secret kept out of every repr and log.
+
+* Service plan + API token (every account, every region): ``Authorization: Bearer <token>``.
+* Project + access key (OAuth2 client credentials, ``us``/``eu`` only): a short-lived bearer token from
+  Sinch's auth service, cached until shortly before it expires.
+
+The token exchange is described once here (what to send, how to read the answer); the sync and async
+clients only perform the HTTP call.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+
+from airflow_provider_sinch.client.errors import SinchAuthenticationError
+
+DEFAULT_AUTH_URL = "https://auth.sinch.com/oauth2/token"
+_EXPIRY_MARGIN_S = 60.0
+
+
+@dataclass(frozen=True)
+class ServicePlanAuth:
+    """Service plan id + API token.
+
+    :param service_plan_id: the plan id (the ``{service_plan_id}`` path segment).
+    :param api_token: the plan's API token.
+    """
+
+    service_plan_id: str
+    api_token: str = field(repr=False)
+
+    @property
+    def path_id(self) -> str:
+        return self.service_plan_id
+
+
+@dataclass(frozen=True)
+class TokenRequest:
+    """What to POST to the auth service for a client-credentials token."""
+
+    url: str
+    basic_auth: tuple[str, str]
+    form: dict[str, str]
+
+
+@dataclass
+class ProjectAuth:
+    """Project id + access key id/secret (OAuth2 client credentials).
+
+    :param project_id: the Sinch project id (the path id of ``zt.`` hosts).
+    :param key_id: access key id.
+    :param key_secret: access key secret.
+    :param auth_url: token endpoint (override it to point at the sandbox).
+    """
+
+    project_id: str
+    key_id: str
+    key_secret: str = field(repr=False)
+    auth_url: str = DEFAULT_AUTH_URL
+    _token: str | None = field(default=None, repr=False)
+    _expires_at: float = field(default=0.0, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def path_id(self) -> str:
+        return self.project_id
+
+    def cached_token(self) -> str | None:
+        """The cached bearer token, or ``None`` when there is none or it is about to expire."""
+        with self._lock:
+            if self._token and time.monotonic() < self._expires_at - _EXPIRY_MARGIN_S:
+                return self._token
+            return None
+
+    def token_request(self) -> TokenRequest:
+        return TokenRequest(
+            url=self.auth_url,
+            basic_auth=(self.key_id, self.key_secret),
+            form={"grant_type": "client_credentials"},
+        )
+
+    def accept(self, status: int, content: bytes) -> str:
+        """Store the token from the auth service's answer and return it, or raise why there is none."""
+        try:
+            payload = json.loads(content) if status == 200 else None
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict) or not payload.get("access_token"):
+            raise SinchAuthenticationError(
+                status, None, "the OAuth2 token request was refused or gave no access_token",
+                method="POST", path=self.auth_url, hint="Check the project id, key id and key secret.",
+            )
+        with self._lock:
+            self._token = str(payload["access_token"])
+            self._expires_at = time.monotonic() + float(payload.get("expires_in") or 3600)
+            return self._token
+
+    def invalidate(self) -> None:
+        """Forget the token (after a 401, so the next call fetches a fresh one)."""
+        with self._lock:
+            self._token, self._expires_at = None, 0.0
+
+
+Auth = ServicePlanAuth | ProjectAuth

@@ -1,0 +1,158 @@
+"""One exception hierarchy for everything the Sinch client can raise.
+
+Every error that came from an HTTP answer carries the HTTP ``status`` and Sinch's own ``code`` and
+``text`` (from the ``{"code", "text"}`` error body), so callers can branch on ``code`` rather than parse
+messages.  No error message ever contains the API token: it is never part of a URL or a body we quote.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SinchError(Exception):
+    """Base class of every error raised by this provider's Sinch client."""
+
+
+class SinchValidationError(SinchError, ValueError):
+    """Input that the Sinch API would reject, caught before any request is sent.
+
+    :param errors: ``[(field, rule), ...]`` naming each offending field and the rule it broke.
+    """
+
+    def __init__(self, errors: list[tuple[str, str]], model: str = "request") -> None:
+        self.errors = errors
+        self.model = model
+        detail = "; ".join(f"{field}: {rule}" for field, rule in errors)
+        super().__init__(f"invalid Sinch {model}: {detail}")
+
+
+class SinchAPIError(SinchError):
+    """Sinch answered with an error status.
+
+    :param status: HTTP status code.
+    :param code: Sinch's error code (``syntax_invalid_parameter_format``, ...), ``None`` when the body had none.
+    :param text: Sinch's error text, or a short excerpt of a non-JSON body.
+    :param method: HTTP method of the request.
+    :param path: request path relative to the service plan (``/batches/...``), never the full URL.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        code: str | None = None,
+        text: str | None = None,
+        *,
+        method: str = "",
+        path: str = "",
+        hint: str = "",
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.text = text
+        self.method = method
+        self.path = path
+        where = f" on {method} {path}" if method else ""
+        what = ": ".join(x for x in (code, text) if x) or "no error details in the response"
+        super().__init__(f"Sinch API error {status}{where}: {what}{(' ' + hint) if hint else ''}")
+
+
+class SinchBadRequestError(SinchAPIError):
+    """400: the request was malformed or broke a constraint Sinch checks."""
+
+
+class SinchAuthenticationError(SinchAPIError):
+    """401: the token does not belong to this service plan (or project), or the region is wrong."""
+
+
+class SinchForbiddenError(SinchAPIError):
+    """403: e.g. ``unknown_group``, ``missing_callback_url``, ``conflict_group_name``, ``blocked_account``."""
+
+
+class SinchNotFoundError(SinchAPIError):
+    """404: unknown batch, group, inbound or recipient (the body may be empty)."""
+
+
+class SinchConflictError(SinchAPIError):
+    """409: e.g. cancelling a batch that has already been dispatched."""
+
+
+class SinchRateLimitError(SinchAPIError):
+    """429: too many outstanding requests; the request was *not* accepted, so resending is safe.
+
+    :param retry_after: seconds the server asked us to wait, when it said.
+    """
+
+    def __init__(self, *args: Any, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(*args, **kwargs)
+
+
+class SinchServerError(SinchAPIError):
+    """5xx from Sinch (or a proxy in front of it)."""
+
+
+class SinchTransportError(SinchError):
+    """The request did not get an HTTP answer (connection refused, DNS, timeout, reset)."""
+
+    def __init__(self, message: str, *, method: str = "", path: str = "", sent: bool = False) -> None:
+        self.method = method
+        self.path = path
+        self.sent = sent
+        super().__init__(message)
+
+
+class SinchAmbiguousSendError(SinchError):
+    """A state-changing POST may or may not have taken effect at Sinch.
+
+    Raised instead of resending blindly when a ``POST`` (send a batch, create a group, ...) timed out while
+    reading, lost its connection after the request was written, or got a 5xx.  The batch may exist: resolve
+    it by listing batches with this ``client_reference`` before sending again (the operators do this).
+
+    :param client_reference: the ``client_reference`` of the request, when it had one.
+    :param method: HTTP method.
+    :param path: request path relative to the service plan.
+    :param cause: what went wrong, in words.
+    """
+
+    def __init__(self, *, client_reference: str | None, method: str, path: str, cause: str) -> None:
+        self.client_reference = client_reference
+        self.method = method
+        self.path = path
+        self.cause = cause
+        ref = f" (client_reference={client_reference!r})" if client_reference else ""
+        super().__init__(
+            f"outcome of {method} {path} is unknown{ref}: {cause}. The request may have been accepted; "
+            "look it up before sending it again."
+        )
+
+
+_BY_STATUS: dict[int, type[SinchAPIError]] = {
+    400: SinchBadRequestError,
+    401: SinchAuthenticationError,
+    403: SinchForbiddenError,
+    404: SinchNotFoundError,
+    409: SinchConflictError,
+    429: SinchRateLimitError,
+}
+
+AUTH_HINT = "Check the service plan id (or project id), the API token (or key) and the region of the connection."
+
+
+def error_for_status(
+    status: int,
+    code: str | None,
+    text: str | None,
+    *,
+    method: str,
+    path: str,
+    retry_after: float | None = None,
+) -> SinchAPIError:
+    """Build the typed error for an HTTP error answer."""
+    cls = _BY_STATUS.get(status, SinchServerError if status >= 500 else SinchAPIError)
+    kwargs: dict[str, Any] = {"method": method, "path": path}
+    if cls is SinchAuthenticationError:
+        kwargs["hint"] = AUTH_HINT
+    if cls is SinchRateLimitError:
+        return SinchRateLimitError(status, code, text, retry_after=retry_after, **kwargs)
+    return cls(status, code, text, **kwargs)

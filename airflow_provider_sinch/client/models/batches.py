@@ -1,0 +1,280 @@
+"""Batch models: send (text, binary, media), update, replace, list, dry run and delivery feedback."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+
+from airflow_provider_sinch.client.models.common import (
+    DateRangeQuery,
+    Page,
+    QueryModel,
+    RecipientList,
+    RequestModel,
+    ResponseModel,
+    ResponseTime,
+    SinchModel,
+    Timestamp,
+)
+
+MAX_RECIPIENTS = 1000
+MAX_TEXT_LENGTH = 2000
+MAX_BINARY_BYTES = 140
+MAX_URL_LENGTH = 2048
+MAX_EXPIRY = timedelta(days=3)
+_PARAM_KEY = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+class BatchType(StrEnum):
+    """The ``type`` of a batch."""
+
+    TEXT = "mt_text"
+    BINARY = "mt_binary"
+    MEDIA = "mt_media"
+
+
+class DeliveryReportType(StrEnum):
+    """Which delivery-report callbacks Sinch sends for a batch."""
+
+    NONE = "none"
+    SUMMARY = "summary"
+    FULL = "full"
+    PER_RECIPIENT = "per_recipient"
+    PER_RECIPIENT_FINAL = "per_recipient_final"
+
+
+Parameters = dict[str, dict[str, str]]
+
+
+def _check_parameters(value: Parameters | None) -> Parameters | None:
+    for key in value or {}:
+        if not _PARAM_KEY.match(key):
+            raise ValueError(f"parameter key {key!r} may only contain letters, digits, '.', '-' and '_'")
+    return value
+
+
+def _check_expiry(send_at: datetime | None, expire_at: datetime | None) -> None:
+    if expire_at is None:
+        return
+    start = send_at or datetime.now(UTC)
+    if send_at is not None and expire_at <= send_at:
+        raise ValueError("expire_at must be after send_at")
+    if expire_at > start + MAX_EXPIRY + timedelta(seconds=1):
+        raise ValueError("expire_at must be at most 3 days after send_at (or after now when send_at is unset)")
+
+
+class _BatchFields(RequestModel):
+    """Fields every batch request shares."""
+
+    to: RecipientList = Field(min_length=1, max_length=MAX_RECIPIENTS)
+    from_: str | None = Field(default=None, alias="from", min_length=1)
+    delivery_report: DeliveryReportType | None = None
+    send_at: Timestamp | None = None
+    expire_at: Timestamp | None = None
+    callback_url: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
+    client_reference: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
+    feedback_enabled: bool | None = None
+    from_ton: int | None = Field(default=None, ge=0, le=6)
+    from_npi: int | None = Field(default=None, ge=0, le=18)
+
+    @model_validator(mode="after")
+    def _expiry(self) -> _BatchFields:
+        _check_expiry(self.send_at, self.expire_at)
+        return self
+
+
+class TextBatchRequest(_BatchFields):
+    """An ``mt_text`` batch: up to 1000 recipients, a body of at most 2000 characters.
+
+    ``${key}`` in the body is replaced per recipient from ``parameters``
+    (``{"name": {"46701234567": "Ann", "default": "there"}}``).
+    """
+
+    type: Literal["mt_text"] = "mt_text"
+    body: str = Field(max_length=MAX_TEXT_LENGTH)
+    parameters: Parameters | None = None
+    flash_message: bool | None = None
+    max_number_of_message_parts: int | None = Field(default=None, ge=1)
+    truncate_concat: bool | None = None
+
+    _params = field_validator("parameters")(_check_parameters)
+
+
+def _decoded_length(body: str, udh: str) -> int:
+    try:
+        body_bytes = base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("body must be base64 for an mt_binary batch") from None
+    try:
+        udh_bytes = bytes.fromhex(udh)
+    except ValueError:
+        raise ValueError("udh must be hexadecimal") from None
+    return len(body_bytes) + len(udh_bytes)
+
+
+class BinaryBatchRequest(_BatchFields):
+    """An ``mt_binary`` batch: ``body`` in base64 and ``udh`` in hex, at most 140 bytes together."""
+
+    type: Literal["mt_binary"]
+    body: str
+    udh: str
+
+    @model_validator(mode="after")
+    def _size(self) -> BinaryBatchRequest:
+        size = _decoded_length(self.body, self.udh)
+        if size > MAX_BINARY_BYTES:
+            raise ValueError(f"body and udh must be at most {MAX_BINARY_BYTES} bytes together, got {size}")
+        return self
+
+
+class MediaBody(SinchModel):
+    """The body of an ``mt_media`` (MMS) batch."""
+
+    url: str = Field(min_length=1, max_length=MAX_URL_LENGTH)
+    message: str | None = None
+    subject: str | None = None
+
+
+class MediaBatchRequest(_BatchFields):
+    """An ``mt_media`` (MMS) batch; Sinch offers MMS in the US, Canada and Australia only."""
+
+    type: Literal["mt_media"]
+    body: MediaBody
+    parameters: Parameters | None = None
+    strict_validation: bool | None = None
+
+    _params = field_validator("parameters")(_check_parameters)
+
+
+def _batch_type(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("type") or BatchType.TEXT)
+    return str(getattr(value, "type", BatchType.TEXT))
+
+
+BatchRequest = Annotated[
+    Annotated[TextBatchRequest, Tag("mt_text")]
+    | Annotated[BinaryBatchRequest, Tag("mt_binary")]
+    | Annotated[MediaBatchRequest, Tag("mt_media")],
+    Discriminator(
+        _batch_type,
+        custom_error_type="invalid_batch_type",
+        custom_error_message="type must be one of mt_text, mt_binary, mt_media",
+    ),
+]
+"""A batch body for send, replace and dry run; ``type`` selects the variant (``mt_text`` when absent)."""
+
+
+class UpdateBatchRequest(RequestModel):
+    """A partial update (``POST /batches/{id}``): only the fields given are changed."""
+
+    type: BatchType | None = None
+    from_: str | None = Field(default=None, alias="from", min_length=1)
+    to_add: RecipientList | None = Field(default=None, max_length=MAX_RECIPIENTS)
+    to_remove: RecipientList | None = Field(default=None, max_length=MAX_RECIPIENTS)
+    body: str | MediaBody | None = None
+    udh: str | None = None
+    parameters: Parameters | None = None
+    delivery_report: DeliveryReportType | None = None
+    send_at: Timestamp | None = None
+    expire_at: Timestamp | None = None
+    callback_url: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
+    client_reference: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
+    feedback_enabled: bool | None = None
+    flash_message: bool | None = None
+    max_number_of_message_parts: int | None = Field(default=None, ge=1)
+    truncate_concat: bool | None = None
+    from_ton: int | None = Field(default=None, ge=0, le=6)
+    from_npi: int | None = Field(default=None, ge=0, le=18)
+    strict_validation: bool | None = None
+
+    _params = field_validator("parameters")(_check_parameters)
+
+    @model_validator(mode="after")
+    def _checks(self) -> UpdateBatchRequest:
+        if isinstance(self.body, str) and self.udh is None and len(self.body) > MAX_TEXT_LENGTH:
+            raise ValueError(f"body must be at most {MAX_TEXT_LENGTH} characters")
+        if isinstance(self.body, str) and self.udh is not None:
+            size = _decoded_length(self.body, self.udh)
+            if size > MAX_BINARY_BYTES:
+                raise ValueError(f"body and udh must be at most {MAX_BINARY_BYTES} bytes together, got {size}")
+        _check_expiry(self.send_at, self.expire_at)
+        return self
+
+
+class DryRunQuery(QueryModel):
+    """Query of ``POST /batches/dry_run``."""
+
+    per_recipient: bool | None = None
+    number_of_recipients: int | None = Field(default=None, ge=0, le=MAX_RECIPIENTS)
+
+
+class ListBatchesQuery(DateRangeQuery):
+    """Filters of ``GET /batches`` (``from`` is a list of *sender numbers*, not a date)."""
+
+    from_: list[str] | None = Field(default=None, alias="from")
+    client_reference: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
+
+
+class DeliveryFeedbackRequest(RequestModel):
+    """Body of ``POST /batches/{id}/delivery_feedback`` (``[]`` means every recipient of the batch)."""
+
+    recipients: RecipientList = Field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"recipients": list(self.recipients)}
+
+
+class Batch(ResponseModel):
+    """A batch as Sinch returns it (recipients come back without ``+``)."""
+
+    id: str
+    type: str = BatchType.TEXT
+    to: list[str] = Field(default_factory=list)
+    from_: str | None = Field(default=None, alias="from")
+    canceled: bool = False
+    body: str | MediaBody | None = None
+    udh: str | None = None
+    parameters: dict[str, dict[str, str]] | None = None
+    created_at: ResponseTime | None = None
+    modified_at: ResponseTime | None = None
+    delivery_report: str | None = None
+    send_at: ResponseTime | None = None
+    expire_at: ResponseTime | None = None
+    callback_url: str | None = None
+    client_reference: str | None = None
+    feedback_enabled: bool | None = None
+    flash_message: bool | None = None
+    truncate_concat: bool | None = None
+    max_number_of_message_parts: int | None = None
+    from_ton: int | None = None
+    from_npi: int | None = None
+
+
+class ListBatchesResponse(Page):
+    """A page of batches."""
+
+    batches: list[Batch] = Field(default_factory=list)
+
+
+class DryRunRecipient(ResponseModel):
+    """One recipient's rendered message in a dry run."""
+
+    recipient: str
+    body: str = ""
+    number_of_parts: int = 0
+    encoding: str = ""
+
+
+class DryRunResponse(ResponseModel):
+    """What a batch would cost: recipients, message parts, and optionally each recipient's rendering."""
+
+    number_of_recipients: int
+    number_of_messages: int
+    per_recipient: list[DryRunRecipient] = Field(default_factory=list)

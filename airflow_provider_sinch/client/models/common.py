@@ -1,0 +1,129 @@
+"""Base classes shared by every Sinch request and response model.
+
+Requests are strict (an unknown keyword is a typo and is rejected with its name) and validate Sinch's
+documented limits before anything is sent.  Responses are lenient: Sinch adds fields over time and the
+client must keep working, so unknown fields are kept (``extra="allow"``) rather than refused.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from typing import Annotated, Any, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+
+from airflow_provider_sinch.client.errors import SinchValidationError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _one_or_many(value: Any) -> Any:
+    """Accept a single string where a list of numbers is expected (``to="+4670..."``)."""
+    return [value] if isinstance(value, str) else value
+
+
+Recipient = Annotated[str, Field(min_length=1, max_length=64)]
+"""A phone number (``+``, ``00`` or bare) or a group id."""
+
+RecipientList = Annotated[list[Recipient], BeforeValidator(_one_or_many)]
+
+Timestamp = AwareDatetime
+"""Request timestamps must carry a timezone: a naive datetime is ambiguous and Sinch would read it as UTC."""
+
+
+class SinchModel(BaseModel):
+    """Common configuration: Python names (``from_``) and API names (``from``) are both accepted."""
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True, validate_by_name=True)
+
+
+class RequestModel(SinchModel):
+    """A request body or query.  Unknown fields are errors; ``to_json()`` gives the wire form."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON body Sinch expects: API field names, ISO timestamps, unset fields left out."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class QueryModel(RequestModel):
+    """Query-string parameters; lists become comma-separated values and booleans ``true``/``false``."""
+
+    def to_params(self) -> dict[str, str]:
+        params: dict[str, str] = {}
+        for key, value in self.to_json().items():
+            if isinstance(value, list):
+                params[key] = ",".join(str(v) for v in value)
+            elif isinstance(value, bool):
+                params[key] = "true" if value else "false"
+            else:
+                params[key] = str(value)
+        return params
+
+
+class PageQuery(QueryModel):
+    """Pagination shared by every list endpoint: pages count from 0, at most 100 entries a page."""
+
+    page: int | None = Field(default=None, ge=0)
+    page_size: int | None = Field(default=None, ge=1, le=100)
+
+
+class DateRangeQuery(PageQuery):
+    """List filters with a time window (Sinch defaults ``start_date`` to 24 hours ago)."""
+
+    start_date: Timestamp | None = None
+    end_date: Timestamp | None = None
+
+
+class ResponseModel(SinchModel):
+    """A Sinch response: unknown fields are kept, so newer API versions do not break the client."""
+
+    model_config = ConfigDict(extra="allow")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-safe dict with Sinch's field names, for XCom and logs."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class Page(ResponseModel):
+    """Fields common to list responses.  ``page_size`` is the number of entries in *this* page."""
+
+    count: int = 0
+    page: int = 0
+    page_size: int = 0
+
+
+ResponseTime = datetime
+
+
+@lru_cache(maxsize=64)
+def _adapter(model: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(model)
+
+
+def build(model: Any, data: Any, name: str | None = None) -> Any:
+    """Validate ``data`` into ``model`` (a model class or an annotated union such as ``BatchRequest``).
+
+    pydantic's error becomes a :class:`SinchValidationError` naming each field (dotted path, API names)
+    and the rule it broke, e.g. ``to: List should have at most 1000 items after validation, not 1001``.
+    """
+    try:
+        return _adapter(model).validate_python(data)
+    except ValidationError as exc:
+        raise SinchValidationError(_describe(exc), name or getattr(model, "__name__", "request")) from None
+
+
+def _describe(exc: ValidationError) -> list[tuple[str, str]]:
+    out = []
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = [str(p) for p in err["loc"] if not str(p).startswith("function-")]
+        # Drop union/discriminator tags such as 'mt_text' so the path reads like the JSON body.
+        loc = [p for p in loc if p not in {"mt_text", "mt_binary", "mt_media"}]
+        field = "type" if err["type"] == "invalid_batch_type" else (".".join(loc) or "(body)")
+        msg = err["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        out.append((field, msg))
+    return out

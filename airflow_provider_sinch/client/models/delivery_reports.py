@@ -1,0 +1,101 @@
+"""Delivery report models: batch summaries/full reports, recipient reports and the report list."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field
+
+from airflow_provider_sinch.client.models.common import (
+    DateRangeQuery,
+    Page,
+    QueryModel,
+    ResponseModel,
+    ResponseTime,
+)
+
+
+class DeliveryStatus(StrEnum):
+    """Delivery statuses, spelled exactly as Sinch spells them."""
+
+    QUEUED = "Queued"
+    DISPATCHED = "Dispatched"
+    DELIVERED = "Delivered"
+    FAILED = "Failed"
+    EXPIRED = "Expired"
+    REJECTED = "Rejected"
+    ABORTED = "Aborted"
+    CANCELLED = "Cancelled"
+    DELETED = "Deleted"
+    UNKNOWN = "Unknown"
+
+
+INTERMEDIATE_STATUSES = frozenset({DeliveryStatus.QUEUED, DeliveryStatus.DISPATCHED})
+FINAL_STATUSES = frozenset(set(DeliveryStatus) - INTERMEDIATE_STATUSES)
+
+
+class DeliveryReportQuery(QueryModel):
+    """Query of ``GET /batches/{id}/delivery_report``: ``summary`` (default) or ``full`` with recipients."""
+
+    type: Literal["summary", "full"] | None = None
+    status: list[DeliveryStatus] | None = None
+    code: list[int] | None = None
+
+
+class ListDeliveryReportsQuery(DateRangeQuery):
+    """Filters of ``GET /delivery_reports``."""
+
+    status: list[DeliveryStatus] | None = None
+    code: list[int] | None = None
+    client_reference: str | None = Field(default=None, max_length=2048)
+
+
+class MessageDeliveryStatus(ResponseModel):
+    """One status bucket of a batch report (``recipients`` only with ``type=full``)."""
+
+    code: int
+    status: str
+    count: int
+    recipients: list[str] = Field(default_factory=list)
+
+
+class BatchDeliveryReport(ResponseModel):
+    """A batch delivery report; only statuses with a count of at least one are listed."""
+
+    type: str = "delivery_report_sms"
+    batch_id: str
+    total_message_count: int = 0
+    statuses: list[MessageDeliveryStatus] = Field(default_factory=list)
+    client_reference: str | None = None
+
+    def counts(self) -> dict[str, int]:
+        """``{status: count}`` summed over codes."""
+        out: dict[str, int] = {}
+        for bucket in self.statuses:
+            out[bucket.status] = out.get(bucket.status, 0) + bucket.count
+        return out
+
+
+class RecipientDeliveryReport(ResponseModel):
+    """The delivery report of one recipient of a batch."""
+
+    type: str = "recipient_delivery_report_sms"
+    batch_id: str
+    recipient: str
+    code: int
+    status: str
+    at: ResponseTime | None = None
+    operator_status_at: ResponseTime | None = None
+    client_reference: str | None = None
+    applied_originator: str | None = None
+    encoding: str | None = None
+    number_of_message_parts: int | None = None
+    operator: str | None = None
+    status_message: str | None = None
+
+
+class ListDeliveryReportsResponse(Page):
+    """A page of recipient delivery reports."""
+
+    delivery_reports: list[RecipientDeliveryReport] = Field(default_factory=list)

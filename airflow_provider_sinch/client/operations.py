@@ -1,0 +1,311 @@
+"""Every Sinch SMS operation, defined exactly once.
+
+An :class:`Operation` says which HTTP method and path an API call uses, which models validate its body
+and query, what its answer parses into, and whether it may be repeated safely.  ``prepare()`` turns the
+caller's keyword arguments (API field names, ``from_`` for ``from``) into a validated
+:class:`PreparedRequest`; ``parse()`` turns the answer into models.  Neither does any I/O, so the sync
+client, the async client, the hook and the sandbox's contract tests all share them.
+
+:class:`SinchOperations` is the user-facing method list (``send_batch``, ``list_groups``, ...).  Each
+method is written once and calls ``self._execute``, which the sync client implements by returning the
+result and the async client by returning a coroutine.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from pydantic import BaseModel, TypeAdapter
+
+from airflow_provider_sinch.client.errors import SinchValidationError
+from airflow_provider_sinch.client.models import (
+    Batch,
+    BatchDeliveryReport,
+    BatchRequest,
+    DeliveryFeedbackRequest,
+    DeliveryReportQuery,
+    DryRunQuery,
+    DryRunResponse,
+    Group,
+    GroupRequest,
+    GroupUpdateRequest,
+    InboundMessage,
+    ListBatchesQuery,
+    ListBatchesResponse,
+    ListDeliveryReportsQuery,
+    ListDeliveryReportsResponse,
+    ListGroupsQuery,
+    ListGroupsResponse,
+    ListInboundsQuery,
+    ListInboundsResponse,
+    RecipientDeliveryReport,
+    UpdateBatchRequest,
+    build,
+)
+from airflow_provider_sinch.client.models.common import QueryModel, RequestModel
+from airflow_provider_sinch.client.msisdn import normalize_msisdn
+
+_MEMBERS = TypeAdapter(list[str])
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """A validated request, ready for a transport.
+
+    :param operation: the operation it belongs to.
+    :param path: path below ``/xms/v1/{service_plan_id}``, ids already quoted.
+    :param params: query parameters.
+    :param json: JSON body, or ``None`` for requests without one.
+    :param client_reference: the body's ``client_reference`` (carried into ambiguous-send errors).
+    """
+
+    operation: Operation
+    path: str
+    params: dict[str, str]
+    json: Any
+    client_reference: str | None = None
+
+    @property
+    def method(self) -> str:
+        return self.operation.method
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One Sinch API operation.
+
+    :param name: the method name on clients and on the hook.
+    :param method: HTTP method.
+    :param path: path template below the service plan, e.g. ``/batches/{batch_id}``.
+    :param body: model (or annotated union) validating the JSON body, if the call has one.
+    :param query: model validating the query string, if any.
+    :param response: type the answer parses into; ``None`` for answers without a body.
+    :param safe_to_retry: whether a 5xx or a lost connection may be retried (true for reads, PUT, DELETE
+        and dry run; false for POSTs that change state).
+    :param items: for list operations, the field of the page holding the entries.
+    """
+
+    name: str
+    method: str
+    path: str
+    body: Any = None
+    query: type[QueryModel] | None = None
+    response: Any = None
+    safe_to_retry: bool = True
+    items: str | None = None
+
+    @property
+    def path_params(self) -> tuple[str, ...]:
+        return tuple(f for _, f, _, _ in string.Formatter().parse(self.path) if f)
+
+    def prepare(self, kwargs: dict[str, Any], default_from: str | None = None) -> PreparedRequest:
+        """Validate the caller's arguments and split them into path, query and body."""
+        fields = {k: v for k, v in kwargs.items() if v is not None}
+        path_values = {}
+        for param in self.path_params:
+            value = fields.pop(param, None)
+            if value is None or not str(value).strip():
+                raise SinchValidationError([(param, "is required and must not be empty")], self.name)
+            text = str(value).strip()
+            if param == "recipient_msisdn":
+                text = normalize_msisdn(text)
+            path_values[param] = quote(text, safe="")
+        path = self.path.format(**path_values)
+
+        params: dict[str, str] = {}
+        if self.query is not None:
+            names = _field_names(self.query)
+            query_fields = {k: fields.pop(k) for k in list(fields) if k in names}
+            params = build(self.query, query_fields, f"{self.name} query").to_params()
+
+        body: Any = None
+        client_reference = None
+        if self.body is not None:
+            request = fields.pop("request", None)
+            if request is None:
+                if self.body is BatchRequest and default_from and "from_" not in fields and "from" not in fields:
+                    fields["from_"] = default_from
+                request = build(self.body, fields, f"{self.name} request")
+                fields = {}
+            elif isinstance(request, dict):
+                request = build(self.body, request, f"{self.name} request")
+            body = request.to_json() if isinstance(request, RequestModel) else request
+            client_reference = getattr(request, "client_reference", None)
+        if fields:
+            unknown = ", ".join(sorted(fields))
+            raise SinchValidationError([(unknown, f"is not an argument of {self.name}")], self.name)
+        return PreparedRequest(self, path, params, body, client_reference)
+
+    def parse(self, payload: Any) -> Any:
+        """Turn a decoded JSON answer into this operation's response type."""
+        if self.response is None:
+            return None
+        if self.response is _MEMBERS:
+            return _MEMBERS.validate_python(payload)
+        return self.response.model_validate(payload)
+
+
+def _field_names(model: type[BaseModel]) -> set[str]:
+    names = set(model.model_fields)
+    names.update(f.alias for f in model.model_fields.values() if f.alias)
+    return names
+
+
+B = "/batches"
+G = "/groups"
+
+SEND_BATCH = Operation("send_batch", "POST", B, body=BatchRequest, response=Batch, safe_to_retry=False)
+LIST_BATCHES = Operation("list_batches", "GET", B, query=ListBatchesQuery, response=ListBatchesResponse,
+                         items="batches")
+GET_BATCH = Operation("get_batch", "GET", B + "/{batch_id}", response=Batch)
+UPDATE_BATCH = Operation("update_batch", "POST", B + "/{batch_id}", body=UpdateBatchRequest, response=Batch,
+                         safe_to_retry=False)
+REPLACE_BATCH = Operation("replace_batch", "PUT", B + "/{batch_id}", body=BatchRequest, response=Batch)
+CANCEL_BATCH = Operation("cancel_batch", "DELETE", B + "/{batch_id}", response=Batch)
+DRY_RUN = Operation("dry_run", "POST", B + "/dry_run", body=BatchRequest, query=DryRunQuery,
+                    response=DryRunResponse)
+SEND_DELIVERY_FEEDBACK = Operation("send_delivery_feedback", "POST", B + "/{batch_id}/delivery_feedback",
+                                   body=DeliveryFeedbackRequest, safe_to_retry=False)
+GET_DELIVERY_REPORT = Operation("get_delivery_report", "GET", B + "/{batch_id}/delivery_report",
+                                query=DeliveryReportQuery, response=BatchDeliveryReport)
+GET_RECIPIENT_DELIVERY_REPORT = Operation("get_recipient_delivery_report", "GET",
+                                          B + "/{batch_id}/delivery_report/{recipient_msisdn}",
+                                          response=RecipientDeliveryReport)
+LIST_DELIVERY_REPORTS = Operation("list_delivery_reports", "GET", "/delivery_reports",
+                                  query=ListDeliveryReportsQuery, response=ListDeliveryReportsResponse,
+                                  items="delivery_reports")
+CREATE_GROUP = Operation("create_group", "POST", G, body=GroupRequest, response=Group, safe_to_retry=False)
+LIST_GROUPS = Operation("list_groups", "GET", G, query=ListGroupsQuery, response=ListGroupsResponse,
+                        items="groups")
+GET_GROUP = Operation("get_group", "GET", G + "/{group_id}", response=Group)
+UPDATE_GROUP = Operation("update_group", "POST", G + "/{group_id}", body=GroupUpdateRequest, response=Group,
+                         safe_to_retry=False)
+REPLACE_GROUP = Operation("replace_group", "PUT", G + "/{group_id}", body=GroupRequest, response=Group)
+DELETE_GROUP = Operation("delete_group", "DELETE", G + "/{group_id}")
+LIST_GROUP_MEMBERS = Operation("list_group_members", "GET", G + "/{group_id}/members", response=_MEMBERS)
+LIST_INBOUNDS = Operation("list_inbounds", "GET", "/inbounds", query=ListInboundsQuery,
+                          response=ListInboundsResponse, items="inbounds")
+GET_INBOUND = Operation("get_inbound", "GET", "/inbounds/{inbound_id}", response=InboundMessage)
+
+OPERATIONS: dict[str, Operation] = {
+    op.name: op
+    for op in (
+        SEND_BATCH, LIST_BATCHES, GET_BATCH, UPDATE_BATCH, REPLACE_BATCH, CANCEL_BATCH, DRY_RUN,
+        SEND_DELIVERY_FEEDBACK, GET_DELIVERY_REPORT, GET_RECIPIENT_DELIVERY_REPORT, LIST_DELIVERY_REPORTS,
+        CREATE_GROUP, LIST_GROUPS, GET_GROUP, UPDATE_GROUP, REPLACE_GROUP, DELETE_GROUP, LIST_GROUP_MEMBERS,
+        LIST_INBOUNDS, GET_INBOUND,
+    )
+}
+"""The 20 operations of the Sinch SMS API, by method name."""
+
+
+class SinchOperations:
+    """The Sinch SMS API as methods, written once for every client.
+
+    On :class:`~airflow_provider_sinch.client.SinchClient` (and on ``SinchHook``) each method returns its
+    result; on :class:`~airflow_provider_sinch.client.AsyncSinchClient` it returns an awaitable.  Keyword
+    arguments are the API's field names (``from_`` for ``from``); they are validated before anything is sent
+    and a :class:`~airflow_provider_sinch.client.errors.SinchValidationError` names any bad field.
+    """
+
+    def _execute(self, operation: Operation, kwargs: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    # Batches
+    def send_batch(self, **fields: Any) -> Any:
+        """Send a batch (``POST /batches``): ``to``, ``from_``, ``body``, ``type``, ``parameters``, ...  -> ``Batch``."""
+        return self._execute(SEND_BATCH, fields)
+
+    def list_batches(self, **filters: Any) -> Any:
+        """One page of batches (``GET /batches``): ``page``, ``page_size``, ``start_date``, ``end_date``,
+        ``from_`` (sender numbers), ``client_reference``  -> ``ListBatchesResponse``."""
+        return self._execute(LIST_BATCHES, filters)
+
+    def get_batch(self, batch_id: str) -> Any:
+        """A batch by id (``GET /batches/{id}``)  -> ``Batch``."""
+        return self._execute(GET_BATCH, {"batch_id": batch_id})
+
+    def update_batch(self, batch_id: str, **fields: Any) -> Any:
+        """Change fields of a batch that has not been dispatched (``POST /batches/{id}``): ``to_add``,
+        ``to_remove``, ``body``, ``send_at``, ...  -> ``Batch``."""
+        return self._execute(UPDATE_BATCH, {"batch_id": batch_id, **fields})
+
+    def replace_batch(self, batch_id: str, **fields: Any) -> Any:
+        """Replace a batch with a new body, keeping its id (``PUT /batches/{id}``)  -> ``Batch``."""
+        return self._execute(REPLACE_BATCH, {"batch_id": batch_id, **fields})
+
+    def cancel_batch(self, batch_id: str) -> Any:
+        """Cancel a batch (``DELETE /batches/{id}``); 409 when it is already dispatched  -> ``Batch``."""
+        return self._execute(CANCEL_BATCH, {"batch_id": batch_id})
+
+    def dry_run(self, per_recipient: bool | None = None, number_of_recipients: int | None = None,
+                **fields: Any) -> Any:
+        """Compute recipients and message parts of a batch body without sending it
+        (``POST /batches/dry_run``)  -> ``DryRunResponse``."""
+        return self._execute(
+            DRY_RUN, {"per_recipient": per_recipient, "number_of_recipients": number_of_recipients, **fields}
+        )
+
+    def send_delivery_feedback(self, batch_id: str, recipients: list[str] | None = None) -> Any:
+        """Confirm delivery of a ``feedback_enabled`` batch to ``recipients`` (``[]`` = all)  -> ``None``."""
+        return self._execute(SEND_DELIVERY_FEEDBACK, {"batch_id": batch_id, "recipients": recipients or []})
+
+    # Delivery reports
+    def get_delivery_report(self, batch_id: str, **query: Any) -> Any:
+        """A batch's delivery report: ``type`` (``summary``/``full``), ``status``, ``code`` filters
+        -> ``BatchDeliveryReport``."""
+        return self._execute(GET_DELIVERY_REPORT, {"batch_id": batch_id, **query})
+
+    def get_recipient_delivery_report(self, batch_id: str, recipient_msisdn: str) -> Any:
+        """One recipient's delivery report  -> ``RecipientDeliveryReport``."""
+        return self._execute(
+            GET_RECIPIENT_DELIVERY_REPORT, {"batch_id": batch_id, "recipient_msisdn": recipient_msisdn}
+        )
+
+    def list_delivery_reports(self, **filters: Any) -> Any:
+        """One page of recipient delivery reports (``GET /delivery_reports``)  -> ``ListDeliveryReportsResponse``."""
+        return self._execute(LIST_DELIVERY_REPORTS, filters)
+
+    # Groups
+    def create_group(self, **fields: Any) -> Any:
+        """Create a group: ``name`` (1-20 chars), ``members`` (<= 10000), ``child_groups``, ``auto_update``
+        -> ``Group``."""
+        return self._execute(CREATE_GROUP, fields)
+
+    def list_groups(self, **filters: Any) -> Any:
+        """One page of groups  -> ``ListGroupsResponse``."""
+        return self._execute(LIST_GROUPS, filters)
+
+    def get_group(self, group_id: str) -> Any:
+        """A group by id  -> ``Group``."""
+        return self._execute(GET_GROUP, {"group_id": group_id})
+
+    def update_group(self, group_id: str, **fields: Any) -> Any:
+        """Incremental update: ``add``, ``remove``, ``name`` (rename), ``remove_name=True``, ``add_from_group``,
+        ``remove_from_group``, ``auto_update``. The name is kept unless renamed or removed  -> ``Group``."""
+        return self._execute(UPDATE_GROUP, {"group_id": group_id, **fields})
+
+    def replace_group(self, group_id: str, **fields: Any) -> Any:
+        """Replace a group's name, members, child groups and auto update  -> ``Group``."""
+        return self._execute(REPLACE_GROUP, {"group_id": group_id, **fields})
+
+    def delete_group(self, group_id: str) -> Any:
+        """Delete a group  -> ``None``."""
+        return self._execute(DELETE_GROUP, {"group_id": group_id})
+
+    def list_group_members(self, group_id: str) -> Any:
+        """A group's phone numbers (Sinch returns a bare JSON array)  -> ``list[str]``."""
+        return self._execute(LIST_GROUP_MEMBERS, {"group_id": group_id})
+
+    # Inbounds
+    def list_inbounds(self, **filters: Any) -> Any:
+        """One page of inbound messages: ``to`` (your numbers), ``start_date``, ``end_date``,
+        ``client_reference``  -> ``ListInboundsResponse``."""
+        return self._execute(LIST_INBOUNDS, filters)
+
+    def get_inbound(self, inbound_id: str) -> Any:
+        """An inbound message by id  -> ``InboundMessage``."""
+        return self._execute(GET_INBOUND, {"inbound_id": inbound_id})

@@ -1,0 +1,112 @@
+"""When to retry a Sinch request and how long to wait: one policy for the sync and the async client.
+
+* 429 is retried on every method: Sinch did not accept the request, so resending cannot duplicate it.
+* 5xx and connection errors are retried only for operations that are safe to repeat (GET, PUT, DELETE
+  and the side-effect-free dry run).  A state-changing POST that may have been applied is never resent;
+  the client raises :class:`~airflow_provider_sinch.client.errors.SinchAmbiguousSendError` instead.
+* A connection that failed *before* the request was sent (refused, DNS, connect timeout) is safe to
+  retry for every method.
+* Waits are jittered exponential backoff; a ``Retry-After`` header (seconds or an HTTP date) is honoured,
+  capped so a misbehaving proxy cannot park a worker for hours.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from tenacity import RetryCallState, retry_if_exception, stop_after_attempt
+
+from airflow_provider_sinch.client.errors import (
+    SinchRateLimitError,
+    SinchServerError,
+    SinchTransportError,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard the client tries.
+
+    :param max_attempts: attempts per request, the first included (1 disables retries).
+    :param backoff_base: first backoff in seconds; doubles each attempt, with full jitter.
+    :param backoff_max: upper bound of one backoff.
+    :param retry_after_cap: upper bound honoured for a server's ``Retry-After``.
+    """
+
+    max_attempts: int = 5
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    retry_after_cap: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+
+    def backoff(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+        if retry_after is not None:
+            return max(0.0, min(retry_after, self.retry_after_cap))
+        ceiling = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
+        return random.uniform(ceiling / 2, ceiling)
+
+    def tenacity_kwargs(self, safe_to_retry: bool) -> dict[str, Any]:
+        """Arguments for ``tenacity.Retrying`` / ``AsyncRetrying`` for one operation."""
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            retry_after = exc.retry_after if isinstance(exc, SinchRateLimitError) else None
+            return self.backoff(state.attempt_number, retry_after)
+
+        def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            log.warning(
+                "Sinch request failed (%s); retry %d of %d in %.1fs",
+                exc,
+                state.attempt_number,
+                self.max_attempts - 1,
+                state.next_action.sleep if state.next_action else 0.0,
+            )
+
+        return {
+            "stop": stop_after_attempt(self.max_attempts),
+            "wait": wait,
+            "retry": retry_if_exception(lambda exc: is_retryable(exc, safe_to_retry)),
+            "before_sleep": before_sleep,
+            "reraise": True,
+        }
+
+
+def is_retryable(exc: BaseException, safe_to_retry: bool) -> bool:
+    """Whether ``exc`` may be retried for an operation that is (or is not) safe to repeat."""
+    if isinstance(exc, SinchRateLimitError):
+        return True
+    if isinstance(exc, SinchTransportError):
+        return safe_to_retry or not exc.sent
+    if isinstance(exc, SinchServerError):
+        return safe_to_retry
+    return False
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header: delta-seconds or an HTTP date; ``None`` if absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

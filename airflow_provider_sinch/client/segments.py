@@ -1,0 +1,71 @@
+"""SMS segment counting (GSM-7 versus UCS-2), used for cost guards and notifier truncation.
+
+A message that fits the GSM 03.38 alphabet (with its extension table, whose characters take two septets)
+is sent in GSM-7: 160 characters in one part, 153 per part when concatenated.  Anything else is UCS-2:
+70 in one part, 67 per part (counted in UTF-16 code units, so an emoji takes two).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+
+GSM7_SINGLE, GSM7_MULTI = 160, 153
+UCS2_SINGLE, UCS2_MULTI = 70, 67
+
+
+@dataclass(frozen=True)
+class SegmentInfo:
+    """How a text body is encoded and into how many parts it is split.
+
+    :param encoding: ``"GSM"`` or ``"UNICODE"`` (the names Sinch's dry run reports).
+    :param units: length in the encoding's units (septets for GSM-7, UTF-16 code units for UCS-2).
+    :param parts: number of SMS parts (0 for an empty body).
+    """
+
+    encoding: str
+    units: int
+    parts: int
+
+
+def is_gsm7(text: str) -> bool:
+    """True when every character of ``text`` is in the GSM-7 basic or extension table."""
+    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
+
+
+def count_segments(text: str) -> SegmentInfo:
+    """Count the encoding units and SMS parts ``text`` needs."""
+    if is_gsm7(text):
+        units = sum(2 if ch in GSM7_EXTENSION else 1 for ch in text)
+        single, multi, encoding = GSM7_SINGLE, GSM7_MULTI, "GSM"
+    else:
+        units = len(text.encode("utf-16-le")) // 2
+        single, multi, encoding = UCS2_SINGLE, UCS2_MULTI, "UNICODE"
+    if units == 0:
+        parts = 0
+    elif units <= single:
+        parts = 1
+    else:
+        parts = -(-units // multi)
+    return SegmentInfo(encoding=encoding, units=units, parts=parts)
+
+
+def truncate_to_parts(text: str, max_parts: int, ellipsis: str = "...") -> str:
+    """Cut ``text`` so that it fits in ``max_parts`` SMS parts, ending with ``ellipsis`` when cut."""
+    if max_parts < 1:
+        raise ValueError(f"max_parts must be at least 1, got {max_parts}")
+    if count_segments(text).parts <= max_parts:
+        return text
+    lo, hi = 0, len(text)
+    while lo < hi:  # longest prefix that still fits together with the ellipsis
+        mid = (lo + hi + 1) // 2
+        if count_segments(text[:mid] + ellipsis).parts <= max_parts:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo] + ellipsis

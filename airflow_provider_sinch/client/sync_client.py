@@ -1,0 +1,120 @@
+"""Synchronous Sinch SMS client over ``requests.Session`` (used by operators, sensors and the hook)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import requests
+from tenacity import Retrying
+from urllib3.exceptions import NewConnectionError
+
+from airflow_provider_sinch.client.auth import ProjectAuth
+from airflow_provider_sinch.client.config import SinchConfig
+from airflow_provider_sinch.client.errors import SinchTransportError
+from airflow_provider_sinch.client.operations import (
+    LIST_BATCHES,
+    LIST_DELIVERY_REPORTS,
+    LIST_GROUPS,
+    LIST_INBOUNDS,
+    Operation,
+    PreparedRequest,
+    SinchOperations,
+)
+from airflow_provider_sinch.client.pagination import PageCursor
+from airflow_provider_sinch.client.transport import base_headers, handle_response, transport_failure
+
+
+def _not_sent(exc: requests.RequestException) -> bool:
+    """True when ``requests`` failed before the request left this machine."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.ConnectionError):
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        return isinstance(reason, NewConnectionError)
+    return False
+
+
+class SinchClient(SinchOperations):
+    """Blocking client for the Sinch SMS API.
+
+    Every operation of :class:`~airflow_provider_sinch.client.operations.SinchOperations` is a method
+    (``send_batch``, ``get_delivery_report``, ...); ``iter_batches`` and friends page lazily.
+
+    :param config: where and how to connect (:class:`~airflow_provider_sinch.client.config.SinchConfig`).
+    :param session: an existing ``requests.Session`` to use (the client does not close it then).
+    """
+
+    def __init__(self, config: SinchConfig, session: requests.Session | None = None) -> None:
+        self.config = config
+        self._own_session = session is None
+        self.session = session or requests.Session()
+        self.session.headers.update(base_headers(config.user_agent))
+
+    def __repr__(self) -> str:
+        return f"SinchClient(api_root={self.config.api_root!r})"
+
+    def __enter__(self) -> SinchClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._own_session:
+            self.session.close()
+
+    def _execute(self, operation: Operation, kwargs: dict[str, Any]) -> Any:
+        prepared = operation.prepare(kwargs, self.config.default_from)
+        retrying = Retrying(**self.config.retry.tenacity_kwargs(operation.safe_to_retry))
+        return retrying(self._send_once, prepared)
+
+    def _send_once(self, prepared: PreparedRequest) -> Any:
+        try:
+            response = self.session.request(
+                prepared.method,
+                self.config.api_root + prepared.path,
+                params=prepared.params or None,
+                json=prepared.json,
+                headers={"Authorization": f"Bearer {self._bearer()}"},
+                timeout=self.config.timeouts,
+            )
+        except requests.RequestException as exc:
+            raise transport_failure(prepared, exc, sent=not _not_sent(exc)) from None
+        return handle_response(prepared, response.status_code, response.headers, response.content,
+                               self.config.auth)
+
+    def _bearer(self) -> str:
+        auth = self.config.auth
+        if not isinstance(auth, ProjectAuth):
+            return auth.api_token
+        token = auth.cached_token()
+        if token:
+            return token
+        req = auth.token_request()
+        try:
+            response = self.session.post(req.url, data=req.form, auth=req.basic_auth, timeout=self.config.timeouts)
+        except requests.RequestException as exc:
+            raise SinchTransportError(f"could not reach the Sinch auth service: {type(exc).__name__}") from None
+        return auth.accept(response.status_code, response.content)
+
+    def _paginate(self, operation: Operation, filters: dict[str, Any]) -> Iterator[Any]:
+        cursor = PageCursor(filters)
+        while not cursor.done:
+            yield from cursor.advance(self._execute(operation, cursor.request()), operation.items or "")
+
+    def iter_batches(self, **filters: Any) -> Iterator[Any]:
+        """Every batch matching ``filters`` (see ``list_batches``), fetched page by page as needed."""
+        return self._paginate(LIST_BATCHES, filters)
+
+    def iter_delivery_reports(self, **filters: Any) -> Iterator[Any]:
+        """Every recipient delivery report matching ``filters``, fetched lazily."""
+        return self._paginate(LIST_DELIVERY_REPORTS, filters)
+
+    def iter_groups(self, **filters: Any) -> Iterator[Any]:
+        """Every group, fetched lazily."""
+        return self._paginate(LIST_GROUPS, filters)
+
+    def iter_inbounds(self, **filters: Any) -> Iterator[Any]:
+        """Every inbound message matching ``filters``, fetched lazily."""
+        return self._paginate(LIST_INBOUNDS, filters)

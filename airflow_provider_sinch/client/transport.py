@@ -1,0 +1,106 @@
+"""What the sync and async clients share around one HTTP exchange.
+
+The clients differ only in the library that moves bytes (``requests`` or ``httpx``).  Everything else is
+here: the headers, turning an HTTP answer into a result or a typed error (including bodies that are not
+JSON, such as a proxy's HTML 502 page or an empty 404), and deciding when a failed POST is *ambiguous*
+rather than retryable.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from airflow_provider_sinch.client.auth import Auth, ProjectAuth
+from airflow_provider_sinch.client.errors import (
+    SinchAmbiguousSendError,
+    SinchAPIError,
+    SinchError,
+    SinchServerError,
+    SinchTransportError,
+    error_for_status,
+)
+from airflow_provider_sinch.client.operations import PreparedRequest
+from airflow_provider_sinch.client.retry import parse_retry_after
+
+_EXCERPT = 200
+
+
+def base_headers(user_agent: str) -> dict[str, str]:
+    """Headers on every request (the ``Authorization`` header is added per request)."""
+    return {"Accept": "application/json", "Content-Type": "application/json", "User-Agent": user_agent}
+
+
+def decode_body(content: bytes) -> Any:
+    """The decoded JSON body, or ``None`` when it is empty or not JSON."""
+    if not content or not content.strip():
+        return None
+    try:
+        return json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def handle_response(
+    prepared: PreparedRequest, status: int, headers: Mapping[str, str], content: bytes, auth: Auth | None = None
+) -> Any:
+    """Parse a successful answer, or raise the typed error for a failed one.
+
+    A 401 also drops a cached OAuth2 token, so the next request fetches a fresh one.
+    """
+    if status == 401 and isinstance(auth, ProjectAuth):
+        auth.invalidate()
+    if 200 <= status < 300:
+        if prepared.operation.response is None:
+            return None
+        payload = decode_body(content)
+        if payload is None:
+            raise SinchAPIError(
+                status, None, f"expected a JSON body, got {_excerpt(content)!r}",
+                method=prepared.method, path=prepared.path,
+            )
+        return prepared.operation.parse(payload)
+    payload = decode_body(content)
+    code = text = None
+    if isinstance(payload, dict):
+        code = _str_or_none(payload.get("code"))
+        text = _str_or_none(payload.get("text") or payload.get("message"))
+    elif content and content.strip():
+        text = _excerpt(content)
+    error = error_for_status(
+        status, code, text, method=prepared.method, path=prepared.path,
+        retry_after=parse_retry_after(headers.get("Retry-After") or headers.get("retry-after")),
+    )
+    if isinstance(error, SinchServerError) and not prepared.operation.safe_to_retry:
+        raise ambiguous(prepared, f"HTTP {status} from Sinch") from error
+    raise error
+
+
+def transport_failure(prepared: PreparedRequest, exc: BaseException, *, sent: bool) -> SinchError:
+    """The error for a request that got no HTTP answer.
+
+    ``sent`` says whether the request may have reached Sinch (read timeout, connection reset after
+    writing).  If it may have and the operation is not safe to repeat, the outcome is ambiguous.
+    """
+    kind = type(exc).__name__
+    if sent and not prepared.operation.safe_to_retry:
+        return ambiguous(prepared, f"{kind} after the request was sent")
+    where = f"{prepared.method} {prepared.path}"
+    return SinchTransportError(f"could not reach Sinch for {where}: {kind}: {exc}", method=prepared.method,
+                               path=prepared.path, sent=sent)
+
+
+def ambiguous(prepared: PreparedRequest, cause: str) -> SinchAmbiguousSendError:
+    return SinchAmbiguousSendError(
+        client_reference=prepared.client_reference, method=prepared.method, path=prepared.path, cause=cause
+    )
+
+
+def _excerpt(content: bytes) -> str:
+    text = content.decode("utf-8", errors="replace").strip()
+    return text[:_EXCERPT] + ("..." if len(text) > _EXCERPT else "")
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
