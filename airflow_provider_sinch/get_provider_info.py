@@ -1,0 +1,83 @@
+"""Provider metadata read by Airflow through the ``apache_airflow_provider`` entry point."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_sinch import __version__
+
+PACKAGE = "airflow_provider_sinch"
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Everything Airflow lists about this provider: hooks, operators, sensors, triggers, notifiers and
+    the declarative form of the ``sinch`` connection (Airflow 3.2+ renders it without importing the hook)."""
+    return {
+        "package-name": "airflow-provider-sinch",
+        "name": "Sinch SMS",
+        "description": "Send SMS, manage recipient groups and wait for delivery reports and replies with the "
+        "Sinch SMS REST API.",
+        "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": "Sinch SMS",
+                "external-doc-url": "https://developers.sinch.com/docs/sms/",
+                "tags": ["service"],
+            }
+        ],
+        "hooks": [{"integration-name": "Sinch SMS", "python-modules": [f"{PACKAGE}.hooks.sinch"]}],
+        "operators": [],
+        "sensors": [],
+        "triggers": [],
+        "notifications": [],
+        "connection-types": [
+            {
+                "hook-class-name": f"{PACKAGE}.hooks.sinch.SinchHook",
+                "connection-type": "sinch",
+                "hook-name": "Sinch SMS",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "port"],
+                    "relabeling": {
+                        "login": "Service plan ID (or project ID)",
+                        "password": "API token (or access key secret)",
+                        "host": "Base URL override (optional)",
+                    },
+                    "placeholders": {
+                        "login": "jd63jf88477ll123ab4567cd89012ef3",
+                        "host": "leave empty for https://{region}.sms.api.sinch.com",
+                    },
+                },
+                "conn-fields": {
+                    "region": {
+                        "label": "Region",
+                        "description": "us, eu, au, br or ca (project auth: us or eu).",
+                        "schema": {"type": ["string", "null"], "enum": ["us", "eu", "au", "br", "ca", None],
+                                   "default": "us"},
+                    },
+                    "auth_method": {
+                        "label": "Authentication",
+                        "description": "service_plan (API token) or project (OAuth2 access key).",
+                        "schema": {"type": ["string", "null"], "enum": ["service_plan", "project", None],
+                                   "default": "service_plan"},
+                    },
+                    "key_id": {
+                        "label": "Access key ID (project auth)",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "auth_url": {
+                        "label": "OAuth2 token URL override (project auth)",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "default_from": {
+                        "label": "Default sender",
+                        "description": "Number or alphanumeric sender used when a task gives no from_.",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "timeout": {
+                        "label": "Request timeout (seconds)",
+                        "schema": {"type": ["number", "null"], "minimum": 1},
+                    },
+                },
+            }
+        ],
+    }

@@ -1,0 +1,157 @@
+"""``SinchHook``: an Airflow ``sinch`` connection turned into a Sinch SMS client."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import weakref
+from collections.abc import AsyncIterator, Iterator
+from functools import cached_property
+from typing import Any
+
+from airflow.sdk import BaseHook
+from airflow.sdk.log import mask_secret
+
+from airflow_provider_sinch.client import (
+    AsyncSinchClient,
+    RetryPolicy,
+    SinchClient,
+    SinchConfig,
+    SinchError,
+    SinchOperations,
+)
+from airflow_provider_sinch.client.operations import Operation
+from airflow_provider_sinch.hooks.connection import SinchConnectionError, config_from_connection
+
+# One httpx pool per (connection, event loop) in a process: every trigger of a triggerer that polls the
+# same connection shares it instead of opening its own sockets.
+_ASYNC_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, AsyncSinchClient]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+class SinchHook(BaseHook, SinchOperations):
+    """Interact with the Sinch SMS REST API through an Airflow connection of type ``sinch``.
+
+    Every Sinch operation is a method taking the API's field names as keyword arguments (``from_`` for
+    ``from``): ``send_batch``, ``list_batches``, ``get_batch``, ``update_batch``, ``replace_batch``,
+    ``cancel_batch``, ``dry_run``, ``send_delivery_feedback``, ``get_delivery_report``,
+    ``get_recipient_delivery_report``, ``list_delivery_reports``, ``create_group``, ``list_groups``,
+    ``get_group``, ``update_group``, ``replace_group``, ``delete_group``, ``list_group_members``,
+    ``list_inbounds``, ``get_inbound``; ``iter_batches`` and friends page lazily.  Triggers and async
+    notifiers use :meth:`aget_client`.
+
+    Connection: login = service plan id, password = API token, extra ``region`` (us, eu, au, br, ca),
+    optional host = base URL override, extra ``timeout`` and ``default_from``.  For project (OAuth2) auth:
+    extra ``auth_method="project"``, login = project id, extra ``key_id``, password = key secret.
+
+    :param sinch_conn_id: the connection id (default ``sinch_default``).
+    :param timeout: request timeout in seconds, overriding the connection's.
+    :param retry_policy: how 429s, 5xx and connection errors are retried.
+    """
+
+    conn_name_attr = "sinch_conn_id"
+    default_conn_name = "sinch_default"
+    conn_type = "sinch"
+    hook_name = "Sinch SMS"
+
+    def __init__(
+        self,
+        sinch_conn_id: str = default_conn_name,
+        *,
+        timeout: float | None = None,
+        retry_policy: RetryPolicy | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.sinch_conn_id = sinch_conn_id
+        self.timeout = timeout
+        self.retry_policy = retry_policy
+
+    def _config(self, conn: Any, extra: dict[str, Any]) -> SinchConfig:
+        if conn.password:
+            mask_secret(conn.password)
+        return config_from_connection(
+            login=conn.login, password=conn.password, host=conn.host, schema=conn.schema, port=conn.port,
+            extra=extra, conn_id=self.sinch_conn_id, retry=self.retry_policy, timeout=self.timeout,
+        )
+
+    @cached_property
+    def config(self) -> SinchConfig:
+        """The client configuration read from the connection (looked up once per hook)."""
+        conn = self.get_connection(self.sinch_conn_id)
+        return self._config(conn, conn.extra_dejson)
+
+    @cached_property
+    def client(self) -> SinchClient:
+        """The synchronous client (one ``requests.Session`` per hook)."""
+        return SinchClient(self.config)
+
+    def get_conn(self) -> SinchClient:
+        """The synchronous :class:`~airflow_provider_sinch.client.SinchClient`."""
+        return self.client
+
+    @property
+    def default_from(self) -> str | None:
+        """The connection's default sender, if it has one."""
+        return self.config.default_from
+
+    def _execute(self, operation: Operation, kwargs: dict[str, Any]) -> Any:
+        return self.client._execute(operation, kwargs)
+
+    def iter_batches(self, **filters: Any) -> Iterator[Any]:
+        """Every batch matching ``filters`` (see ``list_batches``), fetched page by page."""
+        return self.client.iter_batches(**filters)
+
+    def iter_delivery_reports(self, **filters: Any) -> Iterator[Any]:
+        """Every recipient delivery report matching ``filters``, fetched page by page."""
+        return self.client.iter_delivery_reports(**filters)
+
+    def iter_groups(self, **filters: Any) -> Iterator[Any]:
+        """Every group, fetched page by page."""
+        return self.client.iter_groups(**filters)
+
+    def iter_inbounds(self, **filters: Any) -> Iterator[Any]:
+        """Every inbound message matching ``filters``, fetched page by page."""
+        return self.client.iter_inbounds(**filters)
+
+    async def aget_config(self) -> SinchConfig:
+        """The client configuration, with the connection looked up without blocking the event loop."""
+        from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
+
+        conn = await get_async_connection(self.sinch_conn_id, self)
+        return self._config(conn, await get_async_extra_dejson(conn))
+
+    async def aget_client(self) -> AsyncSinchClient:
+        """The async client for this connection, sharing one HTTP pool per connection and event loop.
+
+        The shared client lives as long as its event loop (a triggerer's); do not close it.
+        """
+        loop = asyncio.get_running_loop()
+        clients = _ASYNC_CLIENTS.setdefault(loop, {})
+        key = f"{self.sinch_conn_id}|{self.timeout}|{self.retry_policy}"
+        if key not in clients:
+            clients[key] = AsyncSinchClient(await self.aget_config())
+        return clients[key]
+
+    def aiter_inbounds(self, **filters: Any) -> AsyncIterator[Any]:
+        """Async iteration over inbound messages (for triggers); see ``list_inbounds`` for filters."""
+
+        async def gen() -> AsyncIterator[Any]:
+            client = await self.aget_client()
+            async for item in client.aiter_inbounds(**filters):
+                yield item
+
+        return gen()
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check credentials and region with a read-only ``GET /batches?page_size=1``; never raises."""
+        try:
+            probe = SinchClient(dataclasses.replace(self.config, retry=RetryPolicy(max_attempts=1)))
+            with probe:
+                probe.list_batches(page_size=1)
+        except (SinchError, SinchConnectionError) as exc:
+            return False, str(exc)
+        except Exception as exc:
+            return False, f"{type(exc).__name__}: {exc}"
+        return True, f"Connected to Sinch SMS at {self.config.api_root}"
