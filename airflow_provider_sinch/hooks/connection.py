@@ -68,7 +68,11 @@ def config_from_connection(
     retry: RetryPolicy | None = None,
     timeout: float | tuple[float, float] | None = None,
 ) -> SinchConfig:
-    """Build a :class:`SinchConfig` from the fields of an Airflow connection."""
+    """Build a :class:`SinchConfig` from the fields of an Airflow connection.
+
+    Extra keys may be plain (``region``) or carry the ``extra__sinch__`` prefix older connection forms used.
+    """
+    extra = {k.removeprefix("extra__sinch__"): v for k, v in (extra or {}).items()}
     method = str(extra.get("auth_method") or AUTH_SERVICE_PLAN).lower()
     region = str(extra.get("region") or "us").lower()
     if not login:

@@ -1,0 +1,153 @@
+"""SinchHook: connection handling for every region and both auth methods, delegation, test_connection."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import httpx
+import pytest
+import requests_mock
+
+from airflow_provider_sinch.client import ProjectAuth, ServicePlanAuth, SinchValidationError
+from airflow_provider_sinch.client.operations import OPERATIONS
+from airflow_provider_sinch.hooks.connection import SinchConnectionError, config_from_connection
+from airflow_provider_sinch.hooks.sinch import SinchHook
+
+TOKEN = "secret-api-token-123"
+
+
+def set_conn(monkeypatch: pytest.MonkeyPatch, conn_id: str = "sinch_default", **fields: object) -> None:
+    body = {"conn_type": "sinch", "login": "plan-1", "password": TOKEN, **fields}
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(body))
+
+
+@pytest.mark.parametrize("region", ["us", "eu", "au", "br", "ca"])
+def test_service_plan_connection_per_region(monkeypatch: pytest.MonkeyPatch, region: str) -> None:
+    set_conn(monkeypatch, extra={"region": region})
+    config = SinchHook().config
+    assert isinstance(config.auth, ServicePlanAuth)
+    assert config.api_root == f"https://{region}.sms.api.sinch.com/xms/v1/plan-1"
+
+
+def test_region_defaults_to_us_and_rejects_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    set_conn(monkeypatch)
+    assert SinchHook().config.api_root == "https://us.sms.api.sinch.com/xms/v1/plan-1"
+    set_conn(monkeypatch, extra={"region": "xx"})
+    with pytest.raises(SinchConnectionError, match="region must be one of us, eu, au, br, ca"):
+        _ = SinchHook().config
+
+
+@pytest.mark.parametrize("region", ["us", "eu"])
+def test_project_auth_uses_zt_hosts(monkeypatch: pytest.MonkeyPatch, region: str) -> None:
+    set_conn(monkeypatch, login="proj-1", extra={"auth_method": "project", "key_id": "kid", "region": region})
+    config = SinchHook().config
+    assert isinstance(config.auth, ProjectAuth)
+    assert config.auth.key_id == "kid"
+    assert config.api_root == f"https://zt.{region}.sms.api.sinch.com/xms/v1/proj-1"
+
+
+def test_project_auth_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    set_conn(monkeypatch, extra={"auth_method": "project", "key_id": "kid", "region": "au"})
+    with pytest.raises(SinchConnectionError, match="us, eu for project"):
+        _ = SinchHook().config
+    set_conn(monkeypatch, extra={"auth_method": "project"})
+    with pytest.raises(SinchConnectionError, match=r"extra\.key_id is required"):
+        _ = SinchHook().config
+    set_conn(monkeypatch, extra={"auth_method": "magic"})
+    with pytest.raises(SinchConnectionError, match="auth_method must be"):
+        _ = SinchHook().config
+
+
+def test_missing_credentials_name_the_field() -> None:
+    with pytest.raises(SinchConnectionError, match="login"):
+        config_from_connection(login="", password="x", host=None, extra={})
+    with pytest.raises(SinchConnectionError, match="password"):
+        config_from_connection(login="p", password=None, host=None, extra={})
+
+
+def test_host_override_timeout_default_from_and_prefixed_extras(monkeypatch: pytest.MonkeyPatch) -> None:
+    set_conn(monkeypatch, host="http://127.0.0.1", port=8999,
+             extra={"extra__sinch__region": "eu", "timeout": 7, "default_from": "Acme"})
+    hook = SinchHook()
+    assert hook.config.api_root == "http://127.0.0.1:8999/xms/v1/plan-1"
+    assert hook.config.timeouts == (7.0, 7.0)
+    assert hook.default_from == "Acme"
+    set_conn(monkeypatch, extra={"timeout": "soon"})
+    with pytest.raises(SinchConnectionError, match="timeout"):
+        _ = SinchHook().config
+
+
+def test_hook_exposes_all_twenty_operations() -> None:
+    assert len(OPERATIONS) == 20
+    for name in OPERATIONS:
+        assert callable(getattr(SinchHook, name)), name
+
+
+def test_hook_delegates_to_client_with_default_from(monkeypatch: pytest.MonkeyPatch) -> None:
+    set_conn(monkeypatch, host="https://sinch.test", extra={"default_from": "12345"})
+    hook = SinchHook()
+    with requests_mock.Mocker() as m:
+        m.post("https://sinch.test/xms/v1/plan-1/batches", status_code=201, json={"id": "b1", "type": "mt_text"})
+        batch = hook.send_batch(to=["+46701234567"], body="hi")
+        assert batch.id == "b1"
+        assert m.last_request.json()["from"] == "12345"
+        assert m.last_request.headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+def test_validation_happens_before_any_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    set_conn(monkeypatch, host="https://sinch.test")
+    with requests_mock.Mocker() as m, pytest.raises(SinchValidationError, match="to"):
+        SinchHook().send_batch(to=[], from_="1", body="x")
+    assert m.call_count == 0
+
+
+def test_test_connection_is_read_only_and_never_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    set_conn(monkeypatch, host="https://sinch.test")
+    with requests_mock.Mocker() as m:
+        m.get("https://sinch.test/xms/v1/plan-1/batches", json={"count": 0, "page": 0, "page_size": 0, "batches": []})
+        ok, message = SinchHook().test_connection()
+        assert ok, message
+        assert m.last_request.method == "GET"
+        assert m.last_request.qs == {"page_size": ["1"]}
+        m.get("https://sinch.test/xms/v1/plan-1/batches", status_code=401, text="")
+        ok, message = SinchHook().test_connection()
+        assert not ok
+        assert "service plan id" in message
+        assert TOKEN not in message
+    set_conn(monkeypatch, login="")
+    ok, message = SinchHook().test_connection()
+    assert not ok
+    assert "login" in message
+
+
+def test_token_is_masked_in_logs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow.sdk._shared.secrets_masker.secrets_masker import _secrets_masker
+
+    set_conn(monkeypatch, host="https://sinch.test")
+    hook = SinchHook()
+    _ = hook.config
+    assert TOKEN not in repr(hook.config)
+    assert TOKEN not in repr(hook.client)
+    assert _secrets_masker().redact(f"token={TOKEN}") != f"token={TOKEN}"
+    logging.getLogger(__name__).info("no token here: %s", hook.config)
+
+
+async def test_async_client_is_shared_per_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    set_conn(monkeypatch, host="https://sinch.test")
+    hook = SinchHook()
+    first = await hook.aget_client()
+    second = await SinchHook().aget_client()
+    assert first is second
+    set_conn(monkeypatch, conn_id="other", host="https://sinch.test")
+    assert await SinchHook("other").aget_client() is not first
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/xms/v1/plan-1/inbounds"
+        return httpx.Response(200, json={"count": 1, "page": 0, "page_size": 1, "inbounds": [
+            {"type": "mo_text", "id": "i1", "from": "46701", "to": "123", "body": "YES",
+             "received_at": "2026-01-01T00:00:00Z"}]})
+
+    first.http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    messages = [m async for m in hook.aiter_inbounds(to=["123"])]
+    assert [m.text for m in messages] == ["YES"]
