@@ -21,7 +21,12 @@ from airflow_provider_sinch.client.operations import (
     SinchOperations,
 )
 from airflow_provider_sinch.client.pagination import PageCursor
-from airflow_provider_sinch.client.transport import base_headers, handle_response, transport_failure
+from airflow_provider_sinch.client.transport import (
+    base_headers,
+    handle_response,
+    token_headers,
+    transport_failure,
+)
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
@@ -88,16 +93,20 @@ class AsyncSinchClient(SinchOperations):
         connect, read = self.config.timeouts
         try:
             response = await self.http.post(
-                req.url, data=req.form, auth=req.basic_auth, timeout=httpx.Timeout(read, connect=connect)
+                req.url, data=req.form, auth=req.basic_auth, headers=token_headers(self.config.user_agent),
+                timeout=httpx.Timeout(read, connect=connect),
             )
         except httpx.HTTPError as exc:
-            raise SinchTransportError(f"could not reach the Sinch auth service: {type(exc).__name__}") from None
+            raise SinchTransportError(
+                f"could not reach the Sinch auth service: {type(exc).__name__}", method="POST", path=req.url
+            ) from None
         return auth.accept(response.status_code, response.content)
 
     async def _paginate(self, operation: Operation, filters: dict[str, Any]) -> AsyncIterator[Any]:
         cursor = PageCursor(filters)
         while not cursor.done:
-            for item in cursor.advance(await self._execute(operation, cursor.request()), operation.items or ""):
+            page = await self._execute(operation, cursor.request())
+            for item in cursor.advance(page, operation.items or ""):
                 yield item
 
     def aiter_batches(self, **filters: Any) -> AsyncIterator[Any]:

@@ -15,10 +15,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from airflow_provider_sinch.client.errors import SinchAuthenticationError
+from airflow_provider_sinch.client.errors import SinchAuthenticationError, SinchTransportError
 
 DEFAULT_AUTH_URL = "https://auth.sinch.com/oauth2/token"
 _EXPIRY_MARGIN_S = 60.0
+_DEFAULT_LIFETIME_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class TokenRequest:
     """What to POST to the auth service for a client-credentials token."""
 
     url: str
-    basic_auth: tuple[str, str]
+    basic_auth: tuple[str, str] = field(repr=False)
     form: dict[str, str]
 
 
@@ -71,7 +72,7 @@ class ProjectAuth:
     def cached_token(self) -> str | None:
         """The cached bearer token, or ``None`` when there is none or it is about to expire."""
         with self._lock:
-            if self._token and time.monotonic() < self._expires_at - _EXPIRY_MARGIN_S:
+            if self._token and time.monotonic() < self._expires_at:
                 return self._token
             return None
 
@@ -83,7 +84,16 @@ class ProjectAuth:
         )
 
     def accept(self, status: int, content: bytes) -> str:
-        """Store the token from the auth service's answer and return it, or raise why there is none."""
+        """Store the token from the auth service's answer and return it, or raise why there is none.
+
+        A 429 or 5xx from the auth service is a transport problem (nothing reached the SMS API, so the call
+        may be retried, even a send); any other failure means the key was refused.
+        """
+        if status == 429 or status >= 500:
+            raise SinchTransportError(
+                f"the Sinch auth service answered HTTP {status} to the OAuth2 token request",
+                method="POST", path=self.auth_url, sent=False,
+            )
         try:
             payload = json.loads(content) if status == 200 else None
         except ValueError:
@@ -93,9 +103,14 @@ class ProjectAuth:
                 status, None, "the OAuth2 token request was refused or gave no access_token",
                 method="POST", path=self.auth_url, hint="Check the project id, key id and key secret.",
             )
+        try:
+            lifetime = float(payload.get("expires_in") or _DEFAULT_LIFETIME_S)
+        except (TypeError, ValueError):
+            lifetime = _DEFAULT_LIFETIME_S
         with self._lock:
             self._token = str(payload["access_token"])
-            self._expires_at = time.monotonic() + float(payload.get("expires_in") or 3600)
+            # Renew a minute early, or a tenth of the lifetime early for short-lived tokens.
+            self._expires_at = time.monotonic() + lifetime - min(_EXPIRY_MARGIN_S, lifetime / 10)
             return self._token
 
     def invalidate(self) -> None:

@@ -46,8 +46,9 @@ class SinchConfig:
     user_agent: str = USER_AGENT
 
     def __post_init__(self) -> None:
-        if not self.base_url:  # validates the region even when not used
-            region_base_url(self.region, isinstance(self.auth, ProjectAuth))
+        # Validates the region even when a base URL override makes it unused: a typo there would
+        # otherwise only show once the override is removed.
+        region_base_url(self.region, isinstance(self.auth, ProjectAuth))
         if not self.auth.path_id:
             raise ValueError("the service plan id (or project id) must not be empty")
 

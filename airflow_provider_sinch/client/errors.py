@@ -31,10 +31,12 @@ class SinchAPIError(SinchError):
     """Sinch answered with an error status.
 
     :param status: HTTP status code.
-    :param code: Sinch's error code (``syntax_invalid_parameter_format``, ...), ``None`` when the body had none.
+    :param code: Sinch's error code (``syntax_invalid_parameter_format``, ...), ``None`` when the body had
+        none.
     :param text: Sinch's error text, or a short excerpt of a non-JSON body.
     :param method: HTTP method of the request.
     :param path: request path relative to the service plan (``/batches/...``), never the full URL.
+    :param retry_after: seconds the server asked us to wait (``Retry-After``), when it said.
     """
 
     def __init__(
@@ -46,12 +48,14 @@ class SinchAPIError(SinchError):
         method: str = "",
         path: str = "",
         hint: str = "",
+        retry_after: float | None = None,
     ) -> None:
         self.status = status
         self.code = code
         self.text = text
         self.method = method
         self.path = path
+        self.retry_after = retry_after
         where = f" on {method} {path}" if method else ""
         what = ": ".join(x for x in (code, text) if x) or "no error details in the response"
         super().__init__(f"Sinch API error {status}{where}: {what}{(' ' + hint) if hint else ''}")
@@ -78,14 +82,7 @@ class SinchConflictError(SinchAPIError):
 
 
 class SinchRateLimitError(SinchAPIError):
-    """429: too many outstanding requests; the request was *not* accepted, so resending is safe.
-
-    :param retry_after: seconds the server asked us to wait, when it said.
-    """
-
-    def __init__(self, *args: Any, retry_after: float | None = None, **kwargs: Any) -> None:
-        self.retry_after = retry_after
-        super().__init__(*args, **kwargs)
+    """429: too many outstanding requests; the request was *not* accepted, so resending is safe."""
 
 
 class SinchServerError(SinchAPIError):
@@ -136,7 +133,9 @@ _BY_STATUS: dict[int, type[SinchAPIError]] = {
     429: SinchRateLimitError,
 }
 
-AUTH_HINT = "Check the service plan id (or project id), the API token (or key) and the region of the connection."
+AUTH_HINT = (
+    "Check the service plan id (or project id), the API token (or key) and the region of the connection."
+)
 
 
 def error_for_status(
@@ -150,9 +149,7 @@ def error_for_status(
 ) -> SinchAPIError:
     """Build the typed error for an HTTP error answer."""
     cls = _BY_STATUS.get(status, SinchServerError if status >= 500 else SinchAPIError)
-    kwargs: dict[str, Any] = {"method": method, "path": path}
+    kwargs: dict[str, Any] = {"method": method, "path": path, "retry_after": retry_after}
     if cls is SinchAuthenticationError:
         kwargs["hint"] = AUTH_HINT
-    if cls is SinchRateLimitError:
-        return SinchRateLimitError(status, code, text, retry_after=retry_after, **kwargs)
     return cls(status, code, text, **kwargs)

@@ -126,12 +126,12 @@ class Operation:
         if self.body is not None:
             request = fields.pop("request", None)
             if request is None:
-                if self.body is BatchRequest and default_from and "from_" not in fields and "from" not in fields:
-                    fields["from_"] = default_from
-                request = build(self.body, fields, f"{self.name} request")
-                fields = {}
-            elif isinstance(request, dict):
-                request = build(self.body, request, f"{self.name} request")
+                request, fields = fields, {}
+            missing_from = isinstance(request, dict) and not {"from", "from_"} & request.keys()
+            if self.body is BatchRequest and default_from and missing_from:
+                request = {**request, "from_": default_from}
+            # A ready-made model is validated too: it must be of the kind this operation sends.
+            request = build(self.body, request, f"{self.name} request")
             body = request.to_json() if isinstance(request, RequestModel) else request
             client_reference = getattr(request, "client_reference", None)
         if fields:
@@ -216,7 +216,8 @@ class SinchOperations:
 
     # Batches
     def send_batch(self, **fields: Any) -> Any:
-        """Send a batch (``POST /batches``): ``to``, ``from_``, ``body``, ``type``, ``parameters``, ...  -> ``Batch``."""
+        """Send a batch (``POST /batches``): ``to``, ``from_``, ``body``, ``type``, ``parameters``, ...
+        -> ``Batch``."""
         return self._execute(SEND_BATCH, fields)
 
     def list_batches(self, **filters: Any) -> Any:
@@ -266,7 +267,8 @@ class SinchOperations:
         )
 
     def list_delivery_reports(self, **filters: Any) -> Any:
-        """One page of recipient delivery reports (``GET /delivery_reports``)  -> ``ListDeliveryReportsResponse``."""
+        """One page of recipient delivery reports (``GET /delivery_reports``)
+        -> ``ListDeliveryReportsResponse``."""
         return self._execute(LIST_DELIVERY_REPORTS, filters)
 
     # Groups
@@ -284,8 +286,9 @@ class SinchOperations:
         return self._execute(GET_GROUP, {"group_id": group_id})
 
     def update_group(self, group_id: str, **fields: Any) -> Any:
-        """Incremental update: ``add``, ``remove``, ``name`` (rename), ``remove_name=True``, ``add_from_group``,
-        ``remove_from_group``, ``auto_update``. The name is kept unless renamed or removed  -> ``Group``."""
+        """Incremental update: ``add``, ``remove``, ``name`` (rename), ``remove_name=True``,
+        ``add_from_group``, ``remove_from_group``, ``auto_update``. The name is kept unless renamed or removed
+        -> ``Group``."""
         return self._execute(UPDATE_GROUP, {"group_id": group_id, **fields})
 
     def replace_group(self, group_id: str, **fields: Any) -> Any:

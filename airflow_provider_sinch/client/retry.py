@@ -22,6 +22,7 @@ from typing import Any
 from tenacity import RetryCallState, retry_if_exception, stop_after_attempt
 
 from airflow_provider_sinch.client.errors import (
+    SinchAPIError,
     SinchRateLimitError,
     SinchServerError,
     SinchTransportError,
@@ -61,7 +62,7 @@ class RetryPolicy:
 
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
-            retry_after = exc.retry_after if isinstance(exc, SinchRateLimitError) else None
+            retry_after = exc.retry_after if isinstance(exc, SinchAPIError) else None
             return self.backoff(state.attempt_number, retry_after)
 
         def before_sleep(state: RetryCallState) -> None:

@@ -22,7 +22,12 @@ from airflow_provider_sinch.client.operations import (
     SinchOperations,
 )
 from airflow_provider_sinch.client.pagination import PageCursor
-from airflow_provider_sinch.client.transport import base_headers, handle_response, transport_failure
+from airflow_provider_sinch.client.transport import (
+    base_headers,
+    handle_response,
+    token_headers,
+    transport_failure,
+)
 
 
 def _not_sent(exc: requests.RequestException) -> bool:
@@ -42,14 +47,15 @@ class SinchClient(SinchOperations):
     (``send_batch``, ``get_delivery_report``, ...); ``iter_batches`` and friends page lazily.
 
     :param config: where and how to connect (:class:`~airflow_provider_sinch.client.config.SinchConfig`).
-    :param session: an existing ``requests.Session`` to use (the client does not close it then).
+    :param session: an existing ``requests.Session`` to use (the client neither changes its headers nor
+        closes it then).
     """
 
     def __init__(self, config: SinchConfig, session: requests.Session | None = None) -> None:
         self.config = config
         self._own_session = session is None
         self.session = session or requests.Session()
-        self.session.headers.update(base_headers(config.user_agent))
+        self._headers = base_headers(config.user_agent)
 
     def __repr__(self) -> str:
         return f"SinchClient(api_root={self.config.api_root!r})"
@@ -76,7 +82,7 @@ class SinchClient(SinchOperations):
                 self.config.api_root + prepared.path,
                 params=prepared.params or None,
                 json=prepared.json,
-                headers={"Authorization": f"Bearer {self._bearer()}"},
+                headers={**self._headers, "Authorization": f"Bearer {self._bearer()}"},
                 timeout=self.config.timeouts,
             )
         except requests.RequestException as exc:
@@ -93,9 +99,14 @@ class SinchClient(SinchOperations):
             return token
         req = auth.token_request()
         try:
-            response = self.session.post(req.url, data=req.form, auth=req.basic_auth, timeout=self.config.timeouts)
+            response = self.session.post(
+                req.url, data=req.form, auth=req.basic_auth, headers=token_headers(self.config.user_agent),
+                timeout=self.config.timeouts,
+            )
         except requests.RequestException as exc:
-            raise SinchTransportError(f"could not reach the Sinch auth service: {type(exc).__name__}") from None
+            raise SinchTransportError(
+                f"could not reach the Sinch auth service: {type(exc).__name__}", method="POST", path=req.url
+            ) from None
         return auth.accept(response.status_code, response.content)
 
     def _paginate(self, operation: Operation, filters: dict[str, Any]) -> Iterator[Any]:

@@ -8,7 +8,9 @@ rather than retryable.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,8 +30,13 @@ _EXCERPT = 200
 
 
 def base_headers(user_agent: str) -> dict[str, str]:
-    """Headers on every request (the ``Authorization`` header is added per request)."""
+    """Headers on every API request (the ``Authorization`` header is added per request)."""
     return {"Accept": "application/json", "Content-Type": "application/json", "User-Agent": user_agent}
+
+
+def token_headers(user_agent: str) -> dict[str, str]:
+    """Headers of the OAuth2 token request (its body is form-encoded, so no JSON ``Content-Type``)."""
+    return {"Accept": "application/json", "User-Agent": user_agent}
 
 
 def decode_body(content: bytes) -> Any:
@@ -43,7 +50,11 @@ def decode_body(content: bytes) -> Any:
 
 
 def handle_response(
-    prepared: PreparedRequest, status: int, headers: Mapping[str, str], content: bytes, auth: Auth | None = None
+    prepared: PreparedRequest,
+    status: int,
+    headers: Mapping[str, str],
+    content: bytes,
+    auth: Auth | None = None,
 ) -> Any:
     """Parse a successful answer, or raise the typed error for a failed one.
 
@@ -97,8 +108,22 @@ def ambiguous(prepared: PreparedRequest, cause: str) -> SinchAmbiguousSendError:
     )
 
 
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_NOISE = re.compile(r"<(script|style|head)\b.*?</\1>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+
+
 def _excerpt(content: bytes) -> str:
+    """A short, readable excerpt of a body that is not Sinch's JSON (a proxy's HTML error page, text)."""
     text = content.decode("utf-8", errors="replace").strip()
+    if text.startswith("<"):
+        found = _TITLE.search(text)
+        title = _SPACE.sub(" ", html.unescape(found.group(1))).strip() if found else ""
+        body = _SPACE.sub(" ", html.unescape(_TAG.sub(" ", _NOISE.sub(" ", text)))).strip()
+        if title and body.startswith(title):
+            body = body[len(title) :].strip()
+        text = "non-JSON (HTML) response: " + " - ".join(x for x in (title, body) if x)
     return text[:_EXCERPT] + ("..." if len(text) > _EXCERPT else "")
 
 

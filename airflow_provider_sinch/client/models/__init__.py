@@ -2,6 +2,7 @@
 
 from airflow_provider_sinch.client.models.batches import (
     Batch,
+    BatchMediaBody,
     BatchRequest,
     BatchType,
     BinaryBatchRequest,
@@ -32,6 +33,8 @@ from airflow_provider_sinch.client.models.delivery_reports import (
 from airflow_provider_sinch.client.models.groups import (
     AutoUpdate,
     Group,
+    GroupAutoUpdate,
+    GroupKeyword,
     GroupRequest,
     GroupUpdateRequest,
     Keyword,
@@ -50,6 +53,7 @@ __all__ = [
     "AutoUpdate",
     "Batch",
     "BatchDeliveryReport",
+    "BatchMediaBody",
     "BatchRequest",
     "BatchType",
     "BinaryBatchRequest",
@@ -61,6 +65,8 @@ __all__ = [
     "DryRunRecipient",
     "DryRunResponse",
     "Group",
+    "GroupAutoUpdate",
+    "GroupKeyword",
     "GroupRequest",
     "GroupUpdateRequest",
     "InboundMessage",

@@ -12,14 +12,15 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from airflow_provider_sinch.client.models.common import (
+    CsvList,
     DateRangeQuery,
+    FieldRuleError,
     Page,
     QueryModel,
     RecipientList,
     RequestModel,
     ResponseModel,
     ResponseTime,
-    SinchModel,
     Timestamp,
 )
 
@@ -54,19 +55,53 @@ Parameters = dict[str, dict[str, str]]
 
 def _check_parameters(value: Parameters | None) -> Parameters | None:
     for key in value or {}:
-        if not _PARAM_KEY.match(key):
+        if not _PARAM_KEY.fullmatch(key):
             raise ValueError(f"parameter key {key!r} may only contain letters, digits, '.', '-' and '_'")
     return value
 
 
-def _check_expiry(send_at: datetime | None, expire_at: datetime | None) -> None:
+def _check_expiry(
+    send_at: datetime | None, expire_at: datetime | None, *, send_at_defaults_to_now: bool
+) -> None:
+    """``expire_at`` must be after ``send_at`` and at most 3 days later.
+
+    A new batch without ``send_at`` is sent now, so ``expire_at`` is checked against now.  An update without
+    ``send_at`` keeps the batch's own, which we do not know: then only an explicit ``send_at`` is checked.
+    """
     if expire_at is None:
         return
-    start = send_at or datetime.now(UTC)
-    if send_at is not None and expire_at <= send_at:
-        raise ValueError("expire_at must be after send_at")
-    if expire_at > start + MAX_EXPIRY + timedelta(seconds=1):
-        raise ValueError("expire_at must be at most 3 days after send_at (or after now when send_at is unset)")
+    if send_at is None:
+        if not send_at_defaults_to_now:
+            return
+        now = datetime.now(UTC)
+        if expire_at <= now:
+            raise FieldRuleError("expire_at", "must be in the future (after send_at, which defaults to now)")
+        if expire_at > now + MAX_EXPIRY + timedelta(seconds=1):
+            raise FieldRuleError(
+                "expire_at", "must be at most 3 days after send_at (now, when send_at is unset)"
+            )
+        return
+    if expire_at <= send_at:
+        raise FieldRuleError("expire_at", "must be after send_at")
+    if expire_at > send_at + MAX_EXPIRY:
+        raise FieldRuleError("expire_at", "must be at most 3 days after send_at")
+
+
+def _check_binary(body: str, udh: str | None) -> None:
+    """``body`` base64 and ``udh`` hex, at most 140 bytes together."""
+    try:
+        body_bytes = base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        raise FieldRuleError("body", "must be base64 for an mt_binary batch") from None
+    try:
+        udh_bytes = bytes.fromhex(udh or "")
+    except ValueError:
+        raise FieldRuleError("udh", "must be hexadecimal") from None
+    size = len(body_bytes) + len(udh_bytes)
+    if size > MAX_BINARY_BYTES:
+        raise FieldRuleError(
+            "body", f"together with udh must be at most {MAX_BINARY_BYTES} bytes, got {size}"
+        )
 
 
 class _BatchFields(RequestModel):
@@ -85,7 +120,7 @@ class _BatchFields(RequestModel):
 
     @model_validator(mode="after")
     def _expiry(self) -> _BatchFields:
-        _check_expiry(self.send_at, self.expire_at)
+        _check_expiry(self.send_at, self.expire_at, send_at_defaults_to_now=True)
         return self
 
 
@@ -106,37 +141,39 @@ class TextBatchRequest(_BatchFields):
     _params = field_validator("parameters")(_check_parameters)
 
 
-def _decoded_length(body: str, udh: str) -> int:
-    try:
-        body_bytes = base64.b64decode(body, validate=True)
-    except (binascii.Error, ValueError):
-        raise ValueError("body must be base64 for an mt_binary batch") from None
-    try:
-        udh_bytes = bytes.fromhex(udh)
-    except ValueError:
-        raise ValueError("udh must be hexadecimal") from None
-    return len(body_bytes) + len(udh_bytes)
-
-
 class BinaryBatchRequest(_BatchFields):
-    """An ``mt_binary`` batch: ``body`` in base64 and ``udh`` in hex, at most 140 bytes together."""
+    """An ``mt_binary`` batch: ``body`` in base64 and ``udh`` in hex, at most 140 bytes together.
+
+    ``flash_message``, ``truncate_concat`` and ``max_number_of_message_parts`` are not in Sinch's generated
+    binary schema, but the official Java and .NET SDKs send them for binary batches and the contract allows
+    them, so they are accepted here too.
+    """
 
     type: Literal["mt_binary"]
     body: str
     udh: str
+    flash_message: bool | None = None
+    max_number_of_message_parts: int | None = Field(default=None, ge=1)
+    truncate_concat: bool | None = None
 
     @model_validator(mode="after")
     def _size(self) -> BinaryBatchRequest:
-        size = _decoded_length(self.body, self.udh)
-        if size > MAX_BINARY_BYTES:
-            raise ValueError(f"body and udh must be at most {MAX_BINARY_BYTES} bytes together, got {size}")
+        _check_binary(self.body, self.udh)
         return self
 
 
-class MediaBody(SinchModel):
-    """The body of an ``mt_media`` (MMS) batch."""
+class MediaBody(RequestModel):
+    """The body of an ``mt_media`` (MMS) batch you send (unknown keys are typos and are rejected)."""
 
     url: str = Field(min_length=1, max_length=MAX_URL_LENGTH)
+    message: str | None = None
+    subject: str | None = None
+
+
+class BatchMediaBody(ResponseModel):
+    """The media body of a batch as Sinch returns it (lenient: unknown fields are kept)."""
+
+    url: str | None = None
     message: str | None = None
     subject: str | None = None
 
@@ -171,6 +208,17 @@ BatchRequest = Annotated[
 """A batch body for send, replace and dry run; ``type`` selects the variant (``mt_text`` when absent)."""
 
 
+def _body_kind(value: Any) -> str:
+    return "text-body" if isinstance(value, str) else "media-body"
+
+
+UpdateBody = Annotated[
+    Annotated[str, Tag("text-body")] | Annotated[MediaBody, Tag("media-body")],
+    Discriminator(_body_kind),
+]
+"""The body of an update: text (or base64 for binary batches), or a media body."""
+
+
 class UpdateBatchRequest(RequestModel):
     """A partial update (``POST /batches/{id}``): only the fields given are changed."""
 
@@ -178,7 +226,7 @@ class UpdateBatchRequest(RequestModel):
     from_: str | None = Field(default=None, alias="from", min_length=1)
     to_add: RecipientList | None = Field(default=None, max_length=MAX_RECIPIENTS)
     to_remove: RecipientList | None = Field(default=None, max_length=MAX_RECIPIENTS)
-    body: str | MediaBody | None = None
+    body: UpdateBody | None = None
     udh: str | None = None
     parameters: Parameters | None = None
     delivery_report: DeliveryReportType | None = None
@@ -198,13 +246,19 @@ class UpdateBatchRequest(RequestModel):
 
     @model_validator(mode="after")
     def _checks(self) -> UpdateBatchRequest:
-        if isinstance(self.body, str) and self.udh is None and len(self.body) > MAX_TEXT_LENGTH:
-            raise ValueError(f"body must be at most {MAX_TEXT_LENGTH} characters")
-        if isinstance(self.body, str) and self.udh is not None:
-            size = _decoded_length(self.body, self.udh)
-            if size > MAX_BINARY_BYTES:
-                raise ValueError(f"body and udh must be at most {MAX_BINARY_BYTES} bytes together, got {size}")
-        _check_expiry(self.send_at, self.expire_at)
+        binary = self.type == BatchType.BINARY or self.udh is not None
+        if isinstance(self.body, str):
+            if binary:
+                _check_binary(self.body, self.udh)
+            elif len(self.body) > MAX_TEXT_LENGTH:
+                raise FieldRuleError(
+                    "body", f"must be at most {MAX_TEXT_LENGTH} characters, got {len(self.body)}"
+                )
+        elif self.udh is not None:
+            _check_binary("", self.udh)
+        if isinstance(self.body, MediaBody) and self.type not in (None, BatchType.MEDIA):
+            raise FieldRuleError("body", f"a media body needs type mt_media, not {self.type}")
+        _check_expiry(self.send_at, self.expire_at, send_at_defaults_to_now=False)
         return self
 
 
@@ -218,7 +272,7 @@ class DryRunQuery(QueryModel):
 class ListBatchesQuery(DateRangeQuery):
     """Filters of ``GET /batches`` (``from`` is a list of *sender numbers*, not a date)."""
 
-    from_: list[str] | None = Field(default=None, alias="from")
+    from_: CsvList[str] | None = Field(default=None, alias="from")
     client_reference: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
 
 
@@ -239,7 +293,7 @@ class Batch(ResponseModel):
     to: list[str] = Field(default_factory=list)
     from_: str | None = Field(default=None, alias="from")
     canceled: bool = False
-    body: str | MediaBody | None = None
+    body: str | BatchMediaBody | None = None
     udh: str | None = None
     parameters: dict[str, dict[str, str]] | None = None
     created_at: ResponseTime | None = None

@@ -11,7 +11,15 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
 
 from airflow_provider_sinch.client.errors import SinchValidationError
 
@@ -23,13 +31,38 @@ def _one_or_many(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
+def _csv_or_many(value: Any) -> Any:
+    """Accept a query filter as a list, a single value, or a comma-separated string (as the API writes it)."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return [value]
+    return value
+
+
 Recipient = Annotated[str, Field(min_length=1, max_length=64)]
 """A phone number (``+``, ``00`` or bare) or a group id."""
 
 RecipientList = Annotated[list[Recipient], BeforeValidator(_one_or_many)]
 
+T = TypeVar("T")
+CsvList = Annotated[list[T], BeforeValidator(_csv_or_many)]
+"""A list-valued query filter (sent comma-separated); a single value or ``"a,b"`` is accepted too."""
+
 Timestamp = AwareDatetime
 """Request timestamps must carry a timezone: a naive datetime is ambiguous and Sinch would read it as UTC."""
+
+
+class FieldRuleError(ValueError):
+    """Raised by a cross-field check so that the error still names the field it is about.
+
+    pydantic gives a model-level check no location; :func:`build` reads ``field`` back from the error.
+    """
+
+    def __init__(self, field: str, rule: str) -> None:
+        self.field = field
+        self.rule = rule
+        super().__init__(f"{field}: {rule}")
 
 
 class SinchModel(BaseModel):
@@ -112,7 +145,16 @@ def build(model: Any, data: Any, name: str | None = None) -> Any:
     try:
         return _adapter(model).validate_python(data)
     except ValidationError as exc:
-        raise SinchValidationError(_describe(exc), name or getattr(model, "__name__", "request")) from None
+        raise SinchValidationError(_describe(exc), name or _model_name(model)) from None
+
+
+def _model_name(model: Any) -> str:
+    # An annotated union (``BatchRequest``) has no useful ``__name__`` ("Annotated"); say "request" then.
+    return model.__name__ if isinstance(model, type) else "request"
+
+
+_PYTHON_NAMES = frozenset({"from_"})
+_UNION_TAGS = frozenset({"mt_text", "mt_binary", "mt_media", "text-body", "media-body"})
 
 
 def _describe(exc: ValidationError) -> list[tuple[str, str]]:
@@ -120,10 +162,15 @@ def _describe(exc: ValidationError) -> list[tuple[str, str]]:
     for err in exc.errors(include_url=False, include_input=False):
         loc = [str(p) for p in err["loc"] if not str(p).startswith("function-")]
         # Drop union/discriminator tags such as 'mt_text' so the path reads like the JSON body.
-        loc = [p for p in loc if p not in {"mt_text", "mt_binary", "mt_media"}]
-        field = "type" if err["type"] == "invalid_batch_type" else (".".join(loc) or "(body)")
+        loc = [p for p in loc if p not in _UNION_TAGS]
+        # Name fields as the API does (``from``), not by their Python names (``from_``).
+        loc = [p[:-1] if p in _PYTHON_NAMES else p for p in loc]
         msg = err["msg"]
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, FieldRuleError):
+            loc, msg = [*loc, cause.field], cause.rule
+        field = "type" if err["type"] == "invalid_batch_type" else (".".join(loc) or "(body)")
         out.append((field, msg))
     return out

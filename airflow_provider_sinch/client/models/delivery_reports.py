@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from airflow_provider_sinch.client.models.common import (
+    CsvList,
     DateRangeQuery,
     Page,
     QueryModel,
@@ -39,15 +40,15 @@ class DeliveryReportQuery(QueryModel):
     """Query of ``GET /batches/{id}/delivery_report``: ``summary`` (default) or ``full`` with recipients."""
 
     type: Literal["summary", "full"] | None = None
-    status: list[DeliveryStatus] | None = None
-    code: list[int] | None = None
+    status: CsvList[DeliveryStatus] | None = None
+    code: CsvList[int] | None = None
 
 
 class ListDeliveryReportsQuery(DateRangeQuery):
     """Filters of ``GET /delivery_reports``."""
 
-    status: list[DeliveryStatus] | None = None
-    code: list[int] | None = None
+    status: CsvList[DeliveryStatus] | None = None
+    code: CsvList[int] | None = None
     client_reference: str | None = Field(default=None, max_length=2048)
 
 

@@ -2,34 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
 from airflow_provider_sinch.client.models.common import (
+    FieldRuleError,
     Page,
     PageQuery,
     RequestModel,
     ResponseModel,
     ResponseTime,
-    SinchModel,
 )
 
 MAX_GROUP_NAME = 20
 MAX_MEMBERS_PER_REQUEST = 10000
 MAX_CHILD_GROUPS = 10
 
-GroupName = Field(default=None, min_length=1, max_length=MAX_GROUP_NAME)
+GroupName = Annotated[str, Field(min_length=1, max_length=MAX_GROUP_NAME)]
+MAX_KEYWORD = 15
 
 
-class Keyword(SinchModel):
-    """An auto-update keyword (the first and optional second word of an inbound SMS)."""
+class Keyword(RequestModel):
+    """An auto-update keyword (first and optional second word of an inbound SMS), at most 15 characters."""
 
-    first_word: str = Field(min_length=1, max_length=15)
-    second_word: str | None = Field(default=None, max_length=15)
+    first_word: str = Field(min_length=1, max_length=MAX_KEYWORD)
+    second_word: str | None = Field(default=None, min_length=1, max_length=MAX_KEYWORD)
 
 
-class AutoUpdate(SinchModel):
+class AutoUpdate(RequestModel):
     """Let recipients join or leave a group by texting keywords to ``to`` (your number or short code)."""
 
     to: str | int
@@ -37,10 +38,25 @@ class AutoUpdate(SinchModel):
     remove: Keyword | None = None
 
 
+class GroupKeyword(ResponseModel):
+    """An auto-update keyword as Sinch returns it (lenient: no length limits, unknown fields kept)."""
+
+    first_word: str | None = None
+    second_word: str | None = None
+
+
+class GroupAutoUpdate(ResponseModel):
+    """A group's auto-update settings as Sinch returns them."""
+
+    to: str | int | None = None
+    add: GroupKeyword | None = None
+    remove: GroupKeyword | None = None
+
+
 class GroupRequest(RequestModel):
     """Body of create (``POST /groups``) and replace (``PUT /groups/{id}``)."""
 
-    name: str | None = GroupName
+    name: GroupName | None = None
     members: list[str] | None = Field(default=None, max_length=MAX_MEMBERS_PER_REQUEST)
     child_groups: list[str] | None = Field(default=None, max_length=MAX_CHILD_GROUPS)
     auto_update: AutoUpdate | None = None
@@ -54,7 +70,7 @@ class GroupUpdateRequest(RequestModel):
     Adds are applied before removes; duplicate adds and unknown removes are not errors.
     """
 
-    name: str | None = GroupName
+    name: GroupName | None = None
     remove_name: bool = Field(default=False, exclude=True)
     add: list[str] | None = Field(default=None, max_length=MAX_MEMBERS_PER_REQUEST)
     remove: list[str] | None = Field(default=None, max_length=MAX_MEMBERS_PER_REQUEST)
@@ -65,7 +81,9 @@ class GroupUpdateRequest(RequestModel):
     @model_validator(mode="after")
     def _name_rule(self) -> GroupUpdateRequest:
         if self.remove_name and self.name is not None:
-            raise ValueError("give either name (to rename) or remove_name=True (to remove it), not both")
+            raise FieldRuleError(
+                "name", "give either name (to rename) or remove_name=True (to remove it), not both"
+            )
         return self
 
     def to_json(self) -> dict[str, Any]:
@@ -88,7 +106,7 @@ class Group(ResponseModel):
     created_at: ResponseTime | None = None
     modified_at: ResponseTime | None = None
     child_groups: list[str] = Field(default_factory=list)
-    auto_update: AutoUpdate | None = None
+    auto_update: GroupAutoUpdate | None = None
 
 
 class ListGroupsResponse(Page):

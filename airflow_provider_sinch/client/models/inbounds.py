@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from airflow_provider_sinch.client.models.common import (
+    CsvList,
     DateRangeQuery,
     Page,
     ResponseModel,
@@ -30,7 +31,8 @@ class InboundMediaBody(ResponseModel):
 
 
 class InboundMessage(ResponseModel):
-    """An inbound message: ``mo_text`` (``body`` text), ``mo_binary`` (base64 ``body`` + ``udh``) or ``mo_media``."""
+    """An inbound message: ``mo_text`` (``body`` text), ``mo_binary`` (base64 ``body`` + ``udh``) or
+    ``mo_media``."""
 
     type: str
     id: str
@@ -56,7 +58,7 @@ class InboundMessage(ResponseModel):
 class ListInboundsQuery(DateRangeQuery):
     """Filters of ``GET /inbounds`` (``to`` is a list of *your* numbers)."""
 
-    to: list[str] | None = None
+    to: CsvList[str] | None = None
     client_reference: str | None = Field(default=None, max_length=2048)
 
 

@@ -1,0 +1,72 @@
+"""Fixtures of the client tests: a harness per client kind, a sleep recorder, the shared contract."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_provider_sinch.client import SinchConfig
+from tests.client.harness import KINDS, Harness, make_config, open_harness
+from tests.contract import CONTRACT_PATH, Contract
+
+
+@pytest.fixture(params=KINDS)
+def kind(request: pytest.FixtureRequest) -> str:
+    """``sync`` (requests + requests-mock) or ``async`` (httpx + MockTransport): tests run with both."""
+    return str(request.param)
+
+
+@pytest.fixture
+def make_harness(kind: str) -> Iterator[Callable[..., Harness]]:
+    """``make_harness(**config_overrides)`` or ``make_harness(config=...)``: a harness of this test's kind."""
+    opened: list[Harness] = []
+
+    def factory(config: SinchConfig | None = None, **overrides: Any) -> Harness:
+        harness = open_harness(kind, config or make_config(**overrides))
+        opened.append(harness)
+        return harness
+
+    yield factory
+    for harness in opened:
+        harness.close()
+
+
+@pytest.fixture
+def harness(make_harness: Callable[..., Harness]) -> Harness:
+    """A client of this test's kind with fast retries, wired to a fake Sinch."""
+    return make_harness()
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Record the waits between retries instead of sleeping (tenacity's sync and async sleeps)."""
+    waited: list[float] = []
+
+    async def async_sleep(seconds: float, *args: Any, **kwargs: Any) -> None:
+        waited.append(seconds)
+
+    monkeypatch.setattr(time, "sleep", waited.append)
+    monkeypatch.setattr(asyncio, "sleep", async_sleep)
+    return waited
+
+
+@pytest.fixture(scope="session")
+def contract() -> Contract:
+    """``../shared/sinch/contract.yaml``, parsed once."""
+    if not CONTRACT_PATH.exists():
+        pytest.skip(f"shared Sinch contract not found at {CONTRACT_PATH}")
+    return Contract(CONTRACT_PATH)
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    """``../shared/sinch/fixtures``: request/response shapes from the official SDKs and real callbacks."""
+    path = CONTRACT_PATH.parent / "fixtures"
+    if not path.exists():
+        pytest.skip(f"shared Sinch fixtures not found at {path}")
+    return path
