@@ -27,8 +27,18 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "hooks": [{"integration-name": "Sinch SMS", "python-modules": [f"{PACKAGE}.hooks.sinch"]}],
         "operators": [],
-        "sensors": [],
-        "triggers": [],
+        "sensors": [
+            {
+                "integration-name": "Sinch SMS",
+                "python-modules": [f"{PACKAGE}.sensors.delivery", f"{PACKAGE}.sensors.inbound"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "Sinch SMS",
+                "python-modules": [f"{PACKAGE}.triggers.delivery", f"{PACKAGE}.triggers.inbound"],
+            }
+        ],
         "notifications": [],
         "connection-types": [
             {

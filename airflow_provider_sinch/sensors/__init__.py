@@ -1,0 +1,1 @@
+"""Sensors: wait for Sinch delivery reports (:mod:`.delivery`) and SMS replies (:mod:`.inbound`)."""

@@ -1,0 +1,128 @@
+"""What every Sinch sensor shares: the three modes, the failure budget and strict resumption.
+
+* ``poke`` / ``reschedule``: :meth:`poke` asks Sinch with the synchronous hook; ``timeout`` is handled by
+  Airflow's :class:`~airflow.sdk.BaseSensorOperator` (``AirflowSensorTimeout``, or a skip with
+  ``soft_fail``).
+* ``deferrable=True``: the sensor defers at once to its trigger with a wall-clock ``deadline`` of
+  ``now + timeout``; the trigger fires a ``timeout`` event at the deadline and :meth:`execute_complete`
+  raises ``AirflowSensorTimeout`` (a skip with ``soft_fail``) just as the other modes do.  The deferral
+  itself gets a slightly longer Airflow timeout as a safety net in case no triggerer runs.
+* Transient Sinch errors (429, 5xx, connection problems; already retried inside the client) do not end a
+  poke-mode wait until ``max_consecutive_failures`` pokes in a row failed.  In reschedule mode each poke
+  runs in a new process and starts counting afresh, so there ``timeout`` is the bound.  Other errors
+  (401, 404, ...) fail the poke at once.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Callable
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from airflow.sdk import BaseSensorOperator
+from airflow.sdk.configuration import conf
+from airflow.sdk.exceptions import AirflowException
+
+from airflow_provider_sinch.hooks.sinch import SinchHook
+from airflow_provider_sinch.triggers.base import (
+    DEFAULT_MAX_CONSECUTIVE_FAILURES,
+    SinchPollingTrigger,
+    check_poll_settings,
+    describe_error,
+    is_transient,
+)
+from airflow_provider_sinch.triggers.events import EventKind, deadline_after, validate_event
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+T = TypeVar("T")
+
+DEFERRAL_GRACE_SECONDS = 120.0
+"""Extra time the deferral gets over the sensor ``timeout``, so the trigger's own ``timeout`` event (with
+what was still pending) normally wins over Airflow's bare ``TaskDeferralTimeout``."""
+
+
+class SinchPollingSensor(BaseSensorOperator):
+    """Base of the Sinch sensors.
+
+    :param sinch_conn_id: Airflow connection of type ``sinch`` (default ``sinch_default``).
+    :param deferrable: hand the wait to the triggerer instead of holding a worker slot; defaults to
+        ``[operators] default_deferrable``.  ``mode`` is ignored when deferring.
+    :param max_consecutive_failures: transient Sinch failures in a row tolerated before the wait fails.
+    :param kwargs: :class:`~airflow.sdk.BaseSensorOperator` arguments: ``poke_interval`` (also the
+        trigger's poll interval), ``timeout``, ``mode``, ``soft_fail``, ...
+    """
+
+    event_kind: ClassVar[EventKind]
+
+    def __init__(
+        self,
+        *,
+        sinch_conn_id: str = SinchHook.default_conn_name,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.sinch_conn_id = sinch_conn_id
+        self.deferrable = deferrable
+        _, self.max_consecutive_failures = check_poll_settings(1.0, max_consecutive_failures)
+        self._failures = 0
+
+    @cached_property
+    def hook(self) -> SinchHook:
+        """The synchronous hook used by :meth:`poke`."""
+        return SinchHook(sinch_conn_id=self.sinch_conn_id)
+
+    def poll_settings(self) -> dict[str, Any]:
+        """The trigger kwargs every Sinch sensor passes on."""
+        return {
+            "sinch_conn_id": self.sinch_conn_id,
+            "poll_interval": self.poke_interval or 1.0,
+            "max_consecutive_failures": self.max_consecutive_failures,
+        }
+
+    @abstractmethod
+    def make_trigger(self, context: Context, deadline: str | None) -> SinchPollingTrigger:
+        """The trigger that waits for what this sensor waits for (also used, without I/O, by ``poke``)."""
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        trigger = self.make_trigger(context, deadline_after(self.timeout))
+        self.log.info("Deferring to %s until %s", type(trigger).__name__, trigger.deadline)
+        self.defer(
+            trigger=trigger,
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout + max(DEFERRAL_GRACE_SECONDS, 2 * self.poke_interval)),
+        )
+
+    def execute_complete(self, context: Context, event: Any = None) -> Any:
+        """Resume after the trigger fired: the result on success, else the matching Airflow error.
+
+        Strict: a missing or unknown event raises instead of passing for success.
+        """
+        result = validate_event(event, self.event_kind)
+        self.log.info("%s", event.get("detail") if isinstance(event, dict) else "done")
+        return result
+
+    def call_sinch(self, call: Callable[[], T]) -> T | None:
+        """Run ``call``; a transient failure returns ``None`` (poke again) until the budget is spent."""
+        try:
+            result = call()
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            self._failures += 1
+            if self._failures >= self.max_consecutive_failures:
+                raise AirflowException(
+                    f"Sinch check failed {self._failures} times in a row: {describe_error(exc)}"
+                ) from exc
+            self.log.warning("Sinch check failed (%d of %d allowed in a row): %s",
+                             self._failures, self.max_consecutive_failures, describe_error(exc))
+            return None
+        self._failures = 0
+        return result

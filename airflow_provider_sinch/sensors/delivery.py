@@ -1,0 +1,157 @@
+"""Sensors that wait until Sinch reports a send delivered: a whole send, or one recipient.
+
+"Done" means every expected recipient has a final status (pending = expected - final); see
+:mod:`airflow_provider_sinch.client.delivery` for how ``expected`` is worked out.  Then:
+
+* at or above ``min_success_ratio``: success, and the final report summary (plain JSON) goes to XCom;
+* below it: ``AirflowFailException`` (no retry: a retry would read the same final statuses) naming the
+  per-status counts and codes.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from abc import abstractmethod
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.sdk import PokeReturnValue
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_provider_sinch.client.delivery import DeliveryCriteria, DeliveryProbe, run_probe
+from airflow_provider_sinch.sensors.base import SinchPollingSensor
+from airflow_provider_sinch.triggers.delivery import (
+    SinchBatchDeliveryTrigger,
+    SinchDeliveryTriggerBase,
+    SinchRecipientDeliveryTrigger,
+    delivery_event,
+)
+from airflow_provider_sinch.triggers.events import EventKind
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+def coerce_batch_ids(value: Any) -> list[str]:
+    """Batch ids from what a template or XCom gives: a list, one id, ``"a,b"``, ``"['a', 'b']"``, or a
+    send result (a dict with ``batch_ids``, or ``id`` for a single batch)."""
+    if isinstance(value, dict):
+        value = value.get("batch_ids") or value.get("id")
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except ValueError:
+                value = ast.literal_eval(text)
+        else:
+            value = [part for part in text.replace(";", ",").split(",")]
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise ValueError(f"batch_ids must be a batch id or a list of them, got {value!r}")
+    ids = [str(v).strip() for v in value if str(v).strip()]
+    if not ids:
+        raise ValueError("batch_ids is empty: there is no batch to wait for")
+    return ids
+
+
+class SinchDeliverySensorBase(SinchPollingSensor):
+    """Shared by the delivery sensors: the success criteria, ``poke`` and the trigger hand-off.
+
+    :param success_statuses: final statuses that count as success (default ``["Delivered"]``).
+    :param min_success_ratio: share of expected recipients, 0.0 to 1.0, that must end in a success status
+        (default 1.0).  Below it, once everything is final, the task fails without retry.
+    :param unknown_is_success: count ``Unknown`` (given to the carrier, never confirmed) as success.
+    :param kwargs: ``sinch_conn_id``, ``deferrable``, ``max_consecutive_failures`` and the
+        :class:`~airflow.sdk.BaseSensorOperator` arguments (``poke_interval``, ``timeout``, ``mode``,
+        ``soft_fail``, ...).
+    """
+
+    event_kind: ClassVar[EventKind] = "delivery"
+    trigger_class: ClassVar[type[SinchDeliveryTriggerBase]]
+
+    def __init__(
+        self,
+        *,
+        success_statuses: Sequence[str] = ("Delivered",),
+        min_success_ratio: float = 1.0,
+        unknown_is_success: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.criteria = DeliveryCriteria(tuple(success_statuses), min_success_ratio, unknown_is_success)
+        self.success_statuses = list(self.criteria.success_statuses)
+        self.min_success_ratio = self.criteria.min_success_ratio
+        self.unknown_is_success = unknown_is_success
+        self._probe: DeliveryProbe | None = None
+
+    @abstractmethod
+    def delivery_target(self) -> dict[str, Any]:
+        """The trigger kwargs naming what to wait for, from the rendered template fields."""
+
+    def make_trigger(self, context: Context, deadline: str | None) -> SinchDeliveryTriggerBase:
+        return self.trigger_class(
+            **self.delivery_target(), **self.criteria.to_dict(), **self.poll_settings(), deadline=deadline
+        )
+
+    def poke(self, context: Context) -> bool | PokeReturnValue:
+        if self._probe is None:
+            self._probe = self.make_trigger(context, None).make_probe()
+        probe = self._probe
+        progress = self.call_sinch(lambda: run_probe(probe, self.hook))
+        if progress is None:
+            return False
+        payload = delivery_event(progress)
+        if payload is None:
+            self.log.info("Waiting for Sinch delivery: %s", progress.describe())
+            return False
+        if payload["status"] != "success":
+            raise AirflowFailException(payload["detail"])
+        self.log.info("%s", payload["detail"])
+        return PokeReturnValue(is_done=True, xcom_value=payload["result"])
+
+
+class SinchBatchDeliverySensor(SinchDeliverySensorBase):
+    """Wait until every recipient of one or several batches has a final delivery status.
+
+    Returns (XCom) the final summary: ``expected``, ``final``, ``pending``, ``succeeded``,
+    ``success_ratio``, ``counts`` per status, ``statuses`` per status and code, ``batches`` per batch.
+
+    :param batch_ids: one batch id or several (all chunks of one send); templated.  A string such as
+        ``"a,b"`` or ``"['a', 'b']"`` (a rendered list) and a send result dict with ``batch_ids`` work too.
+    :param kwargs: criteria (``success_statuses``, ``min_success_ratio``, ``unknown_is_success``),
+        ``sinch_conn_id``, ``deferrable``, ``max_consecutive_failures`` and sensor arguments.
+    """
+
+    template_fields: Sequence[str] = ("batch_ids", "sinch_conn_id")
+    trigger_class = SinchBatchDeliveryTrigger
+
+    def __init__(self, *, batch_ids: Sequence[str] | str | Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.batch_ids = batch_ids
+
+    def delivery_target(self) -> dict[str, Any]:
+        return {"batch_ids": coerce_batch_ids(self.batch_ids)}
+
+
+class SinchRecipientDeliverySensor(SinchDeliverySensorBase):
+    """Wait until one recipient of a batch has a final delivery status.
+
+    Returns (XCom) the same summary as :class:`SinchBatchDeliverySensor` plus ``recipient``.
+
+    :param batch_id: the batch; templated.
+    :param recipient: the phone number, in any spelling (``+``, ``00``, spaces); templated.
+    :param kwargs: criteria, ``sinch_conn_id``, ``deferrable``, ``max_consecutive_failures`` and sensor
+        arguments, as for :class:`SinchBatchDeliverySensor`.
+    """
+
+    template_fields: Sequence[str] = ("batch_id", "recipient", "sinch_conn_id")
+    trigger_class = SinchRecipientDeliveryTrigger
+
+    def __init__(self, *, batch_id: str, recipient: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.batch_id = batch_id
+        self.recipient = recipient
+
+    def delivery_target(self) -> dict[str, Any]:
+        return {"batch_id": str(self.batch_id), "recipient": str(self.recipient)}

@@ -1,0 +1,193 @@
+"""The poll loop every Sinch wait trigger shares: deadline, failure budget, sleeping, one shared client.
+
+Rules every subclass inherits:
+
+* **Read-only.** A triggerer restart (or a second triggerer taking over) replays the trigger from its
+  kwargs, so a trigger only ever reads from Sinch; sending happens in the worker before deferring.
+* **JSON-only kwargs.** ``serialize()`` returns ``(classpath, kwargs)`` with nothing but JSON values, and
+  ``cls(**kwargs)`` rebuilds an equal trigger.
+* **Wall-clock deadline.** ``deadline`` (ISO-8601 UTC) ends the wait with a ``timeout`` event even after
+  a triggerer restart; the sensor turns that into ``AirflowSensorTimeout``.
+* **Failure budget.** Transient errors (429, 5xx, connection problems, a poll that took too long) are
+  retried on the next poll until ``max_consecutive_failures`` polls in a row failed; any success resets
+  the count.  Errors that a retry cannot fix (401 credentials, 404 unknown batch, 400, a broken connection
+  definition) end the wait at once with an ``error`` event.
+* **Always sleeps** ``poll_interval`` between polls, after a failure too, so a trigger never spins.
+* **One HTTP pool per connection** in a triggerer: the client comes from
+  :meth:`SinchHook.aget_client() <airflow_provider_sinch.hooks.sinch.SinchHook.aget_client>`, shared by
+  every trigger of the process that uses the same connection, and is never closed here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import abstractmethod
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_sinch.client import (
+    AsyncSinchClient,
+    SinchRateLimitError,
+    SinchServerError,
+    SinchTransportError,
+)
+from airflow_provider_sinch.hooks.sinch import SinchHook
+from airflow_provider_sinch.triggers.events import EventKind, EventStatus, make_event, parse_time
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    SinchRateLimitError,
+    SinchServerError,
+    SinchTransportError,
+    TimeoutError,
+)
+"""Errors worth another poll: Sinch throttled us, failed on its side, or could not be reached in time."""
+
+DEFAULT_POLL_INTERVAL = 30.0
+DEFAULT_MAX_CONSECUTIVE_FAILURES = 5
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether another poll may succeed where this one raised ``exc``."""
+    return isinstance(exc, TRANSIENT_ERRORS)
+
+
+def describe_error(exc: BaseException) -> str:
+    """``SinchAuthenticationError: Sinch API error 401 ...`` (never contains the token)."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def check_poll_settings(poll_interval: float, max_consecutive_failures: int) -> tuple[float, int]:
+    """Validate the two knobs every Sinch wait has; returns them as ``(float, int)``."""
+    if isinstance(poll_interval, bool) or not isinstance(poll_interval, int | float) or poll_interval <= 0:
+        raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
+    if isinstance(max_consecutive_failures, bool) or int(max_consecutive_failures) < 1:
+        raise ValueError(f"max_consecutive_failures must be at least 1, got {max_consecutive_failures!r}")
+    return float(poll_interval), int(max_consecutive_failures)
+
+
+class SinchPollingTrigger(BaseTrigger):
+    """Base of the Sinch wait triggers: polls until :meth:`poll` returns an event or the deadline passes.
+
+    Subclasses implement :meth:`poll`, :meth:`target_kwargs` and :meth:`timeout_detail`, and set
+    ``event_kind``.
+
+    :param sinch_conn_id: Airflow connection of type ``sinch``.
+    :param poll_interval: seconds between polls (after failed polls too).
+    :param deadline: ISO-8601 UTC wall-clock time after which the trigger fires a ``timeout`` event;
+        ``None`` waits for ever.
+    :param max_consecutive_failures: transient failures in a row that end the wait with an ``error`` event.
+    """
+
+    event_kind: ClassVar[EventKind]
+
+    def __init__(
+        self,
+        *,
+        sinch_conn_id: str = SinchHook.default_conn_name,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        deadline: str | datetime | None = None,
+        max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
+    ) -> None:
+        super().__init__()
+        self.sinch_conn_id = sinch_conn_id
+        self.poll_interval, self.max_consecutive_failures = check_poll_settings(
+            poll_interval, max_consecutive_failures
+        )
+        self._deadline = parse_time(deadline, "deadline")
+        self.deadline = self._deadline.isoformat() if self._deadline else None
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """``(classpath, JSON kwargs)``; ``cls(**kwargs)`` rebuilds the same trigger."""
+        kwargs = {
+            "sinch_conn_id": self.sinch_conn_id,
+            "poll_interval": self.poll_interval,
+            "deadline": self.deadline,
+            "max_consecutive_failures": self.max_consecutive_failures,
+            **self.target_kwargs(),
+        }
+        return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
+
+    @abstractmethod
+    def target_kwargs(self) -> dict[str, Any]:
+        """The subclass's own kwargs (what it waits for), JSON only."""
+
+    @abstractmethod
+    async def poll(self, client: AsyncSinchClient) -> TriggerEvent | None:
+        """Check once; return the final event, or ``None`` to poll again after ``poll_interval``."""
+
+    @abstractmethod
+    def timeout_detail(self) -> tuple[str, Any]:
+        """``(detail, result)`` of the ``timeout`` event: what was still missing at the deadline."""
+
+    def event(self, status: EventStatus, detail: str, result: Any = None) -> TriggerEvent:
+        """A :class:`TriggerEvent` of this trigger's kind."""
+        return TriggerEvent(make_event(self.event_kind, status, detail, result))
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (negative once passed), ``None`` without one."""
+        if self._deadline is None:
+            return None
+        return (self._deadline - datetime.now(UTC)).total_seconds()
+
+    async def get_client(self) -> AsyncSinchClient:
+        """The triggerer-wide client for the connection (shared pool, not closed by the trigger)."""
+        return await SinchHook(sinch_conn_id=self.sinch_conn_id).aget_client()
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        try:
+            client = await self.get_client()
+        except Exception as exc:
+            self.log.error("Cannot set up the Sinch client for %r: %s", self.sinch_conn_id,
+                           describe_error(exc))
+            yield self.event("error", f"cannot use connection {self.sinch_conn_id!r}: {describe_error(exc)}")
+            return
+        failures = 0
+        while True:
+            # Poll first, then look at the clock (as BaseSensorOperator does): a trigger resumed after the
+            # deadline by a restarted triggerer still reports a send that finished meanwhile.
+            remaining = self.remaining()
+            poll_timeout = None if remaining is None else max(remaining, 1.0)
+            try:
+                found = await asyncio.wait_for(self.poll(client), timeout=poll_timeout)
+            except Exception as exc:
+                if not is_transient(exc):
+                    self.log.error("Sinch poll failed and will not be retried: %s", describe_error(exc))
+                    yield self.event("error", f"Sinch check failed: {describe_error(exc)}")
+                    return
+                failures += 1
+                if failures >= self.max_consecutive_failures and not self.expired():
+                    yield self.event(
+                        "error",
+                        f"Sinch check failed {failures} times in a row (budget "
+                        f"{self.max_consecutive_failures}); last error: {describe_error(exc)}",
+                    )
+                    return
+                self.log.warning(
+                    "Sinch poll failed (%d of %d allowed in a row): %s",
+                    failures, self.max_consecutive_failures, describe_error(exc),
+                )
+            else:
+                failures = 0
+                if found is not None:
+                    yield found
+                    return
+            if self.expired():
+                detail, result = self.timeout_detail()
+                yield self.event("timeout", detail, result)
+                return
+            await asyncio.sleep(self.sleep_time())
+
+    def expired(self) -> bool:
+        """Whether the deadline has passed."""
+        remaining = self.remaining()
+        return remaining is not None and remaining <= 0
+
+    def sleep_time(self) -> float:
+        """``poll_interval``, shortened so the deadline is noticed on time (but never zero)."""
+        remaining = self.remaining()
+        if remaining is None:
+            return self.poll_interval
+        return max(min(self.poll_interval, remaining), min(self.poll_interval, 0.05))

@@ -1,0 +1,146 @@
+"""Deferrable waits for Sinch delivery reports: a whole send (one or several batches) or one recipient.
+
+Both triggers poll read-only endpoints (``GET /batches/{id}``, ``GET /batches/{id}/delivery_report``,
+``GET /batches/{id}/delivery_report/{msisdn}``) and decide with the plain-Python criteria of
+:mod:`airflow_provider_sinch.client.delivery`, exactly as the sensors' ``poke`` does.  Their events are
+checked with :func:`validate_delivery_event`, which the sensors and ``SinchSendBatchOperator`` share.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from airflow.triggers.base import TriggerEvent
+
+from airflow_provider_sinch.client import AsyncSinchClient
+from airflow_provider_sinch.client.delivery import (
+    BatchDeliveryProbe,
+    DeliveryCriteria,
+    DeliveryProbe,
+    DeliveryProgress,
+    RecipientDeliveryProbe,
+    arun_probe,
+)
+from airflow_provider_sinch.triggers.base import SinchPollingTrigger
+from airflow_provider_sinch.triggers.events import EventKind, deadline_after, validate_delivery_event
+
+__all__ = [
+    "SinchBatchDeliveryTrigger",
+    "SinchDeliveryTriggerBase",
+    "SinchRecipientDeliveryTrigger",
+    "deadline_after",
+    "delivery_event",
+    "validate_delivery_event",
+]
+
+
+def delivery_event(progress: DeliveryProgress) -> dict[str, Any] | None:
+    """The event payload for a finished send (``success`` or ``failure``), ``None`` while pending."""
+    if not progress.done:
+        return None
+    if progress.ok:
+        detail = f"delivered: {progress.describe()}"
+        return {"status": "success", "detail": detail, "result": progress.summary()}
+    return {"status": "failure", "detail": progress.failure_message(), "result": progress.summary()}
+
+
+class SinchDeliveryTriggerBase(SinchPollingTrigger):
+    """Shared by the delivery triggers: criteria kwargs, the probe loop and the timeout message.
+
+    :param success_statuses: final statuses that count as success (default ``["Delivered"]``).
+    :param min_success_ratio: share of expected recipients that must succeed, 0.0 to 1.0 (default 1.0).
+    :param unknown_is_success: count ``Unknown`` as success.
+    :param kwargs: ``sinch_conn_id``, ``poll_interval``, ``deadline``, ``max_consecutive_failures`` (see
+        :class:`~airflow_provider_sinch.triggers.base.SinchPollingTrigger`).
+    """
+
+    event_kind: ClassVar[EventKind] = "delivery"
+
+    def __init__(
+        self,
+        *,
+        success_statuses: Sequence[str] = ("Delivered",),
+        min_success_ratio: float = 1.0,
+        unknown_is_success: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.criteria = DeliveryCriteria(tuple(success_statuses), min_success_ratio, unknown_is_success)
+        self.last_progress: DeliveryProgress | None = None
+        self._probe: DeliveryProbe | None = None
+
+    @abstractmethod
+    def make_probe(self) -> DeliveryProbe:
+        """The sans-I/O check this trigger runs each poll."""
+
+    @abstractmethod
+    def delivery_target(self) -> dict[str, Any]:
+        """The kwargs naming what is waited for (batch ids, or batch id and recipient)."""
+
+    def target_kwargs(self) -> dict[str, Any]:
+        return {**self.delivery_target(), **self.criteria.to_dict()}
+
+    async def poll(self, client: AsyncSinchClient) -> TriggerEvent | None:
+        if self._probe is None:
+            self._probe = self.make_probe()
+        progress = await arun_probe(self._probe, client)
+        self.last_progress = progress
+        payload = delivery_event(progress)
+        if payload is None:
+            self.log.info("Waiting for Sinch delivery: %s", progress.describe())
+            return None
+        self.log.info("Sinch delivery finished (%s): %s", payload["status"], progress.describe())
+        return self.event(payload["status"], payload["detail"], payload["result"])
+
+    def timeout_detail(self) -> tuple[str, Any]:
+        progress = self.last_progress
+        state = progress.describe() if progress else "no delivery report could be read yet"
+        return (
+            f"Sinch delivery did not finish before the deadline {self.deadline}: {state}",
+            progress.summary() if progress else None,
+        )
+
+
+class SinchBatchDeliveryTrigger(SinchDeliveryTriggerBase):
+    """Wait until every recipient of one or several batches has a final delivery status.
+
+    Fires ``success`` with the delivery summary when the share of recipients in ``success_statuses``
+    reaches ``min_success_ratio``, ``failure`` (with per-status counts and codes) when everything is final
+    below it, ``timeout`` at the deadline, ``error`` when Sinch cannot be asked.
+
+    :param batch_ids: the batch ids (a single id is accepted too), e.g. every chunk of one send.
+    :param kwargs: criteria (``success_statuses``, ``min_success_ratio``, ``unknown_is_success``) and poll
+        settings (``sinch_conn_id``, ``poll_interval``, ``deadline``, ``max_consecutive_failures``).
+    """
+
+    def __init__(self, *, batch_ids: Sequence[str] | str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.batch_ids = BatchDeliveryProbe(batch_ids, self.criteria).batch_ids
+
+    def delivery_target(self) -> dict[str, Any]:
+        return {"batch_ids": list(self.batch_ids)}
+
+    def make_probe(self) -> DeliveryProbe:
+        return BatchDeliveryProbe(self.batch_ids, self.criteria)
+
+
+class SinchRecipientDeliveryTrigger(SinchDeliveryTriggerBase):
+    """Wait until one recipient of a batch has a final delivery status.
+
+    :param batch_id: the batch.
+    :param recipient: the phone number (``+``, ``00`` or bare; compared as Sinch returns it, digits only).
+    :param kwargs: criteria and poll settings, as for :class:`SinchBatchDeliveryTrigger`.
+    """
+
+    def __init__(self, *, batch_id: str, recipient: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        probe = RecipientDeliveryProbe(batch_id, recipient, self.criteria)
+        self.batch_id, self.recipient = probe.batch_id, probe.recipient
+
+    def delivery_target(self) -> dict[str, Any]:
+        return {"batch_id": self.batch_id, "recipient": self.recipient}
+
+    def make_probe(self) -> DeliveryProbe:
+        return RecipientDeliveryProbe(self.batch_id, self.recipient, self.criteria)

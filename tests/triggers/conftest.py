@@ -1,0 +1,47 @@
+"""Trigger test fixtures: a fake Sinch behind the hook's shared client, and a sleep recorder."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from airflow_provider_sinch.hooks.sinch import SinchHook
+from tests.triggers.fake_sinch import CONN, FakeSinch
+
+
+@pytest.fixture
+def fake_sinch(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSinch]:
+    """A :class:`FakeSinch` that every ``SinchHook.aget_client()`` of the test answers from."""
+    fake = FakeSinch()
+    monkeypatch.setenv("AIRFLOW_CONN_SINCH_DEFAULT", json.dumps(CONN))
+    clients: dict[asyncio.AbstractEventLoop, object] = {}
+
+    async def aget_client(self: SinchHook):
+        loop = asyncio.get_running_loop()
+        if loop not in clients:
+            clients[loop] = fake.async_client()
+        return clients[loop]
+
+    monkeypatch.setattr(SinchHook, "aget_client", aget_client)
+    return fake
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Every ``asyncio.sleep`` of the trigger loops, recorded and shortened to a real 0-second yield."""
+    recorded: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def fake_sleep(delay: float, *args: object) -> None:
+        recorded.append(delay)
+        await real_sleep(0)
+
+    import airflow_provider_sinch.triggers.base as base
+    import airflow_provider_sinch.triggers.inbound as inbound
+
+    monkeypatch.setattr(base.asyncio, "sleep", fake_sleep)
+    monkeypatch.setattr(inbound.asyncio, "sleep", fake_sleep)
+    return recorded
