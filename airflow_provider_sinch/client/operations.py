@@ -127,11 +127,10 @@ class Operation:
             request = fields.pop("request", None)
             if request is None:
                 request, fields = fields, {}
-            missing_from = isinstance(request, dict) and not {"from", "from_"} & request.keys()
-            if self.body is BatchRequest and default_from and missing_from:
-                request = {**request, "from_": default_from}
             # A ready-made model is validated too: it must be of the kind this operation sends.
             request = build(self.body, request, f"{self.name} request")
+            if self.body is BatchRequest and default_from and request.from_ is None:
+                request = request.model_copy(update={"from_": default_from})
             body = request.to_json() if isinstance(request, RequestModel) else request
             client_reference = getattr(request, "client_reference", None)
         if fields:

@@ -99,6 +99,9 @@ def test_default_from_fills_a_missing_sender_only(name: str) -> None:
     assert op.prepare({**ids, **TEXT, "from_": "12345"}, default_from="Acme").json["from"] == "12345"
     assert op.prepare({**ids, **TEXT, "from": "12345"}, default_from="Acme").json["from"] == "12345"
     assert op.prepare({**ids, "request": dict(TEXT)}, default_from="Acme").json["from"] == "Acme"
+    model = TextBatchRequest(to=["1"], body="x")
+    assert op.prepare({**ids, "request": model}, default_from="Acme").json["from"] == "Acme"
+    assert model.from_ is None  # the caller's object is not changed
     assert "from" not in op.prepare({**ids, **TEXT}).json
 
 
