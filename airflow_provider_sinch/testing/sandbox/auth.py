@@ -1,0 +1,111 @@
+"""Who may call the API: the plan's bearer token, or an OAuth2 token issued to the project's access key.
+
+``/xms/v1/{service_plan_id}/...`` takes ``Authorization: Bearer <api token>``; ``/xms/v1/{project_id}/...``
+takes a token from ``POST /oauth2/token`` (client credentials, HTTP Basic ``key_id:key_secret``), as Sinch's
+auth service issues them.  Anything else is 401.  An expired OAuth2 token gets a 401 whose
+``WWW-Authenticate`` says so, which is how Sinch's SDKs know to fetch a new one.  Tokens are compared in
+constant time and never logged.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import secrets
+import threading
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.responses import Response
+
+from airflow_provider_sinch.testing.sandbox.clock import SandboxClock
+from airflow_provider_sinch.testing.sandbox.errors import ApiError
+from airflow_provider_sinch.testing.sandbox.responses import json_response
+from airflow_provider_sinch.testing.sandbox.settings import SandboxSettings
+
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="sinch"'}
+_EXPIRED = {"WWW-Authenticate": 'Bearer error="invalid_token", error_description="The token has expired"'}
+
+
+class OAuthError(Exception):
+    """An OAuth2 error answer of the token endpoint (``{"error", "error_description"}``).
+
+    :param status: HTTP status (401 bad client, 400 bad grant).
+    :param error: the OAuth2 error code.
+    :param description: explanation.
+    """
+
+    def __init__(self, status: int, error: str, description: str) -> None:
+        self.status, self.error, self.description = status, error, description
+        super().__init__(f"{status} {error}")
+
+    def response(self) -> Response:
+        headers = {"WWW-Authenticate": 'Basic realm="sinch"'} if self.status == 401 else None
+        return json_response({"error": self.error, "error_description": self.description}, self.status, headers)
+
+
+def _unauthorized(headers: dict[str, str] = _CHALLENGE) -> ApiError:
+    return ApiError(401, "unauthorized", "Invalid or missing credentials", headers)
+
+
+class Authenticator:
+    """Checks API requests and issues OAuth2 tokens.
+
+    :param clock: the sandbox clock (token lifetimes run on it).
+    :param settings: returns the current settings (credentials).
+    """
+
+    def __init__(self, clock: SandboxClock, settings: Callable[[], SandboxSettings]) -> None:
+        self._clock = clock
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._tokens: dict[str, float] = {}
+
+    def check(self, path_id: str, authorization: str | None) -> None:
+        """Raise the 401 unless ``authorization`` may use the plan or project ``path_id``."""
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise _unauthorized()
+        settings = self._settings()
+        if path_id == settings.service_plan_id and hmac.compare_digest(token, settings.api_token):
+            return
+        if path_id == settings.project_id:
+            with self._lock:
+                expires = self._tokens.get(token)
+            if expires is not None:
+                if expires > self._clock.time():
+                    return
+                raise _unauthorized(_EXPIRED)
+        raise _unauthorized()
+
+    def issue(self, authorization: str | None, form: bytes) -> dict[str, Any]:
+        """Answer ``POST /oauth2/token``: a bearer token for the project's access key, or :class:`OAuthError`."""
+        settings = self._settings()
+        key_id, secret = _basic_credentials(authorization)
+        if not (hmac.compare_digest(key_id, settings.key_id) and hmac.compare_digest(secret, settings.key_secret)):
+            raise OAuthError(401, "invalid_client", "Unknown access key or wrong secret")
+        grant = parse_qs(form.decode(errors="replace")).get("grant_type", [""])[0]
+        if grant != "client_credentials":
+            raise OAuthError(400, "unsupported_grant_type", f"grant_type {grant!r} is not supported")
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            self._tokens[token] = self._clock.time() + settings.token_ttl
+        return {"access_token": token, "expires_in": int(settings.token_ttl), "scope": "",
+                "token_type": "bearer"}
+
+    def reset(self) -> None:
+        with self._lock:
+            self._tokens.clear()
+
+
+def _basic_credentials(authorization: str | None) -> tuple[str, str]:
+    scheme, _, encoded = (authorization or "").partition(" ")
+    if scheme.lower() != "basic":
+        return "", ""
+    try:
+        user, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return "", ""
+    return user, password

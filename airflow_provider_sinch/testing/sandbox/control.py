@@ -1,0 +1,153 @@
+"""Sandbox-only control and inspection routes under ``/_sandbox`` (not part of Sinch's API).
+
+They do over HTTP what the :class:`~.core.Sandbox` methods do in Python, for tests and demos that run the
+sandbox in another process::
+
+    GET    /_sandbox/health                    -> {"status": "ok"}
+    GET    /_sandbox/clock                     -> {"now", "time_scale"}
+    POST   /_sandbox/clock/advance             {"seconds": 60}
+    PUT    /_sandbox/clock                     {"time_scale": 100}
+    GET    /_sandbox/batches                   every batch, newest first
+    GET    /_sandbox/batches/{id}/statuses     {"46701234567": "Delivered", ...}
+    GET    /_sandbox/requests                  the request log
+    GET    /_sandbox/callbacks                 every callback attempt
+    POST   /_sandbox/inbounds                  {"from", "to", "body", ...}: inject an MO message
+    POST   /_sandbox/auto_replies              {"recipient", "text", "delay"};  DELETE: remove all
+    GET|PUT /_sandbox/outcomes                 the outcome rule table; POST adds one rule in front
+    GET|POST|DELETE /_sandbox/faults           list, add, clear faults
+    PATCH  /_sandbox/settings                  change settings (delays, callback URLs, secret ...)
+    POST   /_sandbox/reset                     forget everything, back to the initial settings
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+
+from airflow_provider_sinch.testing.sandbox.clock import iso
+from airflow_provider_sinch.testing.sandbox.errors import ApiError, not_found
+from airflow_provider_sinch.testing.sandbox.faults import Fault
+from airflow_provider_sinch.testing.sandbox.inbound import AutoReply, InboundMessage
+from airflow_provider_sinch.testing.sandbox.outcomes import OutcomeRule
+from airflow_provider_sinch.testing.sandbox.responses import json_response
+
+if TYPE_CHECKING:
+    from airflow_provider_sinch.testing.sandbox.core import Sandbox
+
+
+class Advance(BaseModel):
+    """Body of ``POST /_sandbox/clock/advance``: sandbox seconds to jump ahead."""
+
+    seconds: float = Field(ge=0)
+
+
+class Speed(BaseModel):
+    """Body of ``PUT /_sandbox/clock``: sandbox seconds per real second (0 freezes the clock)."""
+
+    time_scale: float = Field(ge=0)
+
+
+def control_router(sandbox: Sandbox) -> APIRouter:
+    """The ``/_sandbox`` routes acting on ``sandbox``."""
+    router = APIRouter(prefix="/_sandbox")
+
+    @router.get("/health")
+    async def health() -> Response:
+        return json_response({"status": "ok"})
+
+    @router.get("/clock")
+    async def clock() -> Response:
+        return json_response({"now": iso(sandbox.clock.time()), "time_scale": sandbox.clock.time_scale})
+
+    @router.post("/clock/advance")
+    async def advance(body: Advance) -> Response:
+        sandbox.advance(body.seconds)
+        return await clock()
+
+    @router.put("/clock")
+    async def speed(body: Speed) -> Response:
+        sandbox.set_time_scale(body.time_scale)
+        return await clock()
+
+    @router.get("/batches")
+    async def batches() -> Response:
+        return json_response(sandbox.batches())
+
+    @router.get("/batches/{batch_id}/statuses")
+    async def statuses(batch_id: str) -> Response:
+        try:
+            return json_response(sandbox.statuses(batch_id))
+        except KeyError:
+            return not_found().response()
+
+    @router.get("/requests")
+    async def requests() -> Response:
+        return json_response([seen.summary() for seen in sandbox.requests])
+
+    @router.get("/callbacks")
+    async def callbacks() -> Response:
+        return json_response([
+            {"delivery": a.delivery, "kind": a.kind, "attempt": a.attempt, "at": iso(a.at), "status": a.status,
+             "error": a.error, "payload": a.payload, "retry_in": a.retry_in}
+            for a in sandbox.callbacks
+        ])
+
+    @router.post("/inbounds")
+    async def inject(body: InboundMessage) -> Response:
+        return json_response(sandbox.inbound.inject(body), 201)
+
+    @router.post("/auto_replies")
+    async def auto_reply(body: AutoReply) -> Response:
+        sandbox.inbound.add_auto_reply(body)
+        return json_response(body.model_dump(), 201)
+
+    @router.delete("/auto_replies")
+    async def clear_auto_replies() -> Response:
+        sandbox.inbound.clear_auto_replies()
+        return json_response([])
+
+    @router.get("/outcomes")
+    async def outcomes() -> Response:
+        return json_response([r.model_dump() for r in sandbox.outcomes.rules])
+
+    @router.put("/outcomes")
+    async def set_outcomes(body: list[OutcomeRule]) -> Response:
+        sandbox.outcomes.set(body)
+        return await outcomes()
+
+    @router.post("/outcomes")
+    async def add_outcome(body: OutcomeRule) -> Response:
+        sandbox.outcomes.add(body)
+        return await outcomes()
+
+    @router.get("/faults")
+    async def faults() -> Response:
+        return json_response([f.model_dump() for f in sandbox.fault_plan.faults])
+
+    @router.post("/faults")
+    async def add_fault(body: Fault) -> Response:
+        sandbox.fault_plan.add(body)
+        return await faults()
+
+    @router.delete("/faults")
+    async def clear_faults() -> Response:
+        sandbox.fault_plan.clear()
+        return json_response([])
+
+    @router.patch("/settings")
+    async def settings(body: dict[str, Any]) -> Response:
+        try:
+            sandbox.configure(**body)
+        except (TypeError, ValueError) as exc:
+            raise ApiError(400, "invalid_settings", str(exc)) from None
+        return json_response({"ok": True})
+
+    @router.post("/reset")
+    async def reset() -> Response:
+        sandbox.reset()
+        return json_response({"ok": True})
+
+    return router

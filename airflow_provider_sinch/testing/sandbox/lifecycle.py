@@ -1,0 +1,170 @@
+"""The delivery lifecycle of a batch on the sandbox clock.
+
+At the send time (``send_at``, or when the batch was submitted) the batch's group destinations are expanded
+into recipients; ``dispatch_delay`` later every recipient is dispatched: it is rendered (a parameter without
+value aborts it with 405, too many parts with 411), the outcome table is consulted (``Aborted`` stops it
+there), and the rest become ``Dispatched`` and reach their final status after the rule's delay.  At
+``expire_at`` whatever is not final becomes ``Expired`` (406).  Until dispatch, a batch can be updated,
+replaced or cancelled (its recipients become ``Cancelled``, 407); after, not.
+
+Jobs carry the batch version they were scheduled for, so a replace, update or cancel silently retires them.
+Each transition is stamped with the time it was due, not the time the job ran, so jumping the clock gives
+the same history as waiting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from airflow_provider_sinch.client.msisdn import is_msisdn
+from airflow_provider_sinch.testing.sandbox.outcomes import OutcomeRule, OutcomeTable
+from airflow_provider_sinch.testing.sandbox.rendering import render
+from airflow_provider_sinch.testing.sandbox.reporting import DeliveryReporter
+from airflow_provider_sinch.testing.sandbox.scheduler import Scheduler
+from airflow_provider_sinch.testing.sandbox.settings import SandboxSettings
+from airflow_provider_sinch.testing.sandbox.state import DISPATCHED, Batch, Recipient, Store
+
+CANCELLED = ("Cancelled", 407)
+EXPIRED = ("Expired", 406)
+DELIVERED = ("Delivered", 0)
+# Outcomes an operator reports (and so carry operator_status_at); Unknown means no receipt came.
+_OPERATOR_STATUSES = frozenset({"Delivered", "Failed", "Rejected", "Deleted"})
+
+
+class Lifecycle:
+    """Schedules and applies the status transitions of every batch.
+
+    :param store: the sandbox's state.
+    :param scheduler: runs the transitions on the sandbox clock.
+    :param settings: returns the current settings (delays).
+    :param outcomes: the outcome table.
+    :param reporter: turns transitions into delivery-report callbacks.
+    :param on_final: called with each recipient that reached a final status (auto replies listen here).
+    """
+
+    def __init__(self, store: Store, scheduler: Scheduler, settings: Callable[[], SandboxSettings],
+                 outcomes: OutcomeTable, reporter: DeliveryReporter,
+                 on_final: Callable[[Batch, Recipient], None]) -> None:
+        self._store = store
+        self._scheduler = scheduler
+        self._settings = settings
+        self._outcomes = outcomes
+        self._reporter = reporter
+        self._on_final = on_final
+
+    # Entry points (called with the store lock held)
+
+    def schedule(self, batch: Batch) -> None:
+        """(Re)plan a batch that has not been dispatched: after a send, replace or update."""
+        batch.version += 1
+        start = batch.send_time
+        self._sync_recipients(batch, batch.modified_at)
+        self._at(start, batch, self._release, run_if_due=True)  # a batch sent now expands its groups now
+        self._at(start + self._settings().dispatch_delay, batch, self._dispatch)
+        self._at(batch.expire_at, batch, self._expire)
+
+    def cancel(self, batch: Batch, now: float) -> bool:
+        """Cancel a batch not yet dispatched (its recipients become ``Cancelled``); ``False`` if too late."""
+        if batch.dispatched:
+            return False
+        if not batch.canceled:
+            batch.canceled = True
+            batch.version += 1
+            self._transition(batch, list(batch.recipients.values()), CANCELLED, now)
+        return True
+
+    def confirm(self, batch: Batch, numbers: Iterable[str], now: float) -> None:
+        """Delivery feedback: the given recipients have the message (``Delivered``)."""
+        targets = [batch.recipients[n] for n in numbers if n in batch.recipients]
+        batch.feedback.extend(r.msisdn for r in targets)
+        self._transition(batch, targets, DELIVERED, now, operator=True)
+
+    # Jobs
+
+    def _at(self, when: float, batch: Batch, step: Callable[[Batch, float], None],
+            run_if_due: bool = False) -> None:
+        version = batch.version
+
+        def job() -> None:
+            if batch.version == version and not batch.canceled and batch.id in self._store.batches:
+                step(batch, when)
+
+        if run_if_due and when <= self._scheduler.clock.time():
+            job()
+        else:
+            self._scheduler.at(when, job)
+
+    def _release(self, batch: Batch, at: float) -> None:
+        batch.released = True
+        self._sync_recipients(batch, at)
+
+    def _dispatch(self, batch: Batch, at: float) -> None:
+        batch.dispatched_at = at
+        default_delay = self._settings().delivery_delay
+        aborted: list[tuple[Recipient, int]] = []
+        dispatched: list[Recipient] = []
+        later: dict[float, list[tuple[Recipient, OutcomeRule]]] = {}
+        for recipient in batch.recipients.values():
+            if recipient.final:
+                continue
+            message = render(batch.type, batch.fields, recipient.msisdn)
+            recipient.body, recipient.parts, recipient.encoding = message.body, message.parts, message.encoding
+            rule = self._outcomes.resolve(recipient.msisdn)
+            if message.error is not None or rule.status == "Aborted":
+                aborted.append((recipient, message.error or rule.status_code))
+                continue
+            dispatched.append(recipient)
+            if rule.status != "Expired":  # no receipt ever: it expires at expire_at
+                delay = default_delay if rule.delay is None else rule.delay
+                later.setdefault(at + delay, []).append((recipient, rule))
+        for recipient, code in aborted:
+            self._set(recipient, ("Aborted", code), at, operator=False)
+        self._transition(batch, dispatched, DISPATCHED, at)
+        if aborted:
+            self._report(batch, [r for r, _ in aborted])
+        for when, outcomes in later.items():
+            self._at(when, batch, lambda b, t, outcomes=outcomes: self._finish(b, outcomes, t))
+
+    def _finish(self, batch: Batch, outcomes: list[tuple[Recipient, OutcomeRule]], at: float) -> None:
+        changed = []
+        for recipient, rule in outcomes:
+            if not recipient.final:
+                self._set(recipient, (rule.status, rule.status_code), at, rule.status in _OPERATOR_STATUSES)
+                changed.append(recipient)
+        self._report(batch, changed)
+
+    def _expire(self, batch: Batch, at: float) -> None:
+        self._transition(batch, [r for r in batch.recipients.values() if not r.final], EXPIRED, at)
+
+    # Helpers
+
+    def _sync_recipients(self, batch: Batch, at: float) -> None:
+        """Make the recipients match the destinations (numbers always, group members once released)."""
+        wanted = dict.fromkeys(t for t in batch.to if t not in batch.groups and is_msisdn(t))
+        if batch.released:
+            for group_id in batch.groups:
+                wanted.update(dict.fromkeys(self._store.group_members(group_id)))
+        current = batch.recipients
+        batch.recipients = {n: current.get(n) or Recipient(msisdn=n, at=at) for n in wanted}
+
+    def _transition(self, batch: Batch, recipients: list[Recipient], state: tuple[str, int], at: float,
+                    operator: bool = False) -> None:
+        changed = [r for r in recipients if not r.final]
+        for recipient in changed:
+            self._set(recipient, state, at, operator)
+        self._report(batch, changed)
+
+    @staticmethod
+    def _set(recipient: Recipient, state: tuple[str, int], at: float, operator: bool) -> None:
+        recipient.status, recipient.code = state
+        recipient.at = at
+        if operator:
+            recipient.operator_status_at = at
+
+    def _report(self, batch: Batch, changed: list[Recipient]) -> None:
+        if not changed:
+            return
+        self._reporter.changed(batch, changed)
+        for recipient in changed:
+            if recipient.final:
+                self._on_final(batch, recipient)

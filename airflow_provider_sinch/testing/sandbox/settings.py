@@ -1,0 +1,80 @@
+"""The sandbox's configuration: credentials, callback targets and the timing of the delivery lifecycle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+# Sinch retries a callback 5 s, 10 s, 20 s ... after a failure, for about 22 h 45 min (5 s * (2**14 - 1)).
+CALLBACK_RETRY_BASE_S = 5.0
+CALLBACK_RETRY_WINDOW_S = 5.0 * (2**14 - 1)
+
+
+@dataclass(frozen=True)
+class SandboxSettings:
+    """Everything that shapes how one sandbox behaves; change it at run time with ``Sandbox.configure``.
+
+    :param service_plan_id: the plan id accepted in ``/xms/v1/{service_plan_id}/...``.
+    :param api_token: the plan's API token (``Authorization: Bearer <api_token>``).
+    :param project_id: the project id accepted in the same paths with an OAuth2 token (project auth).
+    :param key_id: access key id for ``POST /oauth2/token`` (HTTP Basic user).
+    :param key_secret: access key secret for ``POST /oauth2/token`` (HTTP Basic password).
+    :param token_ttl: lifetime of an issued OAuth2 token, in sandbox seconds.
+    :param default_originator: sender used when a batch has no ``from`` (Sinch's "automatic default
+        originator"); without one, a batch without ``from`` is refused.
+    :param default_callback_url: the service plan's default delivery-report URL; with it, a batch may ask for
+        delivery reports without its own ``callback_url``.
+    :param inbound_callback_url: where inbound (MO) messages are POSTed (the plan's dashboard setting).
+    :param webhook_secret: when set, every callback is HMAC-signed with it.
+    :param dispatch_delay: sandbox seconds a recipient stays ``Queued`` after the batch's send time.
+    :param delivery_delay: sandbox seconds from ``Dispatched`` to the final status (an outcome rule may
+        override it per number).
+    :param time_scale: sandbox seconds per real second; ``0`` freezes the clock (only ``advance()`` moves it).
+    :param callback_timeout: real seconds one callback POST may take.
+    :param callback_retry_base: first retry delay of a failed callback (sandbox seconds; doubles each time).
+    :param callback_retry_window: sandbox seconds after which a failing callback is given up.
+    :param callback_workers: threads POSTing callbacks (more than one allows reordering, as Sinch does).
+    :param record_requests: keep every request and response for inspection.
+    :param request_log_size: how many requests the inspection log keeps.
+    :param list_batches_days: how far back ``GET /batches`` reaches (Sinch: about 14 days).
+    :param seed: seed for the random choices of fault injection (``None``: not reproducible).
+    """
+
+    service_plan_id: str = "sandbox-plan"
+    api_token: str = field(default="sandbox-token", repr=False)
+    project_id: str = "sandbox-project"
+    key_id: str = "sandbox-key-id"
+    key_secret: str = field(default="sandbox-key-secret", repr=False)
+    token_ttl: float = 3600.0
+    default_originator: str | None = None
+    default_callback_url: str | None = None
+    inbound_callback_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    dispatch_delay: float = 1.0
+    delivery_delay: float = 2.0
+    time_scale: float = 1.0
+    callback_timeout: float = 5.0
+    callback_retry_base: float = CALLBACK_RETRY_BASE_S
+    callback_retry_window: float = CALLBACK_RETRY_WINDOW_S
+    callback_workers: int = 4
+    record_requests: bool = True
+    request_log_size: int = 10_000
+    list_batches_days: float = 14.0
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.service_plan_id or not self.api_token:
+            raise ValueError("service_plan_id and api_token must not be empty")
+        for name in ("dispatch_delay", "delivery_delay", "time_scale", "callback_retry_base"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")
+        if self.callback_workers < 1:
+            raise ValueError("callback_workers must be at least 1")
+
+    def updated(self, **changes: Any) -> SandboxSettings:
+        """A copy with ``changes`` applied (unknown names are an error)."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise ValueError(f"unknown sandbox settings: {', '.join(unknown)}")
+        return replace(self, **changes)
