@@ -1,0 +1,391 @@
+"""Sinch sensors in poke, reschedule and deferrable mode: results, failures, timeouts, soft_fail, budget."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from unittest import mock
+
+import pytest
+import requests_mock
+from airflow.sdk.configuration import conf
+from airflow.sdk.exceptions import (
+    AirflowException,
+    AirflowFailException,
+    AirflowRescheduleException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    TaskDeferralTimeout,
+    TaskDeferred,
+)
+
+from airflow_provider_sinch.client import RetryPolicy
+from airflow_provider_sinch.hooks.sinch import SinchHook
+from airflow_provider_sinch.sensors.base import DEFERRAL_GRACE_SECONDS, SinchPollingSensor
+from airflow_provider_sinch.sensors.delivery import (
+    SinchBatchDeliverySensor,
+    SinchRecipientDeliverySensor,
+    coerce_batch_ids,
+)
+from airflow_provider_sinch.sensors.inbound import SinchInboundMessageSensor
+from airflow_provider_sinch.triggers.delivery import SinchBatchDeliveryTrigger, SinchRecipientDeliveryTrigger
+from airflow_provider_sinch.triggers.events import make_event
+from airflow_provider_sinch.triggers.inbound import SinchInboundMessageTrigger
+from tests.triggers.fake_sinch import CONN, FakeSinch, inbound, report
+
+pytestmark = pytest.mark.usefixtures("executor_safeguard_off")
+
+STARTED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A FakeSinch behind the sync hook (requests), without client-level retries."""
+    monkeypatch.setenv("AIRFLOW_CONN_SINCH_DEFAULT", json.dumps(CONN))
+    fake = FakeSinch()
+    with requests_mock.Mocker() as mocker:
+        fake.mount(mocker)
+        yield fake
+
+
+def context(first_reschedule: datetime | None = None) -> dict[str, Any]:
+    ti = mock.Mock(start_date=STARTED)
+    ti.get_first_reschedule_date.return_value = first_reschedule
+    return {"ti": ti, "task_reschedule_count": 0}
+
+
+def no_retry(sensor: Any) -> Any:
+    sensor.hook = SinchHook(retry_policy=RetryPolicy(max_attempts=1))
+    return sensor
+
+
+def batch_sensor(**kwargs: Any) -> SinchBatchDeliverySensor:
+    return no_retry(
+        SinchBatchDeliverySensor(
+            **{"task_id": "wait", "batch_ids": ["b1"], "poke_interval": 0, "timeout": 30, **kwargs}
+        )
+    )
+
+
+def test_deferrable_defaults_to_the_config() -> None:
+    default = inspect.signature(SinchPollingSensor.__init__).parameters["deferrable"].default
+    assert default is conf.getboolean("operators", "default_deferrable", fallback=False)
+    assert batch_sensor().deferrable is default
+
+
+@pytest.mark.parametrize(
+    ("value", "ids"),
+    [
+        (["b1", "b2"], ["b1", "b2"]),
+        ("b1", ["b1"]),
+        ("b1, b2", ["b1", "b2"]),
+        ("['b1', 'b2']", ["b1", "b2"]),
+        ('["b1"]', ["b1"]),
+        ({"batch_ids": ["b1", "b2"]}, ["b1", "b2"]),
+        ({"id": "b3"}, ["b3"]),
+        (("b1",), ["b1"]),
+    ],
+)
+def test_batch_ids_from_templates_and_xcom(value: Any, ids: list[str]) -> None:
+    assert coerce_batch_ids(value) == ids
+
+
+@pytest.mark.parametrize("value", [None, "", [], ["  "], 5, {"x": 1}])
+def test_batch_ids_must_name_a_batch(value: Any) -> None:
+    with pytest.raises(ValueError, match="batch_ids"):
+        coerce_batch_ids(value)
+
+
+def test_bad_criteria_fail_at_dag_parse() -> None:
+    with pytest.raises(ValueError, match="min_success_ratio"):
+        SinchBatchDeliverySensor(task_id="w", batch_ids="b1", min_success_ratio=1.5)
+    with pytest.raises(ValueError, match="final"):
+        SinchBatchDeliverySensor(task_id="w", batch_ids="b1", success_statuses=["Queued"])
+    with pytest.raises(ValueError, match="max_consecutive_failures"):
+        SinchBatchDeliverySensor(task_id="w", batch_ids="b1", max_consecutive_failures=0)
+    with pytest.raises(ValueError, match="from_numbers"):
+        SinchInboundMessageSensor(task_id="w", from_numbers=[])
+
+
+# Poke mode
+
+
+def test_poke_mode_returns_the_summary(fake: FakeSinch) -> None:
+    fake.add_batch(
+        "b1",
+        ["46701234567", "46701234568"],
+        report("b1", 2, Queued=2),
+        report("b1", 2, Delivered=1, Dispatched=1),
+        report("b1", 2, Delivered=2),
+    )
+    result = batch_sensor().execute(context())
+    assert result["ok"] is True
+    assert result["counts"] == {"Delivered": 2}
+    assert json.loads(json.dumps(result)) == result
+    assert fake.calls("report") == 3
+    assert fake.calls("batch") == 1
+
+
+def test_poke_below_ratio_fails_without_retry(fake: FakeSinch) -> None:
+    fake.add_batch("b1", ["1", "2", "3"], report("b1", 3, Delivered=1, Failed=(402, 2)))
+    with pytest.raises(AirflowFailException, match=r"Failed=2 \(code 402 unroutable: 2\)"):
+        batch_sensor(min_success_ratio=0.5).execute(context())
+
+
+def test_poke_below_ratio_with_soft_fail_skips(fake: FakeSinch) -> None:
+    fake.add_batch("b1", ["1"], report("b1", 1, Expired=1))
+    with pytest.raises(AirflowSkipException):
+        batch_sensor(soft_fail=True).execute(context())
+
+
+def test_poke_mode_timeout_is_a_sensor_timeout(fake: FakeSinch) -> None:
+    fake.add_batch("b1", ["1"], report("b1", 1, Queued=1))
+    with pytest.raises(AirflowSensorTimeout):
+        batch_sensor(timeout=0.2, poke_interval=0.05).execute(context())
+    with pytest.raises(AirflowSkipException):
+        batch_sensor(timeout=0.2, poke_interval=0.05, soft_fail=True).execute(context())
+
+
+def test_recipient_sensor_poke(fake: FakeSinch) -> None:
+    fake.add_recipient("b1", "46701234567", ("Queued", 400), ("Delivered", 0))
+    sensor = no_retry(
+        SinchRecipientDeliverySensor(
+            task_id="w", batch_id="b1", recipient="+46 70 123 45 67", poke_interval=0
+        )
+    )
+    result = sensor.execute(context())
+    assert result["recipient"] == "46701234567"
+    assert result["ok"] is True
+    fake.add_recipient("b2", "46701234567", ("Rejected", 408))
+    sensor = no_retry(SinchRecipientDeliverySensor(task_id="w", batch_id="b2", recipient="46701234567"))
+    with pytest.raises(AirflowFailException, match="Rejected=1"):
+        sensor.execute(context())
+
+
+def test_poke_failure_budget(fake: FakeSinch) -> None:
+    fake.add_batch("b1", ["1"], report("b1", 1, Delivered=1))
+    fake.fail("report", 503, 503)
+    assert batch_sensor(max_consecutive_failures=3).execute(context())["ok"] is True
+    fake.fail("report", 503, 429, 500)
+    with pytest.raises(AirflowException, match="3 times in a row"):
+        batch_sensor(max_consecutive_failures=3).execute(context())
+
+
+def test_poke_non_transient_error_fails_at_once(fake: FakeSinch) -> None:
+    fake.add_batch("b1", ["1"], report("b1", 1, Delivered=1))
+    fake.fail("batch", 401)
+    with pytest.raises(Exception, match="401"):
+        batch_sensor(max_consecutive_failures=10).execute(context())
+    assert len(fake.requests) == 1
+
+
+# Reschedule mode
+
+
+def test_reschedule_mode_frees_the_slot_then_finishes(fake: FakeSinch) -> None:
+    fake.add_batch("b1", ["1"], report("b1", 1, Queued=1), report("b1", 1, Delivered=1))
+    with pytest.raises(AirflowRescheduleException):
+        batch_sensor(mode="reschedule", poke_interval=60).execute(context())
+    assert batch_sensor(mode="reschedule").execute(context(STARTED))["ok"] is True
+
+
+def test_reschedule_mode_timeout_counts_from_the_first_poke(fake: FakeSinch) -> None:
+    fake.add_batch("b1", ["1"], report("b1", 1, Queued=1))
+    long_ago = datetime.now(UTC) - timedelta(hours=2)
+    with pytest.raises(AirflowSensorTimeout):
+        batch_sensor(mode="reschedule", timeout=3600).execute(context(long_ago))
+    with pytest.raises(AirflowSkipException):
+        batch_sensor(mode="reschedule", timeout=3600, soft_fail=True).execute(context(long_ago))
+
+
+# Deferrable mode
+
+
+@pytest.mark.parametrize(
+    ("sensor", "trigger_class"),
+    [
+        (
+            SinchBatchDeliverySensor(
+                task_id="w",
+                batch_ids="b1,b2",
+                deferrable=True,
+                timeout=600,
+                poke_interval=15,
+                min_success_ratio=0.9,
+            ),
+            SinchBatchDeliveryTrigger,
+        ),
+        (
+            SinchRecipientDeliverySensor(
+                task_id="w",
+                batch_id="b1",
+                recipient="+46701234567",
+                deferrable=True,
+                timeout=600,
+                poke_interval=15,
+            ),
+            SinchRecipientDeliveryTrigger,
+        ),
+        (
+            SinchInboundMessageSensor(
+                task_id="w",
+                from_numbers="+46701234567",
+                keywords=["YES"],
+                deferrable=True,
+                timeout=600,
+                poke_interval=15,
+            ),
+            SinchInboundMessageTrigger,
+        ),
+    ],
+)
+def test_deferrable_defers_at_once_with_deadline(sensor: Any, trigger_class: type) -> None:
+    before = datetime.now(UTC)
+    with pytest.raises(TaskDeferred) as info:
+        sensor.execute(context())
+    deferred = info.value
+    assert type(deferred.trigger) is trigger_class
+    assert deferred.method_name == "execute_complete"
+    assert deferred.timeout == timedelta(seconds=600 + DEFERRAL_GRACE_SECONDS)
+    classpath, kwargs = deferred.trigger.serialize()
+    assert json.loads(json.dumps(kwargs)) == kwargs
+    deadline = datetime.fromisoformat(kwargs["deadline"])
+    assert before + timedelta(seconds=599) <= deadline <= datetime.now(UTC) + timedelta(seconds=601)
+    assert kwargs["poll_interval"] == 15
+    rebuilt = trigger_class(**kwargs)
+    assert rebuilt.serialize() == (classpath, kwargs)
+
+
+def test_deferred_batch_trigger_gets_criteria_and_ids() -> None:
+    sensor = SinchBatchDeliverySensor(
+        task_id="w",
+        batch_ids="['b1', 'b2']",
+        deferrable=True,
+        success_statuses=["Delivered", "Unknown"],
+        unknown_is_success=True,
+        min_success_ratio=0.5,
+        sinch_conn_id="c2",
+        max_consecutive_failures=7,
+    )
+    with pytest.raises(TaskDeferred) as info:
+        sensor.execute(context())
+    _, kwargs = info.value.trigger.serialize()
+    assert kwargs["batch_ids"] == ["b1", "b2"]
+    assert kwargs["success_statuses"] == ["Delivered", "Unknown"]
+    assert kwargs["min_success_ratio"] == 0.5
+    assert kwargs["unknown_is_success"] is True
+    assert kwargs["sinch_conn_id"] == "c2"
+    assert kwargs["max_consecutive_failures"] == 7
+
+
+def deferrable_sensor(**kwargs: Any) -> SinchBatchDeliverySensor:
+    return SinchBatchDeliverySensor(task_id="w", batch_ids="b1", deferrable=True, **kwargs)
+
+
+def resume(sensor: Any, event: Any) -> Any:
+    return sensor.resume_execution("execute_complete", {"event": event}, context())
+
+
+def test_execute_complete_success_returns_the_summary() -> None:
+    summary = {"ok": True, "counts": {"Delivered": 1}}
+    assert resume(deferrable_sensor(), make_event("delivery", "success", "ok", summary)) == summary
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "soft_error"),
+    [
+        ("failure", AirflowFailException, AirflowSkipException),
+        ("timeout", AirflowSensorTimeout, AirflowSkipException),
+        ("error", AirflowException, AirflowSkipException),
+    ],
+)
+def test_execute_complete_other_events(status: str, error: type, soft_error: type) -> None:
+    with pytest.raises(error, match="what happened"):
+        resume(deferrable_sensor(), make_event("delivery", status, "what happened"))  # type: ignore[arg-type]
+    with pytest.raises(soft_error):
+        resume(deferrable_sensor(soft_fail=True), make_event("delivery", status, "x"))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("event", [None, {}, {"kind": "inbound", "status": "success", "result": {}}, "done"])
+def test_execute_complete_is_strict(event: Any) -> None:
+    with pytest.raises(AirflowException) as info:
+        deferrable_sensor().execute_complete(context(), event)
+    assert type(info.value) is AirflowException
+
+
+def test_airflow_deferral_timeout_is_a_sensor_timeout_too() -> None:
+    sensor = deferrable_sensor()
+    with (
+        mock.patch.object(
+            SinchBatchDeliverySensor, "execute_complete", side_effect=TaskDeferralTimeout("trigger timeout")
+        ),
+        pytest.raises(AirflowSensorTimeout),
+    ):
+        resume(sensor, None)
+
+
+# Inbound sensor
+
+
+def inbound_sensor(**kwargs: Any) -> SinchInboundMessageSensor:
+    return no_retry(
+        SinchInboundMessageSensor(
+            **{
+                "task_id": "reply",
+                "from_numbers": ["+46701234567"],
+                "poke_interval": 0,
+                "timeout": 30,
+                **kwargs,
+            }
+        )
+    )
+
+
+def iso(seconds: float) -> str:
+    return (STARTED + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def test_inbound_sensor_poke_returns_the_message(fake: FakeSinch) -> None:
+    fake.inbounds += [
+        inbound("early", "46701234567", "YES", iso(-10)),
+        inbound("r1", "46701234567", "yes!", iso(5)),
+    ]
+    result = inbound_sensor(keywords=["YES", "NO"]).execute(context())
+    assert result["id"] == "r1"  # "early" came before the task started
+    assert result["keyword"] == "YES"
+    assert result["from"] == "46701234567"
+    assert fake.requests[0][2]["start_date"].startswith("2026-03-01T12:00:00")
+
+
+def test_inbound_sensor_received_after(fake: FakeSinch) -> None:
+    fake.inbounds += [inbound("early", "46701234567", "YES", iso(-10))]
+    sensor = inbound_sensor(received_after=(STARTED - timedelta(minutes=1)).isoformat())
+    assert sensor.execute(context())["id"] == "early"
+
+
+def test_inbound_sensor_since_in_reschedule_mode_is_the_first_poke(fake: FakeSinch) -> None:
+    sensor = inbound_sensor(mode="reschedule")
+    first = STARTED - timedelta(minutes=5)
+    ctx = context(first)
+    assert sensor.since(ctx) == first
+    assert inbound_sensor().since(context(first)) == STARTED  # poke mode: this start
+    ctx["ti"].start_date = None
+    assert abs(inbound_sensor().since(ctx) - datetime.now(UTC)) < timedelta(seconds=5)
+
+
+def test_inbound_sensor_times_out(fake: FakeSinch) -> None:
+    fake.inbounds += [inbound("other", "46709999999", "YES", iso(5))]
+    with pytest.raises(AirflowSensorTimeout):
+        inbound_sensor(timeout=0.2, poke_interval=0.05).execute(context())
+
+
+def test_inbound_execute_complete() -> None:
+    sensor = SinchInboundMessageSensor(task_id="r", from_numbers="1", deferrable=True)
+    message = {"id": "m1", "text": "YES", "keyword": "YES"}
+    assert sensor.execute_complete(context(), make_event("inbound", "success", "got", message)) == message
+    with pytest.raises(AirflowException, match="unknown Sinch trigger event"):
+        sensor.execute_complete(context(), make_event("delivery", "success", "got", message))
+    with pytest.raises(AirflowSensorTimeout):
+        sensor.execute_complete(context(), make_event("inbound", "timeout", "no reply"))

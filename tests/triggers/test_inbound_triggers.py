@@ -1,0 +1,399 @@
+"""Inbound triggers: the filter, the window, the reply trigger and the asset-watcher event trigger."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from airflow_provider_sinch.client.models import InboundMessage
+from airflow_provider_sinch.triggers.events import deadline_after
+from airflow_provider_sinch.triggers.inbound import (
+    InboundMessageFilter,
+    InboundWindow,
+    SinchInboundMessageEventTrigger,
+    SinchInboundMessageTrigger,
+)
+from tests.triggers.fake_sinch import FakeSinch, inbound
+from tests.triggers.test_delivery_triggers import first_event, rebuild
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def at(seconds: float) -> str:
+    """An ISO time ``seconds`` after T0, as Sinch writes it."""
+    when = T0 + timedelta(seconds=seconds)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def msg(msg_id: str, sender: str, text: str, seconds: float, to: str = "12017777777") -> InboundMessage:
+    return InboundMessage.model_validate(inbound(msg_id, sender, text, at(seconds), to))
+
+
+# Filter
+
+
+def test_filter_numbers_any_spelling() -> None:
+    f = InboundMessageFilter(from_numbers=["+46 70-123 45 67"], to_numbers="+1 201 777 7777")  # type: ignore[arg-type]
+    assert f.match(msg("m1", "46701234567", "hi", 1)) is not None
+    assert f.match(msg("m2", "46701234568", "hi", 1)) is None
+    assert f.match(msg("m3", "46701234567", "hi", 1, to="12018888888")) is None
+    assert f.to_kwargs()["from_numbers"] == ["46701234567"]
+    assert f.to_kwargs()["to_numbers"] == ["12017777777"]
+
+
+@pytest.mark.parametrize(
+    ("text", "keyword"),
+    [
+        ("YES", "YES"),
+        ("yes please", "YES"),
+        ("  Yes.", "YES"),
+        ("no!", "NO"),
+        ("No way", "NO"),
+        ("yesterday", None),
+        ("I say yes", None),
+        ("", None),
+        ("?", None),
+    ],
+)
+def test_keywords_are_first_words_case_insensitive(text: str, keyword: str | None) -> None:
+    f = InboundMessageFilter(keywords=("YES", "NO"))
+    result = f.match(msg("m1", "1", text, 1))
+    assert (result or {}).get("keyword") == keyword
+
+
+def test_pattern_named_groups_and_and_semantics() -> None:
+    f = InboundMessageFilter(pattern=r"approve\s+(?P<ticket>\d+)")
+    result = f.match(msg("m1", "1", "Please APPROVE 4711 now", 1))
+    assert result is not None
+    assert result["groups"] == {"ticket": "4711"}
+    assert f.match(msg("m2", "1", "deny 4711", 1)) is None
+    both = InboundMessageFilter(keywords=("OK",), pattern=r"\d+")
+    assert both.match(msg("m3", "1", "ok 12", 1)) is not None
+    assert both.match(msg("m4", "1", "ok twelve", 1)) is None
+
+
+def test_match_returns_plain_json_with_text() -> None:
+    result = InboundMessageFilter().match(msg("m1", "46701234567", "Hello", 3))
+    assert result is not None
+    assert json.loads(json.dumps(result)) == result
+    assert result["from"] == "46701234567"
+    assert result["text"] == "Hello"
+    assert result["id"] == "m1"
+    assert result["received_at"].startswith("2026-03-01T12:00:03")
+
+
+def test_media_and_binary_text() -> None:
+    media = InboundMessage.model_validate(
+        {
+            "type": "mo_media",
+            "id": "m1",
+            "from": "1",
+            "to": "2",
+            "body": {"message": "yes", "media": []},
+            "received_at": at(1),
+        }
+    )
+    binary = InboundMessage.model_validate(
+        {
+            "type": "mo_binary",
+            "id": "m2",
+            "from": "1",
+            "to": "2",
+            "body": "AAEC",
+            "udh": "00",
+            "received_at": at(1),
+        }
+    )
+    f = InboundMessageFilter(keywords="yes")
+    assert f.match(media) is not None
+    assert f.match(binary) is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"pattern": "("}, "not a valid regular expression"),
+        ({"keywords": ["two words"]}, "one word"),
+        ({"pattern": 5}, "pattern must be a string"),
+    ],
+)
+def test_filter_validation(kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        InboundMessageFilter(**kwargs)
+
+
+def test_filter_description_masks_numbers() -> None:
+    text = InboundMessageFilter(from_numbers=("46701234567",), keywords=("YES",)).describe()
+    assert "46701234567" not in text
+    assert "4670****567" in text
+    assert InboundMessageFilter().describe() == "any message"
+
+
+# Window
+
+
+def test_window_new_messages_once_oldest_first() -> None:
+    w = InboundWindow(T0 + timedelta(seconds=10), overlap=60)
+    batch = [msg("b", "1", "x", 30), msg("a", "1", "x", 20), msg("old", "1", "x", 5), msg("a", "1", "x", 20)]
+    assert [m.id for m in w.take(batch)] == ["a", "b"]
+    assert w.take(batch) == []
+    assert w.query_start() == T0 + timedelta(seconds=10)  # newest - overlap is before the floor
+    w.take([msg("c", "1", "x", 200)])
+    assert w.query_start() == T0 + timedelta(seconds=140)
+
+
+def test_window_state_round_trip_keeps_overlap_ids_only() -> None:
+    w = InboundWindow(T0, overlap=60)
+    w.take([msg("a", "1", "x", 10), msg("b", "1", "x", 100), msg("c", "1", "x", 150)])
+    state = json.loads(json.dumps(w.state()))
+    assert set(state["ids"]) == {"b", "c"}  # a is older than watermark - overlap
+    again = InboundWindow.from_state(state, overlap=60)
+    assert again is not None
+    assert again.floor == T0 + timedelta(seconds=90)
+    # b and c were handled; d is late (listed after c) but inside the overlap: it is new
+    late = [msg("a", "1", "x", 10), msg("b", "1", "x", 100), msg("c", "1", "x", 150), msg("d", "1", "x", 120)]
+    assert [m.id for m in again.take(late)] == ["d"]
+    assert InboundWindow.from_state(None) is None
+    assert InboundWindow.from_state({"ids": {}}) is None
+
+
+def test_window_restart_respects_the_original_floor() -> None:
+    w = InboundWindow(T0 + timedelta(seconds=50), overlap=60)
+    again = InboundWindow.from_state(w.state(), overlap=60)
+    assert again is not None
+    assert again.floor == T0 + timedelta(seconds=50)  # not watermark - overlap: older messages stay old
+
+
+# Reply trigger
+
+
+def reply_trigger(**kwargs: Any) -> SinchInboundMessageTrigger:
+    return SinchInboundMessageTrigger(
+        **{"since": T0.isoformat(), "from_numbers": ["+46701234567"], "poll_interval": 0.5, **kwargs}
+    )
+
+
+def test_reply_trigger_serialize_round_trips() -> None:
+    trigger = reply_trigger(
+        to_numbers="+12017777777",
+        keywords=["YES", "NO"],
+        pattern="(?P<x>.)",
+        deadline="2030-01-01T00:00:00Z",
+        sinch_conn_id="c2",
+        max_consecutive_failures=2,
+    )
+    classpath, kwargs = trigger.serialize()
+    assert classpath == "airflow_provider_sinch.triggers.inbound.SinchInboundMessageTrigger"
+    assert kwargs["since"] == "2026-03-01T12:00:00+00:00"
+    assert kwargs["from_numbers"] == ["46701234567"]
+    assert rebuild(trigger).serialize() == (classpath, kwargs)
+    with pytest.raises(ValueError, match="since is required"):
+        SinchInboundMessageTrigger(since=None, from_numbers="1")  # type: ignore[arg-type]
+
+
+async def test_reply_trigger_waits_for_the_matching_reply(fake_sinch: FakeSinch, sleeps: list) -> None:
+    fake_sinch.inbounds += [
+        inbound("old", "46701234567", "YES", at(-5)),  # before since
+        inbound("other", "46709999999", "YES", at(2)),  # someone else
+        inbound("chat", "46701234567", "what?", at(3)),  # no keyword
+    ]
+    trigger = reply_trigger(keywords=["YES", "NO"])
+    task = asyncio.ensure_future(first_event(trigger))
+    while fake_sinch.calls("inbounds") < 2:
+        await asyncio.sleep(0.001)
+    fake_sinch.inbounds.append(inbound("reply", "46701234567", "no thanks", at(4)))
+    payload = await task
+    assert payload["kind"] == "inbound"
+    assert payload["status"] == "success"
+    assert payload["result"]["id"] == "reply"
+    assert payload["result"]["keyword"] == "NO"
+    assert all(s == 0.5 for s in sleeps)
+    starts = [p["start_date"] for _, path, p in fake_sinch.requests if path == "/inbounds"]
+    assert starts[0].startswith("2026-03-01T12:00:00")  # from since, never earlier
+
+
+async def test_reply_trigger_to_numbers_sent_to_sinch(fake_sinch: FakeSinch, sleeps: list) -> None:
+    fake_sinch.inbounds.append(inbound("m", "46701234567", "ok", at(1), to="12017777777"))
+    payload = await first_event(reply_trigger(to_numbers=["+1 201 777 7777"]))
+    assert payload["status"] == "success"
+    assert fake_sinch.requests[0][2]["to"] == "12017777777"
+
+
+async def test_reply_trigger_times_out(fake_sinch: FakeSinch) -> None:
+    payload = await first_event(reply_trigger(poll_interval=0.05, deadline=deadline_after(0.2)))
+    assert payload["status"] == "timeout"
+    assert "no SMS from +4670****567" in payload["detail"]
+
+
+async def test_reply_trigger_failure_budget(fake_sinch: FakeSinch, sleeps: list) -> None:
+    fake_sinch.fail("inbounds", 500, 429)
+    fake_sinch.inbounds.append(inbound("m", "46701234567", "ok", at(1)))
+    assert (await first_event(reply_trigger(max_consecutive_failures=3)))["status"] == "success"
+    assert len(sleeps) == 2
+    fake_sinch.fail("inbounds", 401)
+    payload = await first_event(reply_trigger())
+    assert payload["status"] == "error"
+    assert "401" in payload["detail"]
+
+
+# Event trigger (AssetWatcher)
+
+
+class FakeStateStore:
+    """Stands in for the triggerer's ``asset_state_store`` (one watched asset)."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {}
+        self.writes = 0
+
+    async def aget(self, key: str, default: Any = None) -> Any:
+        return json.loads(json.dumps(self.data.get(key, default)))
+
+    async def aset(self, key: str, value: Any) -> None:
+        self.writes += 1
+        self.data[key] = json.loads(json.dumps(value))
+
+
+def watcher(**kwargs: Any) -> SinchInboundMessageEventTrigger:
+    return SinchInboundMessageEventTrigger(**{"poll_interval": 0.5, "since": T0.isoformat(), **kwargs})
+
+
+async def collect(trigger: SinchInboundMessageEventTrigger, fake: FakeSinch, polls: int) -> list[dict]:
+    """Run the endless trigger until it has polled ``polls`` times; return the payloads it fired."""
+    events: list[dict] = []
+
+    async def consume() -> None:
+        async for event in trigger.run():
+            events.append(event.payload)
+
+    start = fake.calls("inbounds")
+    task = asyncio.ensure_future(consume())
+    while fake.calls("inbounds") < start + polls and not task.done():
+        await asyncio.sleep(0.001)
+    await asyncio.sleep(0.01)
+    assert not task.done(), "run() must never end"
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    return events
+
+
+def test_event_trigger_is_a_base_event_trigger_with_stable_kwargs() -> None:
+    from airflow.triggers.base import BaseEventTrigger
+
+    a, b = watcher(keywords="YES"), watcher(keywords=["YES"])
+    assert isinstance(a, BaseEventTrigger)
+    assert a.serialize() == b.serialize()  # same config, same identity, whenever the DAG is parsed
+    assert BaseEventTrigger.hash(*a.serialize()) == BaseEventTrigger.hash(*b.serialize())
+    assert rebuild(a).serialize() == a.serialize()
+    assert watcher(since=None).serialize()[1]["since"] is None
+    assert a.state_key == watcher(keywords="YES", poll_interval=3).state_key  # poll settings may change
+    assert a.state_key != watcher(keywords="NO").state_key
+
+
+async def test_event_trigger_fires_every_new_matching_message_once(
+    fake_sinch: FakeSinch, sleeps: list
+) -> None:
+    fake_sinch.inbounds += [
+        inbound("m0", "46701234567", "too old", at(-1)),
+        inbound("m1", "46701234567", "START", at(1)),
+        inbound("m2", "46700000000", "ignored", at(2)),
+    ]
+    trigger = watcher(from_numbers=["+46701234567"])
+    store = FakeStateStore()
+    trigger.asset_state_store = store  # type: ignore[assignment]
+    events = await collect(trigger, fake_sinch, polls=3)
+    assert [e["id"] for e in events] == ["m1"]
+    assert events[0]["text"] == "START"
+    assert all(s == 0.5 for s in sleeps)
+    # more polls and a new message: m1 is not fired again, m3 is
+    fake_sinch.inbounds.append(inbound("m3", "46701234567", "again", at(5)))
+    events = await collect(trigger, fake_sinch, polls=3)
+    assert [e["id"] for e in events] == ["m3"]
+
+
+async def test_event_trigger_restart_does_not_fire_old_messages(fake_sinch: FakeSinch, sleeps: list) -> None:
+    store = FakeStateStore()
+    fake_sinch.inbounds += [inbound("m1", "1", "a", at(1)), inbound("m2", "1", "b", at(2))]
+    first = watcher()
+    first.asset_state_store = store  # type: ignore[assignment]
+    assert [e["id"] for e in await collect(first, fake_sinch, polls=2)] == ["m1", "m2"]
+    # the triggerer restarts: a new instance from the same kwargs, with the same asset state
+    fake_sinch.inbounds.append(inbound("m3", "1", "c", at(3)))
+    second = rebuild(first)
+    second.asset_state_store = store
+    assert [e["id"] for e in await collect(second, fake_sinch, polls=2)] == ["m3"]
+    # a message Sinch lists late (received before m3, inside the overlap) still fires exactly once
+    fake_sinch.inbounds.append(inbound("late", "1", "d", at(2.5)))
+    third = rebuild(first)
+    third.asset_state_store = store
+    assert [e["id"] for e in await collect(third, fake_sinch, polls=2)] == ["late"]
+
+
+async def test_event_trigger_saves_state_before_yielding(fake_sinch: FakeSinch, sleeps: list) -> None:
+    store = FakeStateStore()
+    fake_sinch.inbounds.append(inbound("m1", "1", "a", at(1)))
+    trigger = watcher()
+    trigger.asset_state_store = store  # type: ignore[assignment]
+    gen = trigger.run()
+    event = await asyncio.wait_for(anext(gen), 5)
+    assert event.payload["id"] == "m1"
+    assert "m1" in store.data[trigger.state_key]["ids"]  # already saved when the event is handed over
+    await gen.aclose()
+
+
+async def test_event_trigger_first_start_without_since_starts_now(
+    fake_sinch: FakeSinch, sleeps: list
+) -> None:
+    now = datetime.now(UTC)
+    fake_sinch.inbounds.append(inbound("before", "1", "a", (now - timedelta(seconds=5)).isoformat()))
+    trigger = watcher(since=None)
+    trigger.asset_state_store = FakeStateStore()  # type: ignore[assignment]
+    assert await collect(trigger, fake_sinch, polls=2) == []
+    fake_sinch.inbounds.append(
+        inbound("after", "1", "b", (datetime.now(UTC) + timedelta(seconds=1)).isoformat())
+    )
+    assert [e["id"] for e in await collect(trigger, fake_sinch, polls=2)] == ["after"]
+
+
+async def test_event_trigger_without_state_store_never_replays(fake_sinch: FakeSinch, sleeps: list) -> None:
+    fake_sinch.inbounds.append(inbound("m1", "1", "a", at(1)))  # after since, but before this start
+    trigger = watcher()  # no asset_state_store: a restart starts from now
+    assert await collect(trigger, fake_sinch, polls=2) == []
+
+
+async def test_event_trigger_survives_errors_with_backoff(fake_sinch: FakeSinch, sleeps: list) -> None:
+    fake_sinch.fail("inbounds", 500, 503, 401, 500, 500, 500)
+    fake_sinch.inbounds.append(inbound("m1", "1", "a", at(1)))
+    trigger = watcher(max_backoff=3)
+    trigger.asset_state_store = FakeStateStore()  # type: ignore[assignment]
+    events = await collect(trigger, fake_sinch, polls=8)
+    assert [e["id"] for e in events] == ["m1"]
+    assert sleeps[:6] == [1.0, 2.0, 3.0, 3.0, 3.0, 3.0]  # growing pause, capped, never zero
+    assert all(s > 0 for s in sleeps)
+
+
+async def test_event_trigger_state_store_errors_are_not_fatal(fake_sinch: FakeSinch, sleeps: list) -> None:
+    class Broken(FakeStateStore):
+        async def aset(self, key: str, value: Any) -> None:
+            raise RuntimeError("api down")
+
+    fake_sinch.inbounds.append(inbound("m1", "1", "a", at(1)))
+    trigger = watcher()
+    trigger.asset_state_store = Broken()  # type: ignore[assignment]
+    assert [e["id"] for e in await collect(trigger, fake_sinch, polls=2)] == ["m1"]
+
+
+async def test_event_trigger_several_assets_fall_back_to_memory(fake_sinch: FakeSinch, sleeps: list) -> None:
+    class Several(FakeStateStore):
+        async def aget(self, key: str, default: Any = None) -> Any:
+            raise ValueError("Task has 2 concrete inlets and outlets")
+
+    fake_sinch.inbounds.append(inbound("m1", "1", "a", at(1)))
+    trigger = watcher()
+    trigger.asset_state_store = Several()  # type: ignore[assignment]
+    assert await collect(trigger, fake_sinch, polls=2) == []  # since ignored: starts from now
