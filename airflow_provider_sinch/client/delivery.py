@@ -71,6 +71,9 @@ def describe_code(code: int) -> str:
     return f"{code} {meaning}" if meaning else str(code)
 
 
+CRITERIA_KEYS = ("success_statuses", "min_success_ratio", "unknown_is_success")
+
+
 @dataclass(frozen=True)
 class DeliveryCriteria:
     """What "delivered well enough" means; serialisable (:meth:`to_dict` / :meth:`from_dict`).
@@ -116,6 +119,11 @@ class DeliveryCriteria:
             "min_success_ratio": self.min_success_ratio,
             "unknown_is_success": self.unknown_is_success,
         }
+
+    @classmethod
+    def pop_from(cls, kwargs: dict[str, Any]) -> DeliveryCriteria:
+        """Take ``success_statuses``, ``min_success_ratio`` and ``unknown_is_success`` out of ``kwargs``."""
+        return cls.from_dict({k: kwargs.pop(k) for k in CRITERIA_KEYS if k in kwargs})
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> DeliveryCriteria:

@@ -58,16 +58,9 @@ class SinchDeliveryTriggerBase(SinchPollingTrigger):
 
     event_kind: ClassVar[EventKind] = "delivery"
 
-    def __init__(
-        self,
-        *,
-        success_statuses: Sequence[str] = ("Delivered",),
-        min_success_ratio: float = 1.0,
-        unknown_is_success: bool = False,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, **kwargs: Any) -> None:
+        self.criteria = DeliveryCriteria.pop_from(kwargs)
         super().__init__(**kwargs)
-        self.criteria = DeliveryCriteria(tuple(success_statuses), min_success_ratio, unknown_is_success)
         self.last_progress: DeliveryProgress | None = None
         self._probe: DeliveryProbe | None = None
 
