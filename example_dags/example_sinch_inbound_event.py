@@ -1,0 +1,56 @@
+"""Start a DAG run for every SMS sent to your Sinch number (event-driven scheduling).
+
+An ``Asset`` is watched by :class:`~airflow_provider_sinch.triggers.inbound.SinchInboundMessageEventTrigger`
+in the triggerer: every new inbound SMS that passes the filter becomes an asset event whose ``extra``
+holds the message (``extra["payload"]``), and the asset event schedules this DAG.  Restarts of the
+triggerer do not start runs for old messages again (the watcher keeps its place in the asset's state
+store), and each message starts one run.
+
+Keep the trigger's arguments constant (no ``datetime.now()``): Airflow identifies the watcher by them.
+Connection: ``sinch_default``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from airflow.sdk import DAG, Asset, AssetWatcher, task
+
+from airflow_provider_sinch.triggers.inbound import SinchInboundMessageEventTrigger
+
+OUR_NUMBER = "+12017777777"
+
+inbound_sms = Asset(
+    "sinch_inbound_sms",
+    uri="sinch://inbound/12017777777",
+    watchers=[
+        AssetWatcher(
+            name="sinch_inbound_sms_watcher",
+            trigger=SinchInboundMessageEventTrigger(
+                sinch_conn_id="sinch_default",
+                to_numbers=[OUR_NUMBER],
+                poll_interval=5,
+            ),
+        )
+    ],
+)
+
+with DAG(
+    dag_id="example_sinch_inbound_event",
+    schedule=[inbound_sms],
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    tags=["example", "sinch"],
+    doc_md=__doc__,
+):
+
+    @task
+    def handle_sms(triggering_asset_events: Any = None) -> list[dict[str, Any]]:
+        """Read the messages that started this run from the triggering asset events."""
+        messages = [event.extra["payload"] for event in triggering_asset_events[inbound_sms]]
+        for message in messages:
+            print(f"SMS {message['id']} from ...{message['from'][-3:]}: {message['text']!r}")
+        return messages
+
+    handle_sms()

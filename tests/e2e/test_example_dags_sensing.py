@@ -1,0 +1,60 @@
+"""The sensing example DAGs under ``airflow dags test`` against the sandbox (triggers run inline)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+APPROVER = "+46701234567"
+
+
+def run_state(result: Any) -> str:
+    """The final state from ``DagRun Finished: ... state=...`` (``dags test`` exits 0 on failed runs too)."""
+    found = re.findall(r"DagRun Finished: .*?state=(\w+)", result.stdout + result.stderr)
+    assert found, f"no DagRun Finished line:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    return found[-1]
+
+
+def output(result: Any) -> str:
+    return result.stdout + result.stderr
+
+
+def test_send_and_wait_succeeds_at_the_ratio(airflow_home: Any, sinch_sandbox: Any) -> None:
+    result = airflow_home.dags_test("example_sinch_send_and_wait", conn_uri=sinch_sandbox.conn_uri)
+    log = output(result)
+    assert result.returncode == 0, log[-4000:]
+    assert run_state(result) == "success", log[-4000:]
+    assert "Deferring to SinchBatchDeliveryTrigger" in log
+    assert "2 of 3 delivered; statuses: {'Delivered': 2, 'Failed': 1}" in log
+    methods = {r.method for r in sinch_sandbox.requests}
+    assert [r.method for r in sinch_sandbox.requests].count("POST") == 1  # one send; the wait only read
+    assert methods == {"GET", "POST"}
+
+
+def test_send_and_wait_fails_below_the_ratio(airflow_home: Any, sinch_sandbox: Any) -> None:
+    conf = json.dumps({"recipients": ["+46700999901", "+46700999903", "+46701234567"]})  # Failed, Rejected
+    result = airflow_home.dags_test("example_sinch_send_and_wait", conn_uri=sinch_sandbox.conn_uri, conf=conf)
+    log = output(result)
+    assert run_state(result) == "failed", log[-4000:]
+    assert "Sinch delivery below the required success ratio: 1 of 3" in log
+    assert "Failed=1 (code 11: 1)" in log
+    assert "Rejected=1" in log
+
+
+@pytest.mark.parametrize(("answer", "branch", "skipped"), [("Yes, go ahead", "deploy", "cancel"),
+                                                           ("no", "cancel", "deploy")])
+def test_sms_approval_branches_on_the_reply(
+    airflow_home: Any, sinch_sandbox: Any, answer: str, branch: str, skipped: str
+) -> None:
+    sinch_sandbox.add_auto_reply(answer, recipient=APPROVER[-8:], delay=2)
+    result = airflow_home.dags_test("example_sinch_sms_approval", conn_uri=sinch_sandbox.conn_uri)
+    log = output(result)
+    assert run_state(result) == "success", log[-4000:]
+    assert "Deferring to SinchInboundMessageTrigger" in log
+    assert f"Following branch {{'{branch}'}}" in log
+    assert f"Skipping tasks [('{skipped}', -1)]" in log
