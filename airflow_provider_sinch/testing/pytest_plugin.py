@@ -9,9 +9,11 @@ Installing the provider gives every test suite these fixtures:
     ``add_auto_reply``, ``configure`` ...) and inspection (``batches()``, ``statuses(id)``, ``requests``,
     ``callbacks``, ``wait_for_callbacks`` ...).
 ``sinch_sandbox_connection``
-    ``sinch_sandbox`` set as the ``sinch_default`` connection (``AIRFLOW_CONN_SINCH_DEFAULT``); returns the id.
+    ``sinch_sandbox`` set as the ``sinch_default`` connection (``AIRFLOW_CONN_SINCH_DEFAULT``); returns
+    the connection id.
 ``sinch_sandbox_factory``
-    ``make(**settings)``: more sandboxes with their own settings, each on its own port, stopped after the test.
+    ``make(**settings)``: more sandboxes with their own settings, each on its own port, stopped after the
+    test.
 
 The session sandbox runs its clock ``sinch_sandbox_time_scale`` times faster than real time (ini option,
 default 10): the default 1 s queue and 2 s delivery delays then take 0.3 s.
@@ -31,7 +33,8 @@ TIME_SCALE_INI = "sinch_sandbox_time_scale"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addini(TIME_SCALE_INI, "sandbox seconds per real second of the sinch_sandbox fixture", default="10")
+    parser.addini(TIME_SCALE_INI, "sandbox seconds per real second of the sinch_sandbox fixture",
+                  default="10")
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Fixtures of the sandbox's own tests, and the check that every answer the sandbox gives follows the contract.
+"""Fixtures of the sandbox's tests, and the check that every answer the sandbox gives follows the contract.
 
 After each test, every response recorded by the sandboxes the test used is validated against
 ``../shared/sinch/contract.yaml`` (``tests.contract``).  Two kinds of answers are not in the contract and are

@@ -80,10 +80,12 @@ def test_replace_list_and_delete(api: httpx.Client) -> None:
     child = _group(api, name="Child", members=["+46701000005"])
     group = _group(api, name="Old", members=[NUMBER],
                    auto_update={"to": "+46700000000", "add": {"first_word": "JOIN"}})
-    replaced = api.put(f"/groups/{group['id']}", json={"members": ["+46701000004"], "child_groups": [child["id"]]})
+    new = {"members": ["+46701000004"], "child_groups": [child["id"]]}
+    replaced = api.put(f"/groups/{group['id']}", json=new)
     assert replaced.status_code == 200, replaced.text
     data = replaced.json()
-    assert "name" not in data and "auto_update" not in data  # replace: what is not given is gone
+    assert "name" not in data  # replace: what is not given is gone
+    assert "auto_update" not in data
     assert data["child_groups"] == [child["id"]]
     assert api.get(f"/groups/{group['id']}/members").json() == ["46701000004"]
 
@@ -107,7 +109,8 @@ def test_groups_in_a_batch_are_expanded_when_it_is_sent(api: httpx.Client, sandb
     group = _group(api, members=["+46701000001", "+46701000002"], child_groups=[child["id"]])
     now_batch = send(api, to=[group["id"], NUMBER])
     assert now_batch["to"] == [group["id"], "46701234567"]  # the batch keeps the group id
-    assert set(sandbox.statuses(now_batch["id"])) == {"46701000001", "46701000002", "46701000003", "46701234567"}
+    assert set(sandbox.statuses(now_batch["id"])) == {
+        "46701000001", "46701000002", "46701000003", "46701234567"}
 
     send_at = datetime.now(UTC) + timedelta(hours=1)
     later = send(api, to=[group["id"]], send_at=send_at.isoformat())
@@ -127,8 +130,8 @@ def test_a_group_deleted_before_the_send_time_is_empty(api: httpx.Client, sandbo
 
 
 def test_auto_update_keywords_join_and_leave(api: httpx.Client, sandbox: Sandbox) -> None:
-    group = _group(api, auto_update={"to": "+46700000000", "add": {"first_word": "JOIN", "second_word": "NEWS"},
-                                     "remove": {"first_word": "STOP"}})
+    group = _group(api, auto_update={"to": "+46700000000", "remove": {"first_word": "STOP"},
+                                     "add": {"first_word": "JOIN", "second_word": "NEWS"}})
     sandbox.inject_inbound("+46701000001", "+46700000000", "join news please")
     sandbox.inject_inbound("+46701000002", "+46700000000", "JOIN")  # second word missing: no match
     sandbox.inject_inbound("+46701000003", "+46711111111", "JOIN NEWS")  # another number

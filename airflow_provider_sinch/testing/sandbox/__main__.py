@@ -1,4 +1,4 @@
-"""``python -m airflow_provider_sinch.testing.sandbox`` (or ``sinch-sandbox``): run a sandbox in the foreground.
+"""``python -m airflow_provider_sinch.testing.sandbox`` (or ``sinch-sandbox``): a sandbox in the foreground.
 
 On start it prints the ``AIRFLOW_CONN_...`` line that points a ``sinch`` connection at it::
 
@@ -8,7 +8,6 @@ On start it prints the ``AIRFLOW_CONN_...`` line that points a ``sinch`` connect
 from __future__ import annotations
 
 import argparse
-import sys
 
 from airflow_provider_sinch.testing.sandbox.core import Sandbox
 from airflow_provider_sinch.testing.sandbox.server import bind, serve_forever
@@ -18,7 +17,7 @@ _DEFAULTS = SandboxSettings()
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sinch-sandbox", description="A local Sinch SMS REST API for tests.")
+    parser = argparse.ArgumentParser(prog="sinch-sandbox", description="A local Sinch SMS REST API.")
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="interface to listen on (default: loopback only)")
     add("--port", type=int, default=8765, help="port (0: a free one)")
@@ -28,8 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     add("--key-id", default=_DEFAULTS.key_id, help="access key id for POST /oauth2/token")
     add("--key-secret", default=_DEFAULTS.key_secret, help="access key secret for POST /oauth2/token")
     add("--time-scale", type=float, default=_DEFAULTS.time_scale, help="sandbox seconds per real second")
-    add("--dispatch-delay", type=float, default=_DEFAULTS.dispatch_delay, help="seconds Queued before Dispatched")
-    add("--delivery-delay", type=float, default=_DEFAULTS.delivery_delay, help="seconds Dispatched before final")
+    add("--dispatch-delay", type=float, default=_DEFAULTS.dispatch_delay, help="seconds Queued")
+    add("--delivery-delay", type=float, default=_DEFAULTS.delivery_delay, help="seconds Dispatched")
     add("--default-callback-url", help="the plan's default delivery-report callback URL")
     add("--inbound-callback-url", help="where inbound (MO) messages are POSTed")
     add("--webhook-secret", help="sign callbacks with this HMAC secret")
@@ -59,4 +58,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -1,4 +1,4 @@
-"""The FastAPI app: the 20 Sinch SMS operations at their real paths, the OAuth2 token endpoint, control routes.
+"""The FastAPI app: the 20 Sinch SMS operations at their real paths, OAuth2 tokens and the control routes.
 
 Routes only translate HTTP to the services (:mod:`.batches`, :mod:`.groups`, :mod:`.reports`,
 :mod:`.inbound`); authentication, faults and recording happen in :mod:`.middleware`.
@@ -44,7 +44,8 @@ def create_app(sandbox: Sandbox) -> ASGIApp:
     def lifespan(_: FastAPI) -> AbstractAsyncContextManager[None]:
         return sandbox.running()
 
-    app = FastAPI(title="Sinch SMS sandbox", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app = FastAPI(title="Sinch SMS sandbox", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan)
     app.add_exception_handler(ApiError, lambda _, exc: exc.response())  # type: ignore[arg-type,return-value]
     app.add_exception_handler(OAuthError, lambda _, exc: exc.response())  # type: ignore[arg-type,return-value]
     app.add_exception_handler(HTTPException,  # unknown path or method: empty, like Sinch
@@ -63,7 +64,7 @@ def create_app(sandbox: Sandbox) -> ASGIApp:
 
     @app.get(B)
     async def list_batches(request: Request) -> Response:
-        return json_response(batches.list(_query(request)))
+        return json_response(batches.find(_query(request)))
 
     @app.get(B + "/{batch_id}")
     async def get_batch(batch_id: str) -> Response:
@@ -97,7 +98,7 @@ def create_app(sandbox: Sandbox) -> ASGIApp:
 
     @app.get(API + "/delivery_reports")
     async def list_delivery_reports(request: Request) -> Response:
-        return json_response(reports.list(_query(request)))
+        return json_response(reports.find(_query(request)))
 
     # Groups
     @app.post(G)
@@ -106,7 +107,7 @@ def create_app(sandbox: Sandbox) -> ASGIApp:
 
     @app.get(G)
     async def list_groups(request: Request) -> Response:
-        return json_response(groups.list(_query(request)))
+        return json_response(groups.find(_query(request)))
 
     @app.get(G + "/{group_id}")
     async def get_group(group_id: str) -> Response:
@@ -132,7 +133,7 @@ def create_app(sandbox: Sandbox) -> ASGIApp:
     # Inbounds
     @app.get(API + "/inbounds")
     async def list_inbounds(request: Request) -> Response:
-        return json_response(inbound.list(_query(request)))
+        return json_response(inbound.find(_query(request)))
 
     @app.get(API + "/inbounds/{inbound_id}")
     async def get_inbound(inbound_id: str) -> Response:

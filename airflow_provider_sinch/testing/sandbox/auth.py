@@ -43,7 +43,8 @@ class OAuthError(Exception):
 
     def response(self) -> Response:
         headers = {"WWW-Authenticate": 'Basic realm="sinch"'} if self.status == 401 else None
-        return json_response({"error": self.error, "error_description": self.description}, self.status, headers)
+        body = {"error": self.error, "error_description": self.description}
+        return json_response(body, self.status, headers)
 
 
 def _unauthorized(headers: dict[str, str] = _CHALLENGE) -> ApiError:
@@ -81,10 +82,11 @@ class Authenticator:
         raise _unauthorized()
 
     def issue(self, authorization: str | None, form: bytes) -> dict[str, Any]:
-        """Answer ``POST /oauth2/token``: a bearer token for the project's access key, or :class:`OAuthError`."""
+        """Answer ``POST /oauth2/token``: a token for the project's access key (or :class:`OAuthError`)."""
         settings = self._settings()
         key_id, secret = _basic_credentials(authorization)
-        if not (hmac.compare_digest(key_id, settings.key_id) and hmac.compare_digest(secret, settings.key_secret)):
+        right_id = hmac.compare_digest(key_id, settings.key_id)
+        if not (hmac.compare_digest(secret, settings.key_secret) and right_id):
             raise OAuthError(401, "invalid_client", "Unknown access key or wrong secret")
         grant = parse_qs(form.decode(errors="replace")).get("grant_type", [""])[0]
         if grant != "client_credentials":
@@ -94,6 +96,12 @@ class Authenticator:
             self._tokens[token] = self._clock.time() + settings.token_ttl
         return {"access_token": token, "expires_in": int(settings.token_ttl), "scope": "",
                 "token_type": "bearer"}
+
+    @property
+    def issued(self) -> int:
+        """How many OAuth2 tokens were issued (since the last reset)."""
+        with self._lock:
+            return len(self._tokens)
 
     def reset(self) -> None:
         with self._lock:

@@ -143,7 +143,8 @@ class BatchService:
         return list(to), groups
 
     def _check_callback(self, delivery_report: str | None, callback_url: str | None) -> None:
-        if delivery_report not in (None, "none") and not callback_url and not self._settings().default_callback_url:
+        wanted = delivery_report not in (None, "none")
+        if wanted and not callback_url and not self._settings().default_callback_url:
             raise forbidden(MISSING_CALLBACK_URL,
                             f"delivery_report {delivery_report!r} needs a callback_url: the service plan has "
                             "no default callback URL")
@@ -154,7 +155,7 @@ class BatchService:
         with self._store.lock:
             return batch_view(self._batch(batch_id))
 
-    def list(self, query: Query) -> dict[str, Any]:
+    def find(self, query: Query) -> dict[str, Any]:
         page, page_size = query.page()
         now = self._clock.time()
         start, end = query.window(now)

@@ -8,6 +8,7 @@ order, as Sinch warns.  Every attempt is kept for inspection.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import threading
@@ -113,7 +114,8 @@ class CallbackDispatcher:
     def start(self) -> None:
         if self._executor is None:
             settings = self._settings()
-            self._executor = ThreadPoolExecutor(settings.callback_workers, thread_name_prefix="sinch-callback")
+            self._executor = ThreadPoolExecutor(settings.callback_workers,
+                                                thread_name_prefix="sinch-callback")
             self._client = httpx.Client(timeout=settings.callback_timeout, trust_env=False)
 
     def close(self) -> None:
@@ -128,10 +130,8 @@ class CallbackDispatcher:
         executor = self._executor
         if executor is None or callback.generation != self._generation:
             return
-        try:
+        with contextlib.suppress(RuntimeError):  # shutting down
             executor.submit(self._attempt, callback, attempt, waited)
-        except RuntimeError:  # shutting down
-            pass
 
     def _attempt(self, callback: _Callback, attempt: int, waited: float) -> None:
         settings = self._settings()

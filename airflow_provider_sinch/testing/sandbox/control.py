@@ -90,8 +90,8 @@ def control_router(sandbox: Sandbox) -> APIRouter:
     @router.get("/callbacks")
     async def callbacks() -> Response:
         return json_response([
-            {"delivery": a.delivery, "kind": a.kind, "attempt": a.attempt, "at": iso(a.at), "status": a.status,
-             "error": a.error, "payload": a.payload, "retry_in": a.retry_in}
+            {"delivery": a.delivery, "kind": a.kind, "attempt": a.attempt, "at": iso(a.at),
+             "status": a.status, "error": a.error, "payload": a.payload, "retry_in": a.retry_in}
             for a in sandbox.callbacks
         ])
 

@@ -93,8 +93,8 @@ class Sandbox:
             self.close()
 
     def reset(self) -> None:
-        """A fresh start: no batches, groups, inbounds, requests or callbacks; the clock back at the wall-clock
-        time; the initial settings and outcome rules; no faults or auto replies."""
+        """A fresh start: no batches, groups, inbounds, requests or callbacks; the clock back at the
+        wall-clock time; the initial settings and outcome rules; no faults or auto replies."""
         with self.store.lock:
             self.scheduler.clear()
             self.store.clear()
@@ -125,7 +125,8 @@ class Sandbox:
 
     # Behaviour
 
-    def add_outcome(self, suffix: str, status: str, code: int | None = None, delay: float | None = None) -> None:
+    def add_outcome(self, suffix: str, status: str, code: int | None = None,
+                    delay: float | None = None) -> None:
         """Numbers ending with ``suffix`` end ``status`` (ahead of every other rule)."""
         self.outcomes.add(OutcomeRule(suffix=suffix, status=status, code=code, delay=delay))  # type: ignore[arg-type]
 
@@ -142,12 +143,14 @@ class Sandbox:
     def clear_faults(self) -> None:
         self.fault_plan.clear()
 
-    def inject_inbound(self, from_: str, to: str, body: str | dict[str, Any], **fields: Any) -> dict[str, Any]:
+    def inject_inbound(self, from_: str, to: str, body: str | dict[str, Any],
+                       **fields: Any) -> dict[str, Any]:
         """Receive an MO message now (``type``, ``udh``, ``operator_id``, ``client_reference`` optional)."""
         return self.inbound.inject(InboundMessage(from_=from_, to=to, body=body, **fields))
 
     def add_auto_reply(self, text: str, recipient: str = "", delay: float = 1.0) -> None:
-        """Recipients ending with ``recipient`` answer ``text`` to batches delivered to them, ``delay`` later."""
+        """Recipients ending with ``recipient`` answer ``text`` to batches delivered to them, ``delay``
+        sandbox seconds later."""
         self.inbound.add_auto_reply(AutoReply(recipient=recipient, text=text, delay=delay))
 
     # Inspection

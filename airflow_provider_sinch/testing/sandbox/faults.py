@@ -22,8 +22,9 @@ class Fault(BaseModel):
     """One misbehaviour.
 
     :param kind: ``rate_limit``: answer 429 (with ``Retry-After`` when ``retry_after`` is set) without
-        handling the request; ``server_error``: answer ``status`` (5xx) without handling it; ``latency``: handle
-        it but answer ``seconds`` late; ``drop``: handle it, then give the client no answer (``mode``).
+        handling the request; ``server_error``: answer ``status`` (5xx) without handling it; ``latency``:
+        handle it but answer ``seconds`` late; ``drop``: handle it, then give the client no answer
+        (``mode``).
     :param probability: the share of matching requests hit, 0 to 1.
     :param times: hit at most this many requests, then the fault is spent (``None``: no limit).
     :param method: only requests with this HTTP method (``None``: any).
@@ -32,8 +33,8 @@ class Fault(BaseModel):
     :param retry_after: seconds for the ``Retry-After`` header of a ``rate_limit`` (``None``: no header).
     :param status: the status of a ``server_error``.
     :param seconds: real seconds of ``latency``, or how long a ``drop`` in ``hang`` mode holds the answer.
-    :param mode: how a ``drop`` fails: ``reset`` closes the connection without answering; ``hang`` answers only
-        after ``seconds``, after the client's read timeout.
+    :param mode: how a ``drop`` fails: ``reset`` closes the connection without answering; ``hang``
+        answers only after ``seconds``, after the client's read timeout.
     """
 
     model_config = ConfigDict(extra="forbid")

@@ -66,7 +66,7 @@ class GroupService:
             members.update(dict.fromkeys(self._numbers(request.add)))
             if request.add_from_group:
                 members.update(dict.fromkeys(self._other(request.add_from_group).members))
-            gone = set(self._numbers(request.remove))
+            gone: set[str] = set(self._numbers(request.remove))
             if request.remove_from_group:
                 gone.update(self._other(request.remove_from_group).members)
             if "name" in request.model_fields_set:
@@ -91,7 +91,7 @@ class GroupService:
         with self._store.lock:
             return list(self._group(group_id).members)
 
-    def list(self, query: Query) -> dict[str, Any]:
+    def find(self, query: Query) -> dict[str, Any]:
         page, page_size = query.page()
         with self._store.lock:
             groups = [group_view(g) for g in reversed(self._store.groups.values())]

@@ -8,6 +8,7 @@ sender after ``delay`` sandbox seconds.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from typing import Any, Literal
@@ -81,8 +82,8 @@ class InboundService:
     :param settings: returns the current settings (inbound callback URL, default originator).
     """
 
-    def __init__(self, store: Store, clock: SandboxClock, scheduler: Scheduler, dispatcher: CallbackDispatcher,
-                 settings: Callable[[], SandboxSettings]) -> None:
+    def __init__(self, store: Store, clock: SandboxClock, scheduler: Scheduler,
+                 dispatcher: CallbackDispatcher, settings: Callable[[], SandboxSettings]) -> None:
         self._store = store
         self._clock = clock
         self._scheduler = scheduler
@@ -140,7 +141,7 @@ class InboundService:
             if sender and recipient.msisdn.endswith(rule.recipient):
                 reply = InboundMessage(from_=recipient.msisdn, to=sender, body=rule.text)
                 when = recipient.at + rule.delay
-                self._scheduler.at(when, lambda reply=reply, when=when: self.inject(reply, at=when))
+                self._scheduler.at(when, functools.partial(self.inject, reply, at=when))
                 return
 
     # Groups joined and left by keyword
@@ -169,18 +170,18 @@ class InboundService:
                 raise not_found()
             return inbound.payload
 
-    def list(self, query: Query) -> dict[str, Any]:
+    def find(self, query: Query) -> dict[str, Any]:
         page, page_size = query.page()
         start, end = query.window(self._clock.time())
         numbers = {normalize_msisdn(n) for n in query.csv("to")}
         reference = query.text("client_reference")
         with self._store.lock:
             found = sorted(
-                (i for i in self._store.inbounds.values()
+                (i for i in reversed(self._store.inbounds.values())
                  if i.received_at >= start and (end is None or i.received_at < end)
                  and (not numbers or i.payload["to"] in numbers)
                  and (reference is None or i.payload.get("client_reference") == reference)),
-                key=lambda i: i.received_at, reverse=True,
+                key=lambda i: i.received_at, reverse=True,  # stable: equal times stay newest first
             )
         return page_of([i.payload for i in found], page, page_size, "inbounds")
 

@@ -14,6 +14,7 @@ the same history as waiting.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 
 from airflow_provider_sinch.client.msisdn import is_msisdn
@@ -108,7 +109,8 @@ class Lifecycle:
             if recipient.final:
                 continue
             message = render(batch.type, batch.fields, recipient.msisdn)
-            recipient.body, recipient.parts, recipient.encoding = message.body, message.parts, message.encoding
+            recipient.body, recipient.parts = message.body, message.parts
+            recipient.encoding = message.encoding
             rule = self._outcomes.resolve(recipient.msisdn)
             if message.error is not None or rule.status == "Aborted":
                 aborted.append((recipient, message.error or rule.status_code))
@@ -123,9 +125,9 @@ class Lifecycle:
         if aborted:
             self._report(batch, [r for r, _ in aborted])
         for when, outcomes in later.items():
-            self._at(when, batch, lambda b, t, outcomes=outcomes: self._finish(b, outcomes, t))
+            self._at(when, batch, functools.partial(self._finish, outcomes=outcomes))
 
-    def _finish(self, batch: Batch, outcomes: list[tuple[Recipient, OutcomeRule]], at: float) -> None:
+    def _finish(self, batch: Batch, at: float, outcomes: list[tuple[Recipient, OutcomeRule]]) -> None:
         changed = []
         for recipient, rule in outcomes:
             if not recipient.final:

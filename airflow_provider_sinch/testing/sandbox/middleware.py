@@ -101,9 +101,10 @@ class SandboxMiddleware:
             if self.recording():
                 reset = fault is not None and fault.kind == "drop" and fault.mode == "reset"
                 kind = fault.kind if fault is not None else ("latency" if hit else None)
+                query = scope.get("query_string", b"").decode("latin-1")
                 self.log.add(SeenRequest(
-                    method, path, scope.get("query_string", b"").decode("latin-1"), bytes(exchange.request_body),
-                    None if reset else exchange.status, bytes(exchange.response_body), exchange.headers, kind, at,
+                    method, path, query, bytes(exchange.request_body), None if reset else exchange.status,
+                    bytes(exchange.response_body), exchange.headers, kind, at,
                 ))
 
     async def _handle(self, scope: Scope, exchange: _Exchange, path_id: str, fault: Fault | None) -> None:
@@ -131,7 +132,7 @@ class SandboxMiddleware:
         if transport is None:  # not served by uvicorn: fail the request in the server instead
             raise ConnectionResetError("sandbox: connection dropped after the request was handled")
         transport.abort()
-        await exchange.release()  # written to a closed transport: discarded, and the server sees a full answer
+        await exchange.release()  # written to a closed transport: discarded; the server sees a full answer
 
 
 def _injected_error(fault: Fault | None) -> ApiError | None:

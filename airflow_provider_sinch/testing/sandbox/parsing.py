@@ -122,7 +122,8 @@ class Query:
         return self.integer("page", 0, 0), self.integer("page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
 
     def window(self, now: float, default_age: float = 24 * 3600.0) -> tuple[float, float | None]:
-        """``(start, end)`` of a date filter; ``start_date`` defaults to ``default_age`` ago, ``end_date`` open."""
+        """``(start, end)`` of a date filter: ``start_date`` defaults to ``default_age`` ago, no ``end_date``
+        means no end."""
         start = self.timestamp("start_date", now - default_age)
         assert start is not None
         return start, self.timestamp("end_date")

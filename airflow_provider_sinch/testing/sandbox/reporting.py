@@ -42,7 +42,8 @@ class DeliveryReporter:
         if kind in (PER_RECIPIENT, PER_RECIPIENT_FINAL):
             for recipient in recipients:
                 if kind == PER_RECIPIENT or recipient.final:
-                    self._dispatcher.send("recipient_delivery_report", url, recipient_report(batch, recipient))
+                    report = recipient_report(batch, recipient)
+                    self._dispatcher.send("recipient_delivery_report", url, report)
         elif kind in BATCH_REPORTS and batch.all_final and not batch.report_sent:
             batch.report_sent = True
             self._dispatcher.send("delivery_report", url, batch_report(batch, full=BATCH_REPORTS[kind]))

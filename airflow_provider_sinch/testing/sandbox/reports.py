@@ -44,7 +44,7 @@ class ReportService:
                 raise not_found()
             return recipient_report(batch, recipient)
 
-    def list(self, query: Query) -> dict[str, Any]:
+    def find(self, query: Query) -> dict[str, Any]:
         page, page_size = query.page()
         start, end = query.window(self._clock.time())
         statuses, codes = query.statuses(), query.codes()
@@ -58,6 +58,7 @@ class ReportService:
                 if r.final and r.at >= start and (end is None or r.at < end)
                 and (not statuses or r.status in statuses) and (not codes or r.code in codes)
             ]
+        found.reverse()  # newest first, also among reports stamped with the same time
         found.sort(key=lambda item: item[0], reverse=True)
         return page_of([report for _, report in found], page, page_size, "delivery_reports")
 

@@ -21,7 +21,7 @@ _MAX_WAIT_S = 0.5
 class _Job:
     when: float
     seq: int
-    action: Callable[[], None] = field(compare=False)
+    action: Callable[[], object] = field(compare=False)
 
 
 class Scheduler:
@@ -46,13 +46,13 @@ class Scheduler:
         self._stopping = False
         clock.subscribe(self.wake)
 
-    def at(self, when: float, action: Callable[[], None]) -> None:
+    def at(self, when: float, action: Callable[[], object]) -> None:
         """Run ``action`` once the sandbox time reaches ``when`` (epoch seconds)."""
         with self._wake:
             heapq.heappush(self._jobs, _Job(when, next(self._seq), action))
             self._wake.notify()
 
-    def after(self, seconds: float, action: Callable[[], None]) -> None:
+    def after(self, seconds: float, action: Callable[[], object]) -> None:
         """Run ``action`` ``seconds`` of sandbox time from now."""
         self.at(self.clock.time() + seconds, action)
 

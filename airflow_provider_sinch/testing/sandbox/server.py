@@ -13,10 +13,14 @@ from airflow_provider_sinch.testing.sandbox.core import Sandbox
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening-ready socket on ``host:port`` (``port=0``: a free port, read it from ``getsockname()``)."""
+    """A listening socket on ``host:port`` (``port=0``: a free port, read it from ``getsockname()``).
+
+    Connections made before the server runs wait in the backlog instead of being refused.
+    """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    sock.listen(2048)
     return sock
 
 
@@ -88,7 +92,7 @@ class SandboxServer:
 
 
 def serve_forever(sandbox: Sandbox, sock: socket.socket, log_level: str = "info") -> None:
-    """Serve ``sandbox`` on a socket from :func:`bind` in the foreground until interrupted (Ctrl-C, SIGTERM)."""
+    """Serve ``sandbox`` on a socket from :func:`bind` in the foreground until Ctrl-C or SIGTERM."""
     host, port = sock.getsockname()[:2]
     sandbox.url = f"http://{host}:{port}"
     uvicorn.Server(_config(sandbox, host, port, log_level)).run(sockets=[sock])

@@ -47,8 +47,8 @@ class SandboxSettings:
     key_secret: str = field(default="sandbox-key-secret", repr=False)
     token_ttl: float = 3600.0
     default_originator: str | None = None
-    default_callback_url: str | None = None
-    inbound_callback_url: str | None = None
+    default_callback_url: str | None = field(default=None, repr=False)  # may carry basic-auth credentials
+    inbound_callback_url: str | None = field(default=None, repr=False)
     webhook_secret: str | None = field(default=None, repr=False)
     dispatch_delay: float = 1.0
     delivery_delay: float = 2.0
