@@ -103,11 +103,11 @@ def test_failed_callbacks_are_retried_on_a_doubling_schedule(api: httpx.Client, 
     sandbox.advance(60)
     receiver.wait_for(1)
     start = sandbox.clock.time()
-    for delay, attempts in ((5, 2), (10, 3), (20, 4)):
+    for delay, count in ((5, 2), (10, 3), (20, 4)):
         sandbox.advance(delay - 0.01)
-        _quiet(receiver, attempts - 1, wait=0.05)
+        _quiet(receiver, count - 1, wait=0.05)
         sandbox.advance(0.01)
-        receiver.wait_for(attempts)
+        receiver.wait_for(count)
 
     tries = sandbox.wait_for_callbacks(1, kind="delivery_report")  # the acknowledged one
     attempts = [a for a in sandbox.callbacks if a.delivery == tries[0].delivery]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -12,7 +13,7 @@ from tests.testing.conftest import NUMBER, send
 
 
 @pytest.fixture
-def control(sandbox: Sandbox) -> httpx.Client:
+def control(sandbox: Sandbox) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=f"{sandbox.url}/_sandbox", trust_env=False) as client:
         yield client
 

@@ -1,4 +1,4 @@
-"""The delivery lifecycle on the sandbox clock: queued, dispatched, final; send_at, expiry, reports, cancel."""
+"""The delivery lifecycle on the sandbox clock: queued, dispatched, final; send_at, expiry, cancel."""
 
 from __future__ import annotations
 

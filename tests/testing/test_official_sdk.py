@@ -28,7 +28,7 @@ def _lowercase_query_booleans(session: requests.Session) -> None:
         kwargs["params"] = {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in params.items()}
         return original(method, url, **kwargs)
 
-    session.request = request  # type: ignore[method-assign]
+    session.request = request  # type: ignore[method-assign,assignment]
 
 
 @pytest.fixture
