@@ -1,11 +1,15 @@
 """The FastAPI app: the 20 Sinch SMS operations at their real paths, OAuth2 tokens and the control routes.
 
-Routes only translate HTTP to the services (:mod:`.batches`, :mod:`.groups`, :mod:`.reports`,
-:mod:`.inbound`); authentication, faults and recording happen in :mod:`.middleware`.
+The operations are one table (method, path, service call, success status); every row is served the same
+way: POST and PUT read a JSON body, the service call gets the body, the query and the path ids, and its
+result becomes a JSON answer (or an empty one when it returns ``None``).  Authentication, faults and
+recording happen in :mod:`.middleware`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
@@ -27,15 +31,69 @@ if TYPE_CHECKING:
 
 API = "/xms/v1/{path_id}"
 B = API + "/batches"
+BATCH = B + "/{batch_id}"
 G = API + "/groups"
+GROUP = G + "/{group_id}"
 
 
-async def _body(request: Request) -> Any:
-    return parse_json_body(request.headers.get("content-type"), await request.body())
+@dataclass(frozen=True)
+class Call:
+    """What an operation gets from its request.
+
+    :param body: the JSON body (``None`` for GET and DELETE).
+    :param query: the query parameters.
+    :param ids: the path parameters (``batch_id``, ``group_id`` ...).
+    """
+
+    body: Any
+    query: Query
+    ids: dict[str, str]
+
+    def __getitem__(self, name: str) -> str:
+        return self.ids[name]
 
 
-def _query(request: Request) -> Query:
-    return Query(request.query_params)
+Route = tuple[str, str, Callable[[Call], Any], int]
+
+
+def operations(sandbox: Sandbox) -> list[Route]:
+    """The Sinch SMS API: ``(method, path, call, success status)`` for each of its 20 operations."""
+    batches, groups = sandbox.batch_service, sandbox.group_service
+    reports, inbound = sandbox.report_service, sandbox.inbound
+    return [
+        ("POST", B + "/dry_run", lambda c: batches.dry_run(c.body, c.query), 200),  # before BATCH
+        ("POST", B, lambda c: batches.send(c.body), 201),
+        ("GET", B, lambda c: batches.find(c.query), 200),
+        ("GET", BATCH, lambda c: batches.get(c["batch_id"]), 200),
+        ("POST", BATCH, lambda c: batches.update(c["batch_id"], c.body), 200),
+        ("PUT", BATCH, lambda c: batches.replace(c["batch_id"], c.body), 200),
+        ("DELETE", BATCH, lambda c: batches.cancel(c["batch_id"]), 200),
+        ("POST", BATCH + "/delivery_feedback", lambda c: batches.feedback(c["batch_id"], c.body), 202),
+        ("GET", BATCH + "/delivery_report", lambda c: reports.batch(c["batch_id"], c.query), 200),
+        ("GET", BATCH + "/delivery_report/{msisdn}", lambda c: reports.recipient(c["batch_id"], c["msisdn"]),
+         200),
+        ("GET", API + "/delivery_reports", lambda c: reports.find(c.query), 200),
+        ("POST", G, lambda c: groups.create(c.body), 201),
+        ("GET", G, lambda c: groups.find(c.query), 200),
+        ("GET", GROUP, lambda c: groups.get(c["group_id"]), 200),
+        ("POST", GROUP, lambda c: groups.update(c["group_id"], c.body), 200),
+        ("PUT", GROUP, lambda c: groups.replace(c["group_id"], c.body), 200),
+        ("DELETE", GROUP, lambda c: groups.delete(c["group_id"]), 200),
+        ("GET", GROUP + "/members", lambda c: groups.members(c["group_id"]), 200),
+        ("GET", API + "/inbounds", lambda c: inbound.find(c.query), 200),
+        ("GET", API + "/inbounds/{inbound_id}", lambda c: inbound.get(c["inbound_id"]), 200),
+    ]
+
+
+def _endpoint(call: Callable[[Call], Any], status: int, with_body: bool) -> Callable[[Request], Any]:
+    async def endpoint(request: Request) -> Response:
+        body = None
+        if with_body:
+            body = parse_json_body(request.headers.get("content-type"), await request.body())
+        result = call(Call(body, Query(request.query_params), dict(request.path_params)))
+        return empty_response(status) if result is None else json_response(result, status)
+
+    return endpoint
 
 
 def create_app(sandbox: Sandbox) -> ASGIApp:
@@ -50,96 +108,9 @@ def create_app(sandbox: Sandbox) -> ASGIApp:
     app.add_exception_handler(OAuthError, lambda _, exc: exc.response())  # type: ignore[arg-type,return-value]
     app.add_exception_handler(HTTPException,  # unknown path or method: empty, like Sinch
                               lambda _, exc: empty_response(exc.status_code))  # type: ignore[arg-type,attr-defined]
-    batches, groups = sandbox.batch_service, sandbox.group_service
-    reports, inbound = sandbox.report_service, sandbox.inbound
+    for method, path, call, status in operations(sandbox):
+        app.add_api_route(path, _endpoint(call, status, method in ("POST", "PUT")), methods=[method])
 
-    # Batches (dry_run first: it is not a batch id)
-    @app.post(B + "/dry_run")
-    async def dry_run(request: Request) -> Response:
-        return json_response(batches.dry_run(await _body(request), _query(request)))
-
-    @app.post(B)
-    async def send_batch(request: Request) -> Response:
-        return json_response(batches.send(await _body(request)), 201)
-
-    @app.get(B)
-    async def list_batches(request: Request) -> Response:
-        return json_response(batches.find(_query(request)))
-
-    @app.get(B + "/{batch_id}")
-    async def get_batch(batch_id: str) -> Response:
-        return json_response(batches.get(batch_id))
-
-    @app.post(B + "/{batch_id}")
-    async def update_batch(batch_id: str, request: Request) -> Response:
-        return json_response(batches.update(batch_id, await _body(request)))
-
-    @app.put(B + "/{batch_id}")
-    async def replace_batch(batch_id: str, request: Request) -> Response:
-        return json_response(batches.replace(batch_id, await _body(request)))
-
-    @app.delete(B + "/{batch_id}")
-    async def cancel_batch(batch_id: str) -> Response:
-        return json_response(batches.cancel(batch_id))
-
-    @app.post(B + "/{batch_id}/delivery_feedback")
-    async def delivery_feedback(batch_id: str, request: Request) -> Response:
-        batches.feedback(batch_id, await _body(request))
-        return empty_response(202)
-
-    # Delivery reports
-    @app.get(B + "/{batch_id}/delivery_report")
-    async def delivery_report(batch_id: str, request: Request) -> Response:
-        return json_response(reports.batch(batch_id, _query(request)))
-
-    @app.get(B + "/{batch_id}/delivery_report/{msisdn}")
-    async def recipient_delivery_report(batch_id: str, msisdn: str) -> Response:
-        return json_response(reports.recipient(batch_id, msisdn))
-
-    @app.get(API + "/delivery_reports")
-    async def list_delivery_reports(request: Request) -> Response:
-        return json_response(reports.find(_query(request)))
-
-    # Groups
-    @app.post(G)
-    async def create_group(request: Request) -> Response:
-        return json_response(groups.create(await _body(request)), 201)
-
-    @app.get(G)
-    async def list_groups(request: Request) -> Response:
-        return json_response(groups.find(_query(request)))
-
-    @app.get(G + "/{group_id}")
-    async def get_group(group_id: str) -> Response:
-        return json_response(groups.get(group_id))
-
-    @app.post(G + "/{group_id}")
-    async def update_group(group_id: str, request: Request) -> Response:
-        return json_response(groups.update(group_id, await _body(request)))
-
-    @app.put(G + "/{group_id}")
-    async def replace_group(group_id: str, request: Request) -> Response:
-        return json_response(groups.replace(group_id, await _body(request)))
-
-    @app.delete(G + "/{group_id}")
-    async def delete_group(group_id: str) -> Response:
-        groups.delete(group_id)
-        return empty_response(200)
-
-    @app.get(G + "/{group_id}/members")
-    async def group_members(group_id: str) -> Response:
-        return json_response(groups.members(group_id))
-
-    # Inbounds
-    @app.get(API + "/inbounds")
-    async def list_inbounds(request: Request) -> Response:
-        return json_response(inbound.find(_query(request)))
-
-    @app.get(API + "/inbounds/{inbound_id}")
-    async def get_inbound(inbound_id: str) -> Response:
-        return json_response(inbound.get(inbound_id))
-
-    # OAuth2 (Sinch's auth service) and sandbox control
     @app.post("/oauth2/token")
     async def oauth2_token(request: Request) -> Response:
         token = sandbox.authenticator.issue(request.headers.get("authorization"), await request.body())
