@@ -1,0 +1,198 @@
+"""A real ``airflow standalone`` (scheduler, dag-processor, triggerer, api-server) against the sandbox.
+
+Shows what ``dags test`` cannot: a deferred sensor handed to a separate triggerer process and resumed on a
+worker, and an inbound SMS turned into an asset event by the watcher in the triggerer, starting
+``example_sinch_inbound_event`` exactly once.  Bounded: the whole test must finish within
+``BUDGET_SECONDS``; standalone runs in its own session and the whole process group is stopped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import closing, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
+ROOT = Path(__file__).resolve().parents[2]
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+BUDGET_SECONDS = 180
+OUR_NUMBER = "+12017777777"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Standalone:
+    """A running ``airflow standalone`` and helpers to look into its metadata DB."""
+
+    home: Path
+    env: dict[str, str]
+    log: Path
+    started: float
+
+    def query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        """Read the SQLite metadata DB (retrying while Airflow holds a write lock)."""
+        path = self.home / "airflow.db"
+        for _ in range(50):
+            if not path.exists():
+                return []  # standalone has not migrated yet
+            try:
+                with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as db:
+                    return db.execute(sql, args).fetchall()
+            except sqlite3.OperationalError as exc:
+                if "no such table" in str(exc):
+                    return []
+                if "locked" not in str(exc):
+                    raise
+                time.sleep(0.2)
+        raise AssertionError(f"metadata DB not readable: {sql}")
+
+    def wait(self, what: str, check: Callable[[], Any], interval: float = 0.25) -> Any:
+        """Poll ``check`` until truthy, within what is left of the test's time budget."""
+        while True:
+            result = check()
+            if result:
+                return result
+            if time.monotonic() - self.started > BUDGET_SECONDS:
+                tail = self.log.read_text(errors="replace")[-6000:]
+                raise AssertionError(f"timed out waiting for {what}; standalone log tail:\n{tail}")
+            time.sleep(interval)
+
+    def airflow(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [AIRFLOW, *args], env=self.env, capture_output=True, text=True, timeout=60, check=True
+        )
+
+
+@pytest.fixture
+def standalone(tmp_path: Path, sinch_sandbox: Any) -> Iterator[Standalone]:
+    home = tmp_path / "airflow-home"
+    home.mkdir()
+    api_port = free_port()
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "example_dags"),
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__API__PORT": str(api_port),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{api_port}/execution/",
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+        "AIRFLOW_CONN_SINCH_DEFAULT": sinch_sandbox.conn_uri,
+    }
+    log = tmp_path / "standalone.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [AIRFLOW, "standalone"], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        yield Standalone(home, env, log, time.monotonic())
+    finally:
+        # SIGTERM to the parent alone leaves the scheduler, triggerer, ... running: stop the whole group.
+        with_group(proc, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with_group(proc, signal.SIGKILL)
+            proc.wait(timeout=10)
+        time.sleep(1)
+        with_group(proc, signal.SIGKILL)  # stragglers of the group, if any
+
+
+def with_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    with suppress(ProcessLookupError):
+        os.killpg(proc.pid, sig)
+
+
+def test_deferral_to_the_triggerer_and_inbound_asset_event(
+    standalone: Standalone, sinch_sandbox: Any
+) -> None:
+    # Ready: the three DAGs are stored and the inbound watcher runs in the triggerer (it saved its start
+    # point in the asset's state store on its first start).
+    standalone.wait(
+        "the example DAGs",
+        lambda: len(standalone.query("select dag_id from dag where dag_id like 'example_sinch_%'")) >= 3,
+    )
+    standalone.wait(
+        "the inbound watcher in the triggerer",
+        lambda: standalone.query("select 1 from asset_state_store where key like 'sinch_inbound:%'"),
+    )
+    ready = time.monotonic() - standalone.started
+
+    # 1. A deferrable sensor: handed to the triggerer, resumed on a worker.
+    standalone.airflow("dags", "trigger", "example_sinch_send_and_wait")
+    ti_sql = (
+        "select ti.state, ti.try_number, t.triggerer_id, t.classpath from task_instance ti "
+        "left join trigger t on t.id = ti.trigger_id "
+        "where ti.dag_id = 'example_sinch_send_and_wait' and ti.task_id = 'wait_for_delivery'"
+    )
+
+    def handed_over() -> Any:
+        rows = standalone.query(ti_sql)
+        if rows and rows[0][0] == "success":
+            raise AssertionError("the sensor finished before the triggerer was seen running its trigger")
+        return rows and rows[0][0] == "deferred" and rows[0][2] is not None and rows[0]
+
+    _, _, _, classpath = standalone.wait(
+        "the sensor deferred to the triggerer", handed_over, interval=0.05
+    )
+    deferred_at = time.monotonic()
+    assert classpath == "airflow_provider_sinch.triggers.delivery.SinchBatchDeliveryTrigger"
+    standalone.wait(
+        "the sensor resumed", lambda: standalone.query(ti_sql)[0][0] in ("success", "failed"), interval=0.1
+    )
+    resumed_after = time.monotonic() - deferred_at
+    state, try_number, _, _ = standalone.query(ti_sql)[0]
+    assert (state, try_number) == ("success", 1)  # resumed in the same try, not retried
+    run_state = standalone.wait(
+        "the run to finish",
+        lambda: [
+            s
+            for (s,) in standalone.query(
+                "select state from dag_run where dag_id = 'example_sinch_send_and_wait'"
+            )
+            if s in ("success", "failed")
+        ],
+    )
+    assert run_state == ["success"]
+
+    # 2. An inbound SMS starts example_sinch_inbound_event exactly once.
+    message = sinch_sandbox.inject_inbound("+46701234567", OUR_NUMBER, "STATUS")
+    injected_at = time.monotonic()
+    runs_sql = "select run_id, state from dag_run where dag_id = 'example_sinch_inbound_event'"
+    standalone.wait(
+        "the asset-triggered run", lambda: any(s == "success" for _, s in standalone.query(runs_sql))
+    )
+    started_after = time.monotonic() - injected_at
+    time.sleep(12)  # more than two poll intervals of the watcher: nothing may fire again
+    assert len(standalone.query(runs_sql)) == 1
+    events = standalone.query("select extra from asset_event")
+    assert len(events) == 1
+    assert message["id"] in events[0][0]
+
+    total = time.monotonic() - standalone.started
+    print(
+        f"\nstandalone ready {ready:.1f}s; deferred->resumed {resumed_after:.1f}s; "
+        f"inbound SMS->run success {started_after:.1f}s; total {total:.1f}s"
+    )
+    assert total < BUDGET_SECONDS
