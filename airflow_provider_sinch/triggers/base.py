@@ -33,6 +33,7 @@ from airflow_provider_sinch.client import (
     SinchRateLimitError,
     SinchServerError,
     SinchTransportError,
+    mask_msisdn,
 )
 from airflow_provider_sinch.hooks.sinch import SinchHook
 from airflow_provider_sinch.triggers.events import EventKind, EventStatus, make_event, parse_time
@@ -57,6 +58,21 @@ def is_transient(exc: BaseException) -> bool:
 def describe_error(exc: BaseException) -> str:
     """``SinchAuthenticationError: Sinch API error 401 ...`` (never contains the token)."""
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+NUMBER_KWARGS = ("recipient", "from_numbers", "to_numbers")
+
+
+def masked_repr(trigger: BaseTrigger) -> str:
+    """``BaseTrigger.__repr__`` with phone numbers masked (reprs end up in triggerer logs)."""
+    classpath, kwargs = trigger.serialize()
+    for key in NUMBER_KWARGS:
+        value = kwargs.get(key)
+        if isinstance(value, str):
+            kwargs[key] = mask_msisdn(value)
+        elif isinstance(value, list):
+            kwargs[key] = [mask_msisdn(str(v)) for v in value]
+    return trigger.repr(classpath, kwargs)
 
 
 def check_poll_settings(poll_interval: float, max_consecutive_failures: int) -> tuple[float, int]:
@@ -98,6 +114,9 @@ class SinchPollingTrigger(BaseTrigger):
         )
         self._deadline = parse_time(deadline, "deadline")
         self.deadline = self._deadline.isoformat() if self._deadline else None
+
+    def __repr__(self) -> str:
+        return masked_repr(self)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """``(classpath, JSON kwargs)``; ``cls(**kwargs)`` rebuilds the same trigger."""

@@ -35,6 +35,7 @@ from airflow_provider_sinch.triggers.base import (
     check_poll_settings,
     describe_error,
     is_transient,
+    masked_repr,
 )
 from airflow_provider_sinch.triggers.events import EventKind, parse_time
 
@@ -343,6 +344,9 @@ class SinchInboundMessageEventTrigger(BaseEventTrigger):
         self.max_backoff = max(float(max_backoff), self.poll_interval)
         self._window: InboundWindow | None = None
         self._store_usable = True
+
+    def __repr__(self) -> str:
+        return masked_repr(self)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """``(classpath, JSON kwargs)``: only configuration, so the watcher's identity is stable."""

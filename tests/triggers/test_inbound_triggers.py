@@ -397,3 +397,17 @@ async def test_event_trigger_several_assets_fall_back_to_memory(fake_sinch: Fake
     trigger = watcher()
     trigger.asset_state_store = Several()  # type: ignore[assignment]
     assert await collect(trigger, fake_sinch, polls=2) == []  # since ignored: starts from now
+
+
+def test_reprs_mask_phone_numbers() -> None:
+    from airflow_provider_sinch.triggers.delivery import SinchRecipientDeliveryTrigger
+
+    for trigger in (
+        watcher(from_numbers=["+46701234567"], to_numbers="+12017777777"),
+        reply_trigger(),
+        SinchRecipientDeliveryTrigger(batch_id="b1", recipient="+46701234567"),
+    ):
+        text = repr(trigger)
+        assert "46701234567" not in text
+        assert "4670****567" in text
+        assert trigger.serialize()[1]  # serialize itself is untouched
