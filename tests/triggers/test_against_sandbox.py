@@ -99,43 +99,41 @@ async def test_reply_trigger_gets_the_auto_reply(sandbox: Any) -> None:
     assert payload["result"]["from"] == "46701000001"
 
 
+async def watch(
+    sandbox: Any, trigger: SinchInboundMessageEventTrigger, *messages: tuple[str, str, str]
+) -> list[str]:
+    """Run the watcher, inject ``(from, to, text)`` messages once it polls, return the texts it fired."""
+    fired: list[str] = []
+
+    async def consume() -> None:
+        async for event in trigger.run():
+            fired.append(event.payload["text"])
+
+    task = asyncio.ensure_future(consume())
+    await asyncio.sleep(0.3)
+    for sender, to, text in messages:
+        sandbox.inject_inbound(sender, to, text)
+    for _ in range(200):
+        if fired:
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.3)  # several more polls: nothing may fire twice
+    task.cancel()
+    return fired
+
+
 async def test_event_trigger_fires_each_injected_message_once(sandbox: Any) -> None:
     store = FakeStateStore()
     trigger = SinchInboundMessageEventTrigger(to_numbers=[OURS], poll_interval=0.05)
     trigger.asset_state_store = store  # type: ignore[assignment]
     sandbox.inject_inbound("46709999999", OURS, "before the watch")  # before the first start: not fired
     await asyncio.sleep(0.01)
-    events: list[dict[str, Any]] = []
-
-    async def consume(t: SinchInboundMessageEventTrigger) -> None:
-        async for event in t.run():
-            events.append(event.payload)
-
-    task = asyncio.ensure_future(consume(trigger))
-    await asyncio.sleep(0.3)
-    sandbox.inject_inbound(ALICE, OURS, "START")
-    sandbox.inject_inbound(BOB, "+12018888888", "not to our number")
-    for _ in range(200):
-        if events:
-            break
-        await asyncio.sleep(0.02)
-    await asyncio.sleep(0.3)
-    task.cancel()
-    assert [e["text"] for e in events] == ["START"]
+    fired = await watch(sandbox, trigger, (ALICE, OURS, "START"), (BOB, "+12018888888", "not to our number"))
+    assert fired == ["START"]
     # restart from the same kwargs and the same asset state: nothing old again, the next one fires
     again = SinchInboundMessageEventTrigger(**trigger.serialize()[1])
     again.asset_state_store = store  # type: ignore[assignment]
-    events.clear()
-    task = asyncio.ensure_future(consume(again))
-    await asyncio.sleep(0.3)
-    sandbox.inject_inbound(BOB, OURS, "second")
-    for _ in range(200):
-        if events:
-            break
-        await asyncio.sleep(0.02)
-    await asyncio.sleep(0.3)
-    task.cancel()
-    assert [e["text"] for e in events] == ["second"]
+    assert await watch(sandbox, again, (BOB, OURS, "second")) == ["second"]
 
 
 @pytest.mark.usefixtures("executor_safeguard_off")
