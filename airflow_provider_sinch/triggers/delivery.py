@@ -4,6 +4,21 @@ Both triggers poll read-only endpoints (``GET /batches/{id}``, ``GET /batches/{i
 ``GET /batches/{id}/delivery_report/{msisdn}``) and decide with the plain-Python criteria of
 :mod:`airflow_provider_sinch.client.delivery`, exactly as the sensors' ``poke`` does.  Their events are
 checked with :func:`validate_delivery_event`, which the sensors and ``SinchSendBatchOperator`` share.
+
+An operator that sends in the worker and then waits defers like this (the trigger never sends, so a
+triggerer restart replaying it is harmless)::
+
+    self.defer(
+        trigger=SinchBatchDeliveryTrigger(
+            batch_ids=batch_ids, sinch_conn_id=self.sinch_conn_id, poll_interval=30,
+            deadline=deadline_after(wait_timeout), min_success_ratio=0.95,
+        ),
+        method_name="execute_complete",
+        timeout=timedelta(seconds=wait_timeout + 120),
+    )
+
+    def execute_complete(self, context, event=None):
+        return validate_delivery_event(event)  # summary, or AirflowFailException / AirflowSensorTimeout
 """
 
 from __future__ import annotations
