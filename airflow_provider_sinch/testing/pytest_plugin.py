@@ -17,10 +17,17 @@ Installing the provider gives every test suite these fixtures:
 
 The session sandbox runs its clock ``sinch_sandbox_time_scale`` times faster than real time (ini option,
 default 10): the default 1 s queue and 2 s delivery delays then take 0.3 s.
+
+Checking every answer: set the ini option ``sinch_sandbox_response_validator`` to ``module:function`` (or
+override the ``sinch_sandbox_validator`` fixture) with a function ``f(method, path, status, body)`` that
+raises ``AssertionError`` for an answer that breaks your API contract.  After each test, every answer the
+test's sandboxes gave is passed to it (except a 415, and a 429 or 5xx caused by an injected fault); a
+429 or 5xx that no fault explains fails the test too.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -30,11 +37,51 @@ if TYPE_CHECKING:
     from airflow_provider_sinch.testing.sandbox import Sandbox, SandboxServer
 
 TIME_SCALE_INI = "sinch_sandbox_time_scale"
+VALIDATOR_INI = "sinch_sandbox_response_validator"
+Validator = Callable[[str, str, int, Any], Any]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(TIME_SCALE_INI, "sandbox seconds per real second of the sinch_sandbox fixture",
                   default="10")
+    parser.addini(VALIDATOR_INI, "module:function checking each sandbox answer (method, path, status, body)",
+                  default="")
+
+
+def answer_problems(sandbox: Sandbox, validate: Validator) -> list[str]:
+    """Every recorded answer of ``sandbox`` that ``validate`` rejects, or that is an unexplained 429/5xx."""
+    problems = []
+    for seen in sandbox.requests:
+        if seen.status is None or seen.status == 415:  # dropped on purpose; 415 is not in Sinch's contract
+            continue
+        if seen.status == 429 or seen.status >= 500:
+            if seen.fault is None:
+                problems.append(f"{seen.method} {seen.path}: {seen.status} without an injected fault")
+            continue
+        try:
+            validate(seen.method, seen.path, seen.status, seen.response)
+        except AssertionError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+def _check(sandboxes: list[Sandbox], validate: Validator | None) -> None:
+    if validate is None:
+        return
+    problems = [p for sandbox in sandboxes for p in answer_problems(sandbox, validate)]
+    if problems:
+        pytest.fail("the Sinch sandbox gave answers that break the contract:\n" + "\n".join(problems))
+
+
+@pytest.fixture(scope="session")
+def sinch_sandbox_validator(pytestconfig: pytest.Config) -> Validator | None:
+    """The answer checker named by the ``sinch_sandbox_response_validator`` ini option (or ``None``)."""
+    spec = str(pytestconfig.getini(VALIDATOR_INI) or "")
+    if not spec:
+        return None
+    module, _, name = spec.partition(":")
+    validate: Validator = getattr(importlib.import_module(module), name)
+    return validate
 
 
 @pytest.fixture(scope="session")
@@ -49,11 +96,13 @@ def sinch_sandbox_server(pytestconfig: pytest.Config) -> Iterator[SandboxServer]
 
 
 @pytest.fixture
-def sinch_sandbox(sinch_sandbox_server: SandboxServer) -> Sandbox:
+def sinch_sandbox(sinch_sandbox_server: SandboxServer, sinch_sandbox_validator: Validator | None
+                  ) -> Iterator[Sandbox]:
     """A running Sinch sandbox with a clean state (see the module docstring)."""
     sandbox = sinch_sandbox_server.sandbox
     sandbox.reset()
-    return sandbox
+    yield sandbox
+    _check([sandbox], sinch_sandbox_validator)
 
 
 @pytest.fixture
@@ -64,7 +113,7 @@ def sinch_sandbox_connection(sinch_sandbox: Sandbox, monkeypatch: pytest.MonkeyP
 
 
 @pytest.fixture
-def sinch_sandbox_factory() -> Iterator[Callable[..., Sandbox]]:
+def sinch_sandbox_factory(sinch_sandbox_validator: Validator | None) -> Iterator[Callable[..., Sandbox]]:
     """``make(**settings)`` starts another sandbox with its own settings; all stop after the test."""
     from airflow_provider_sinch.testing.sandbox import SandboxServer
 
@@ -78,3 +127,4 @@ def sinch_sandbox_factory() -> Iterator[Callable[..., Sandbox]]:
     yield make
     for server in servers:
         server.stop()
+    _check([server.sandbox for server in servers], sinch_sandbox_validator)

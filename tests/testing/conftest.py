@@ -1,10 +1,10 @@
-"""Fixtures of the sandbox's tests, and the check that every answer the sandbox gives follows the contract.
+"""Fixtures of the sandbox's tests.
 
-After each test, every response recorded by the sandboxes the test used is validated against
-``../shared/sinch/contract.yaml`` (``tests.contract``).  Two kinds of answers are not in the contract and are
-accepted only where expected: a 415 (API-NOTES: a body without a JSON Content-Type gets 415; the contract
-does not list it) and 429/5xx answers, which are accepted only when the request log shows an injected fault
-caused them, so a real server error in the sandbox fails the test.
+Every answer a sandbox gives in these tests is checked against ``../shared/sinch/contract.yaml`` (through
+``tests.contract``) by the plugin's ``sinch_sandbox_validator`` hook, overridden here.  Two kinds of answers
+are not in the contract and are accepted only where expected (see ``answer_problems`` of the plugin): a 415
+(API-NOTES: a body without a JSON Content-Type gets 415; the contract does not list it) and 429/5xx answers
+caused by an injected fault; a 429 or 5xx without a fault fails the test.
 """
 
 from __future__ import annotations
@@ -16,39 +16,24 @@ import httpx
 import pytest
 
 from airflow_provider_sinch.client import RetryPolicy, ServicePlanAuth, SinchClient, SinchConfig
+from airflow_provider_sinch.testing.pytest_plugin import Validator
 from airflow_provider_sinch.testing.sandbox import CallbackReceiver, Sandbox
 from tests.contract import contract_available, validate_response
 
-_MADE: pytest.StashKey[list[Sandbox]] = pytest.StashKey()
 NUMBER = "+46701234567"
 SENDER = "+46700000000"
 
 
-def contract_problems(sandbox: Sandbox) -> list[str]:
-    """Every recorded answer of ``sandbox`` that breaks the contract (or is an unexplained 429/5xx)."""
-    problems = []
-    for seen in sandbox.requests:
-        if seen.status is None or seen.status == 415:
-            continue
-        if (seen.status == 429 or seen.status >= 500) and seen.fault is None:
-            problems.append(f"{seen.method} {seen.path}: {seen.status} without an injected fault")
-            continue
-        try:
-            validate_response(seen.method, seen.path, seen.status, seen.response)
-        except AssertionError as exc:
-            problems.append(str(exc))
-    return problems
+@pytest.fixture(scope="session")
+def sinch_sandbox_validator() -> Validator | None:
+    """Check every sandbox answer against the shared Sinch contract (when it is there)."""
+    return validate_response if contract_available() else None
 
 
-@pytest.fixture(autouse=True)
-def _answers_follow_the_contract(request: pytest.FixtureRequest) -> Iterator[None]:
-    request.node.stash[_MADE] = []
-    yield
-    if not contract_available():
-        return
-    used = [v for v in request.node.funcargs.values() if isinstance(v, Sandbox)] + request.node.stash[_MADE]
-    problems = [p for sandbox in dict.fromkeys(used) for p in contract_problems(sandbox)]
-    assert not problems, "\n".join(problems)
+@pytest.fixture
+def make_sandbox(sinch_sandbox_factory: Callable[..., Sandbox]) -> Callable[..., Sandbox]:
+    """The plugin's factory: ``make_sandbox(**settings)`` serves another sandbox for this test."""
+    return sinch_sandbox_factory
 
 
 @pytest.fixture
@@ -56,17 +41,6 @@ def sandbox(sinch_sandbox: Sandbox) -> Sandbox:
     """The plugin's sandbox, reset, with a frozen clock: tests move time with ``advance()``."""
     sinch_sandbox.configure(time_scale=0)
     return sinch_sandbox
-
-
-@pytest.fixture
-def make_sandbox(request: pytest.FixtureRequest, sinch_sandbox_factory: Callable[..., Sandbox]
-                 ) -> Callable[..., Sandbox]:
-    """Another served sandbox with its own settings (its answers are contract-checked too)."""
-    def make(**settings: Any) -> Sandbox:
-        made = sinch_sandbox_factory(**settings)
-        request.node.stash[_MADE].append(made)
-        return made
-    return make
 
 
 def api_client(sandbox: Sandbox, token: str | None = None, path_id: str | None = None) -> httpx.Client:

@@ -10,6 +10,7 @@ Everything is written to the request log.  Other paths (``/oauth2/token``, ``/_s
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,7 @@ from airflow_provider_sinch.testing.sandbox.faults import Fault, FaultPlan
 from airflow_provider_sinch.testing.sandbox.recording import RequestLog, SeenRequest
 
 _API_PREFIX = "/xms/v1/"
+log = logging.getLogger(__name__)
 
 
 class _Exchange:
@@ -119,7 +121,13 @@ class SandboxMiddleware:
             await error.response()(scope, exchange.receive, exchange.send)
             return
         self.settle()
-        await self.app(scope, exchange.receive, exchange.send)
+        try:
+            await self.app(scope, exchange.receive, exchange.send)
+        except Exception:  # a sandbox bug: answer 500 (once) and keep the connection usable
+            log.exception("the Sinch sandbox failed on %s %s", scope["method"], scope["path"])
+            if exchange.status is None:
+                await ApiError(500, "internal_error", "The sandbox failed").response()(
+                    scope, exchange.receive, exchange.send)
 
     @staticmethod
     async def _drop(fault: Fault, exchange: _Exchange, send: Send) -> None:
