@@ -297,6 +297,9 @@ def test_delivery_feedback(api: httpx.Client, sandbox: Sandbox) -> None:
     sandbox.add_outcome("", "Expired")  # no receipt ever arrives: only feedback can confirm delivery
     batch = send(api, to=[NUMBER, "+46705555555"], feedback_enabled=True)
     plain = send(api)
+    early = api.post(f"/batches/{batch['id']}/delivery_feedback", json={"recipients": []})
+    assert early.status_code == 202
+    assert set(sandbox.statuses(batch["id"]).values()) == {"Queued"}  # nothing was sent to confirm yet
     sandbox.advance(sandbox.settings.dispatch_delay)
 
     response = api.post(f"/batches/{batch['id']}/delivery_feedback", json={"recipients": ["+46705555555"]})

@@ -75,8 +75,9 @@ class Lifecycle:
         return True
 
     def confirm(self, batch: Batch, numbers: Iterable[str], now: float) -> None:
-        """Delivery feedback: the given recipients have the message (``Delivered``)."""
-        targets = [batch.recipients[n] for n in numbers if n in batch.recipients]
+        """Delivery feedback: the given recipients got the message (``Dispatched`` becomes ``Delivered``)."""
+        targets = [batch.recipients[n] for n in numbers
+                   if n in batch.recipients and batch.recipients[n].status == DISPATCHED[0]]
         batch.feedback.extend(r.msisdn for r in targets)
         self._transition(batch, targets, DELIVERED, now, operator=True)
 
