@@ -26,7 +26,17 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "hooks": [{"integration-name": "Sinch SMS", "python-modules": [f"{PACKAGE}.hooks.sinch"]}],
-        "operators": [],
+        "operators": [
+            {
+                "integration-name": "Sinch SMS",
+                "python-modules": [
+                    f"{PACKAGE}.operators.send",
+                    f"{PACKAGE}.operators.batches",
+                    f"{PACKAGE}.operators.groups",
+                    f"{PACKAGE}.operators.inbounds",
+                ],
+            }
+        ],
         "sensors": [
             {
                 "integration-name": "Sinch SMS",
@@ -39,7 +49,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [f"{PACKAGE}.triggers.delivery", f"{PACKAGE}.triggers.inbound"],
             }
         ],
-        "notifications": [],
+        "notifications": [f"{PACKAGE}.notifications.sinch.SinchNotifier"],
         "connection-types": [
             {
                 "hook-class-name": f"{PACKAGE}.hooks.sinch.SinchHook",

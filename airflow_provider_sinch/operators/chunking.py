@@ -1,0 +1,158 @@
+"""Splitting one send into batches of at most 1,000 destinations, the same way on every try.
+
+Sinch takes at most 1,000 entries in a batch's ``to``.  A larger send becomes several batches ("chunks"):
+
+* destinations are de-duplicated (numbers compared as Sinch echoes them, digits only), so nobody gets the
+  message twice because they were listed twice;
+* chunk ``i`` holds destinations ``i*size .. (i+1)*size - 1`` in the order given, so a retry computes
+  exactly the same chunks;
+* per-recipient ``parameters`` travel with their chunk; ``default`` values go to every chunk; values for
+  numbers that are not listed (members of a group in ``to``) go to the chunks that contain a group id;
+* every chunk gets a deterministic ``client_reference``: ``{prefix}:{dag}:{task}:{run}:{map index}:{i}``.
+  It is what a retry (or the recovery from an ambiguous send) looks the batch up by.
+
+Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_provider_sinch.client.models.batches import MAX_RECIPIENTS, MAX_URL_LENGTH
+from airflow_provider_sinch.client.msisdn import is_msisdn, normalize_msisdn
+
+DEFAULT_PREFIX = "airflow"
+_HASH_CHARS = 32
+_REFERENCE_ROOM = MAX_URL_LENGTH - 12  # what the base may take, leaving room for ":{chunk index}"
+
+Parameters = dict[str, dict[str, str]]
+
+
+def destination_key(entry: str) -> str:
+    """How a destination is compared: numbers as digits (Sinch's echo), group ids as given."""
+    return normalize_msisdn(entry) if is_msisdn(entry) else entry.strip()
+
+
+def unique_destinations(entries: Iterable[str]) -> tuple[list[str], int]:
+    """The destinations in their first-seen order without repeats, and how many repeats were dropped."""
+    seen: dict[str, str] = {}
+    total = 0
+    for entry in entries:
+        total += 1
+        seen.setdefault(destination_key(entry), entry)
+    return list(seen.values()), total - len(seen)
+
+
+def base_reference(*, prefix: str | None, dag_id: str, task_id: str, run_id: str, map_index: int) -> str:
+    """``{prefix}:{dag_id}:{task_id}:{run_id}:{map_index}``, the same on every try of a task instance.
+
+    Too long for Sinch's 2,048 characters (with room for the chunk suffix), the tail is replaced by a hash
+    of the whole, keeping a readable start.
+    """
+    ref = ":".join([prefix or DEFAULT_PREFIX, dag_id, task_id, run_id, str(map_index)])
+    if len(ref) <= _REFERENCE_ROOM:
+        return ref
+    digest = hashlib.sha256(ref.encode()).hexdigest()[:_HASH_CHARS]
+    return f"{ref[: _REFERENCE_ROOM - _HASH_CHARS - 1]}~{digest}"
+
+
+def chunk_reference(base: str, index: int) -> str:
+    """The ``client_reference`` of chunk ``index``."""
+    return f"{base}:{index}"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One batch of a send.
+
+    :param index: position, from 0.
+    :param to: the destinations (numbers as given, group ids).
+    :param parameters: the part of ``parameters`` this chunk needs, or ``None``.
+    :param client_reference: the reference it is sent with and looked up by.
+    """
+
+    index: int
+    to: tuple[str, ...]
+    parameters: Parameters | None
+    client_reference: str | None
+
+    @property
+    def digest(self) -> str:
+        """Fingerprint of the destinations, to notice a retry whose input changed."""
+        joined = "\n".join(destination_key(t) for t in self.to)
+        return hashlib.sha256(joined.encode()).hexdigest()[:16]
+
+    @property
+    def has_groups(self) -> bool:
+        return any(not is_msisdn(t) for t in self.to)
+
+    def request(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """Client keyword arguments for this chunk: ``fields`` plus its ``to``, parameters and reference."""
+        request = {**fields, "to": list(self.to)}
+        if self.parameters is not None:
+            request["parameters"] = self.parameters
+        if self.client_reference is not None:
+            request["client_reference"] = self.client_reference
+        return request
+
+
+def split_parameters(parameters: Mapping[str, Mapping[str, str]] | None, to: Iterable[str],
+                     listed: set[str]) -> Parameters | None:
+    """The part of ``parameters`` a chunk with destinations ``to`` needs.
+
+    :param listed: keys (:func:`destination_key`) of every number listed anywhere in the send.  Values for
+        numbers that are not listed can only be for members of a group, so they go to chunks with groups.
+    """
+    if parameters is None:
+        return None
+    mine = {destination_key(t) for t in to}
+    with_groups = any(not is_msisdn(t) for t in to)
+    out: Parameters = {}
+    for key, values in parameters.items():
+        kept = {}
+        for number, value in values.items():
+            if number == "default":
+                kept[number] = value
+                continue
+            owner = destination_key(number)
+            if owner in mine or (with_groups and owner not in listed):
+                kept[number] = value
+        out[key] = kept
+    return out
+
+
+def plan_chunks(destinations: list[str], *, parameters: Mapping[str, Mapping[str, str]] | None = None,
+                base: str | None = None, size: int = MAX_RECIPIENTS) -> list[Chunk]:
+    """Split de-duplicated ``destinations`` into chunks of at most ``size`` (1 to 1,000)."""
+    if not 1 <= size <= MAX_RECIPIENTS:
+        raise ValueError(f"chunk size must be between 1 and {MAX_RECIPIENTS}, got {size}")
+    listed = {destination_key(d) for d in destinations if is_msisdn(d)}
+    chunks = []
+    for index, start in enumerate(range(0, len(destinations), size)):
+        to = tuple(destinations[start : start + size])
+        chunks.append(Chunk(
+            index=index,
+            to=to,
+            parameters=split_parameters(parameters, to, listed),
+            client_reference=chunk_reference(base, index) if base is not None else None,
+        ))
+    return chunks
+
+
+def missing_parameter_values(parameters: Mapping[str, Mapping[str, str]] | None,
+                             destinations: list[str]) -> dict[str, int]:
+    """Per parameter without a ``default``: how many listed numbers have no value (Sinch fails those
+    recipients with code 405)."""
+    numbers = [destination_key(d) for d in destinations if is_msisdn(d)]
+    missing = {}
+    for key, values in (parameters or {}).items():
+        if "default" in values:
+            continue
+        have = {destination_key(n) for n in values}
+        count = sum(1 for n in numbers if n not in have)
+        if count:
+            missing[key] = count
+    return missing

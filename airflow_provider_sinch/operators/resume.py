@@ -1,0 +1,104 @@
+"""Remembering what a send already did, so that a retry sends nothing twice and drops nothing.
+
+Two sources, used in this order for each chunk:
+
+1. The ledger in ``task_state_store`` (Airflow 3.3): chunk index -> batch id, written the moment Sinch
+   returns each batch.  It survives retries of the same task instance (XCom does not: Airflow clears it
+   before a retry).
+2. Sinch itself: ``GET /batches?client_reference=...`` with the chunk's deterministic reference.  This
+   covers what the ledger cannot know: a worker that died between Sinch's answer and the write, a send
+   whose answer was lost ("ambiguous"), or a run without a state store.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_provider_sinch.operators.chunking import Chunk
+
+LEDGER_KEY = "sinch_send_chunks"
+"""The ``task_state_store`` key of the ledger (renaming it would break retries already in flight)."""
+
+LOOKUP_MARGIN = timedelta(hours=1)
+"""How far before the run started lookups reach (clock skew between Airflow and Sinch)."""
+
+LIST_BATCHES_REACH = timedelta(days=14)
+"""Sinch lists batches of about the last 14 days only."""
+
+
+class ChunkLedger:
+    """Which chunk became which batch, kept in ``task_state_store`` when the run has one.
+
+    :param store: ``context["task_state_store"]``, or ``None`` (then the ledger lives in memory only).
+    """
+
+    def __init__(self, store: Any | None) -> None:
+        self.store = store
+        saved = store.get(LEDGER_KEY) if store is not None else None
+        self.records: dict[str, dict[str, Any]] = dict(saved) if isinstance(saved, dict) else {}
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def batch_id(self, chunk: Chunk) -> str | None:
+        """The batch an earlier try created for ``chunk``, if the ledger knows it.
+
+        Raises ``AirflowFailException`` when the chunk's destinations differ from what was sent then
+        (the input changed between tries): guessing could message people twice or not at all.
+        """
+        record = self.records.get(str(chunk.index))
+        if not record:
+            return None
+        if record.get("digest") != chunk.digest:
+            raise AirflowFailException(
+                f"chunk {chunk.index} has other destinations than on the earlier try that sent it as batch "
+                f"{record.get('batch_id')}: the input of this send changed between tries. Refusing to guess "
+                "who still needs the message; start a new run (or clear the task state) to send again."
+            )
+        return str(record["batch_id"])
+
+    def record(self, chunk: Chunk, batch_id: str) -> None:
+        """Remember (and persist at once) that ``chunk`` is batch ``batch_id``."""
+        self.records[str(chunk.index)] = {
+            "batch_id": batch_id, "digest": chunk.digest, "client_reference": chunk.client_reference,
+        }
+        self._save()
+
+    def forget(self, chunk: Chunk) -> None:
+        """Drop ``chunk`` (its batch was cancelled: it must be sent again)."""
+        if self.records.pop(str(chunk.index), None) is not None:
+            self._save()
+
+    def _save(self) -> None:
+        if self.store is not None:
+            self.store.set(LEDGER_KEY, self.records)
+
+
+def lookup_since(context: Any, now: datetime | None = None) -> datetime:
+    """Where lookups by ``client_reference`` start: the run's start (or the try's) minus a margin.
+
+    Sinch's list defaults to the last 24 hours, which would miss batches of a run retried later, so the
+    start is always explicit; it is never older than Sinch's 14-day reach.
+    """
+    now = now or datetime.now(UTC)
+    started = None
+    for key in ("dag_run", "ti"):
+        value = getattr(context.get(key), "start_date", None)
+        if isinstance(value, datetime):
+            started = value if started is None else min(started, value)
+    since = (started or now) - LOOKUP_MARGIN
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    return max(since, now - LIST_BATCHES_REACH + timedelta(minutes=5))
+
+
+def find_batch(client: Any, reference: str, since: datetime) -> tuple[Any | None, int]:
+    """The live (not cancelled) batch sent with ``reference`` since ``since``, and how many live ones
+    there are (more than one means an earlier duplicate; the oldest is returned)."""
+    live = [b for b in client.iter_batches(client_reference=reference, start_date=since, page_size=100)
+            if not b.canceled and b.client_reference == reference]
+    live.sort(key=lambda b: (b.created_at is None, b.created_at or datetime.min.replace(tzinfo=UTC)))
+    return (live[0] if live else None), len(live)

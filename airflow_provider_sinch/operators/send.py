@@ -1,0 +1,481 @@
+"""Sending SMS at any size, safely retried: ``SinchSendBatchOperator``; and ``SinchDryRunBatchOperator``.
+
+A send is planned into chunks of at most 1,000 destinations (:mod:`~.chunking`), every chunk request is
+validated before the first one goes out, the optional cost guard dry-runs every chunk (:mod:`~.cost`), and
+the chunks are sent a few at a time.  Each batch id is written to ``task_state_store`` as soon as Sinch
+returns it (:mod:`~.resume`), and every chunk carries a deterministic ``client_reference``, so a retry -
+or the recovery from an answer lost on the way back - finds what already exists instead of sending again.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from airflow.sdk import ResumableJobMixin
+from airflow.sdk.exceptions import AirflowException
+
+from airflow_provider_sinch.client import (
+    SinchAmbiguousSendError,
+    SinchClient,
+    SinchConfig,
+    SinchConflictError,
+    SinchError,
+    SinchNotFoundError,
+    SinchRateLimitError,
+)
+from airflow_provider_sinch.client.models import BatchRequest, build
+from airflow_provider_sinch.client.models.batches import MAX_RECIPIENTS
+from airflow_provider_sinch.client.msisdn import is_msisdn
+from airflow_provider_sinch.operators.base import as_int, as_list, masked
+from airflow_provider_sinch.operators.batches import SinchBatchContentOperator
+from airflow_provider_sinch.operators.chunking import (
+    Chunk,
+    base_reference,
+    missing_parameter_values,
+    plan_chunks,
+    unique_destinations,
+)
+from airflow_provider_sinch.operators.cost import CostEstimate
+from airflow_provider_sinch.operators.resume import ChunkLedger, find_batch, lookup_since
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+    from pydantic import JsonValue
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+DESTINATION_KEYS = ("id",)
+"""An upstream group (``{"id": ...}``, e.g. from ``SinchCreateGroupOperator``) is sent to by its id."""
+
+
+class ClientPool:
+    """One synchronous client per worker thread (``requests.Session`` is not shared across threads).
+
+    :param config: the hook's client configuration.
+    """
+
+    def __init__(self, config: SinchConfig) -> None:
+        self.config = config
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._clients: list[SinchClient] = []
+
+    def get(self) -> SinchClient:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = SinchClient(self.config)
+            with self._lock:
+                self._clients.append(client)
+        return client
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._clients:
+                client.close()
+            self._clients.clear()
+
+
+def run_bounded(fn: Callable[[T], R], items: Iterable[T], workers: int, stop: threading.Event
+                ) -> Iterator[tuple[T, R | None, BaseException | None]]:
+    """Run ``fn`` over ``items`` on at most ``workers`` threads; yield ``(item, result, error)`` in the
+    caller's thread as each finishes.  Once ``stop`` is set no new item starts (running ones finish)."""
+    queue = iter(items)
+    running: dict[Future[R], T] = {}
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sinch") as pool:
+
+        def fill() -> None:
+            while len(running) < workers and not stop.is_set():
+                try:
+                    item = next(queue)
+                except StopIteration:
+                    return
+                running[pool.submit(fn, item)] = item
+
+        fill()
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                item = running.pop(future)
+                error = future.exception()
+                yield item, (None if error else future.result()), error
+            fill()
+
+
+class SinchChunkedBatchOperator(SinchBatchContentOperator):
+    """Shared by send and dry run: destinations, chunking, bounded concurrency and the cost limits.
+
+    :param to: numbers and/or group ids: a list, one value, ``"a, b"``, a JSON list, an XCom list (e.g.
+        ``members.output``) or an upstream group (its ``id``); templated.  Repeats are dropped.
+    :param chunk_size: destinations per batch, 1 to 1,000 (Sinch's maximum, the default).
+    :param max_concurrency: batches in flight at once (threads).
+    :param max_messages: cost guard: the most message parts the whole send may take; templated.
+    :param max_parts_per_message: cost guard: the most parts any one recipient's message may take;
+        templated.
+    :param kwargs: the content fields of
+        :class:`~airflow_provider_sinch.operators.batches.SinchBatchContentOperator`, ``sinch_conn_id`` and
+        :class:`~airflow.sdk.BaseOperator` arguments.
+    """
+
+    template_fields: Sequence[str] = (*SinchBatchContentOperator.template_fields, "to", "max_messages",
+                                      "max_parts_per_message")
+
+    def __init__(self, *, to: Any, chunk_size: int = MAX_RECIPIENTS, max_concurrency: int = 4,
+                 max_messages: int | str | None = None, max_parts_per_message: int | str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.to = to
+        self.chunk_size = chunk_size
+        self.max_concurrency = max_concurrency
+        self.max_messages = max_messages
+        self.max_parts_per_message = max_parts_per_message
+        self._stop: threading.Event | None = None
+
+    @property
+    def stop(self) -> threading.Event:
+        """Set to stop starting new requests (``on_kill``, or a chunk that failed)."""
+        if self._stop is None:
+            self._stop = threading.Event()
+        return self._stop
+
+    def limits(self) -> dict[str, int | None]:
+        return {"max_messages": as_int(self.max_messages, "max_messages", 0),
+                "max_parts_per_message": as_int(self.max_parts_per_message, "max_parts_per_message", 1)}
+
+    def plan(self, base: str | None) -> tuple[list[Chunk], dict[str, Any], list[str]]:
+        """Chunks, the shared fields and the destinations; every chunk's request is validated here,
+        before anything is sent."""
+        if not 1 <= self.chunk_size <= MAX_RECIPIENTS:
+            raise self.invalid("chunk_size", f"must be between 1 and {MAX_RECIPIENTS}, got {self.chunk_size}")
+        if self.max_concurrency < 1:
+            raise self.invalid("max_concurrency", f"must be at least 1, got {self.max_concurrency}")
+        fields = self.content_fields()
+        fields.pop("client_reference", None)
+        destinations, repeats = unique_destinations(as_list(self.to, "to", keys=DESTINATION_KEYS))
+        if not destinations:
+            raise self.invalid("to", "is empty: give at least one phone number or group id")
+        if repeats:
+            self.log.info("Dropped %d repeated destination(s)", repeats)
+        parameters = fields.pop("parameters", None)
+        chunks = plan_chunks(destinations, parameters=parameters, base=base, size=self.chunk_size)
+        for chunk in chunks:
+            build(BatchRequest, chunk.request(fields), f"batch (chunk {chunk.index})")
+        for key, count in missing_parameter_values(parameters, destinations).items():
+            self.log.warning("Parameter %r has no value and no default for %d recipient(s): Sinch will not "
+                             "deliver to them (code 405)", key, count)
+        return chunks, fields, destinations
+
+    def estimate(self, chunks: list[Chunk], fields: dict[str, Any], pool: ClientPool,
+                 details: bool = False) -> CostEstimate:
+        """Dry-run every chunk (concurrently) and add the answers up."""
+
+        def dry_run(chunk: Chunk) -> Any:
+            return pool.get().dry_run(per_recipient=True, number_of_recipients=MAX_RECIPIENTS,
+                                      **chunk.request(fields))
+
+        estimate = CostEstimate()
+        answers: dict[int, Any] = {}
+        for chunk, answer, error in run_bounded(dry_run, chunks, self.max_concurrency, threading.Event()):
+            if error is not None:
+                raise error
+            answers[chunk.index] = answer
+        for index in sorted(answers):
+            estimate.add(answers[index], keep_details=details, keep_bodies=details)
+        self.log.info("Dry run: %d recipient(s), %d message part(s), at most %d part(s) per message, "
+                      "%d batch(es)", estimate.recipients, estimate.messages, estimate.max_parts,
+                      estimate.chunks)
+        return estimate
+
+
+class SinchDryRunBatchOperator(SinchChunkedBatchOperator):
+    """Find out what a send would cost without sending it (``POST /batches/dry_run``, chunk by chunk for
+    more than 1,000 destinations) and optionally fail when it is too much.
+
+    :param per_recipient: also return each recipient's rendered body, parts and encoding.
+    :param kwargs: ``to``, the cost limits and the other arguments of :class:`SinchChunkedBatchOperator`
+        (``body``, ``from_``, ``parameters``, ...).
+    :return: ``{"number_of_recipients", "number_of_messages", "max_parts_per_message", "chunks"}`` (plus
+        ``per_recipient`` when asked).
+    """
+
+    def __init__(self, *, per_recipient: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.per_recipient = per_recipient
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        chunks, fields, _ = self.plan(base=None)
+        pool = ClientPool(self.hook.config)
+        try:
+            estimate = self.estimate(chunks, fields, pool, details=self.per_recipient)
+        finally:
+            pool.close()
+        estimate.check(**self.limits())
+        return estimate.to_dict()
+
+
+class SinchSendBatchOperator(ResumableJobMixin, SinchChunkedBatchOperator):
+    """Send an SMS to any number of recipients (``POST /batches``), exactly once even across retries.
+
+    More than ``chunk_size`` (1,000) destinations become several batches, sent ``max_concurrency`` at a time.
+    Rate limits (429) slow the send down (the client backs off; then the chunk waits up to
+    ``rate_limit_patience`` seconds) without losing anyone.
+
+    Retry safety: every chunk is sent with ``client_reference``
+    ``{client_reference or "airflow"}:{dag_id}:{task_id}:{run_id}:{map_index}:{chunk}``; each batch id is
+    written to ``task_state_store`` the moment it exists (Airflow 3.3 ``ResumableJobMixin``).  A retry
+    skips the chunks it knows, looks the others up at Sinch by their reference, and sends only what is
+    missing.  When an answer is lost on the way back (timeout or 5xx after the request was sent), the chunk
+    is looked up before anything else happens; if it cannot be found the task fails, and the retry looks
+    again before it sends.  A batch found cancelled is sent again.
+
+    :param to: numbers and/or group ids (see :class:`SinchChunkedBatchOperator`); templated.
+    :param body: the message, or a ``.txt``/``.j2`` template file; templated.
+    :param from_: the sender (default: the connection's ``default_from``); templated.
+    :param client_reference: readable start of each chunk's reference (default ``airflow``); templated.
+    :param send_at: schedule the send (datetime, ISO-8601 string, or ``timedelta`` from now); templated.
+    :param max_messages: cost guard on the total message parts, checked by dry runs before anything is sent.
+    :param max_parts_per_message: cost guard on the parts of any one recipient's message.
+    :param cancel_on_kill: when the task is killed, cancel the batches of this send that Sinch has not
+        dispatched yet (scheduled ones), and start no more.
+    :param rate_limit_patience: seconds a chunk keeps retrying through 429s after the client's own
+        retries, before the task fails (a retry then resumes).
+    :param ambiguous_lookup_delays: seconds to wait before each lookup of a chunk whose answer was lost.
+    :param durable: keep the batch ids in ``task_state_store`` (default ``True``); without it retries rely
+        on lookups by ``client_reference`` alone.
+    :param kwargs: the other content fields (``parameters``, ``delivery_report``, ``expire_at``, ...),
+        ``chunk_size``, ``max_concurrency``, ``sinch_conn_id`` and :class:`~airflow.sdk.BaseOperator`
+        arguments.
+    :return: ``{"batch_ids": [...], "client_reference": <base>, "recipients": <destinations>,
+        "chunks": K, "groups": <group ids among them>, "send_at": ... , "cost": {...} (with a guard)}``.
+    """
+
+    external_id_key = "sinch_send"
+
+    def __init__(self, *, cancel_on_kill: bool = False, rate_limit_patience: float = 300.0,
+                 ambiguous_lookup_delays: Sequence[float] = (0.5, 2.0, 5.0), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.cancel_on_kill = cancel_on_kill
+        self.rate_limit_patience = rate_limit_patience
+        self.ambiguous_lookup_delays = tuple(ambiguous_lookup_delays)
+        self._batches: dict[int, str] = {}
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        result: dict[str, Any] = self.execute_resumable(context)
+        # Hook point for waiting on delivery: defer here with
+        # SinchBatchDeliveryTrigger(batch_ids=result["batch_ids"], ...) and return `result` (or the
+        # delivery summary) from the resume method.  A retry resumes through execute_resumable above, so
+        # the wait would start again on the same batches without sending anything.
+        return result
+
+    # What a run needs to know, the same on every try
+
+    def _reference(self, context: Context) -> str:
+        ti: Any = context["ti"]
+        map_index = getattr(ti, "map_index", None)
+        prefix = self.content_fields().get("client_reference")
+        return base_reference(prefix=prefix, dag_id=ti.dag_id, task_id=ti.task_id, run_id=ti.run_id,
+                              map_index=-1 if map_index is None else int(map_index))
+
+    def _ledger(self, context: Context) -> ChunkLedger:
+        return ChunkLedger(context.get("task_state_store") if self.durable else None)
+
+    def _resolve(self, chunks: list[Chunk], ledger: ChunkLedger, context: Context, pool: ClientPool,
+                 look_up: bool) -> dict[int, str]:
+        """The chunks that already are live batches: the ledger's (checked at Sinch, since a batch may
+        have been cancelled), then, if ``look_up``, the others found by their ``client_reference``."""
+        since = lookup_since(context)
+
+        def check(chunk: Chunk) -> tuple[str | None, bool]:
+            """(live batch id or None, whether the ledger's batch was cancelled); no state-store I/O here:
+            this runs on worker threads."""
+            cancelled = False
+            batch_id = ledger.batch_id(chunk)
+            if batch_id is not None:
+                try:
+                    if not pool.get().get_batch(batch_id).canceled:
+                        return batch_id, False
+                except SinchNotFoundError:
+                    self.log.warning("Batch %s of chunk %d is unknown to Sinch (older than its reach?); "
+                                     "counting it as sent", batch_id, chunk.index)
+                    return batch_id, False
+                self.log.warning("Batch %s of chunk %d was cancelled: the chunk is sent again",
+                                 batch_id, chunk.index)
+                cancelled = True
+            if not look_up or chunk.client_reference is None:
+                return None, cancelled
+            found, live = find_batch(pool.get(), chunk.client_reference, since)
+            if found is not None and live > 1:
+                self.log.warning("%d live batches carry reference %s; using the oldest, %s",
+                                 live, chunk.client_reference, found.id)
+            return (found.id if found is not None else None), cancelled
+
+        known: dict[int, str] = {}
+        for chunk, answer, error in run_bounded(check, chunks, self.max_concurrency, threading.Event()):
+            if error is not None or answer is None:
+                raise error or AirflowException("lookup gave no answer")
+            batch_id, cancelled = answer
+            if cancelled:
+                ledger.forget(chunk)
+            if batch_id is not None:
+                if ledger.batch_id(chunk) != batch_id:
+                    ledger.record(chunk, batch_id)
+                known[chunk.index] = batch_id
+        return known
+
+    # ResumableJobMixin
+
+    def submit_job(self, context: Context) -> JsonValue:
+        """Send the chunks that are not batches yet; return the send result (kept as the job's id)."""
+        stop = self.stop
+        stop.clear()
+        base = self._reference(context)
+        chunks, fields, destinations = self.plan(base)
+        ledger = self._ledger(context)
+        try_number = int(getattr(context.get("ti"), "try_number", 1) or 1)
+        # On a first try with a state store nothing can exist yet; otherwise ask Sinch before sending.
+        look_up = ledger.store is None or try_number > 1 or len(ledger) > 0
+        pool = ClientPool(self.hook.config)
+        estimate = None
+        try:
+            self._batches = self._resolve(chunks, ledger, context, pool, look_up)
+            todo = [c for c in chunks if c.index not in self._batches]
+            groups = sum(1 for d in destinations if not is_msisdn(d))
+            self.log.info("Send %s: %d destination(s) (%d group(s)) in %d batch(es); %d already sent, %d to "
+                          "send, up to %d at a time", base, len(destinations), groups, len(chunks),
+                          len(self._batches), len(todo), self.max_concurrency)
+            limits = self.limits()
+            if todo and any(v is not None for v in limits.values()):
+                estimate = self.estimate(chunks, fields, pool)
+                estimate.check(**limits)
+            self._send(todo, len(chunks), fields, ledger, pool, lookup_since(context))
+        finally:
+            pool.close()
+        send_at = fields.get("send_at")
+        result: dict[str, Any] = {
+            "batch_ids": [self._batches[c.index] for c in chunks],
+            "client_reference": base,
+            "recipients": len(destinations),
+            "chunks": len(chunks),
+            "groups": groups,
+            "send_at": send_at.isoformat() if isinstance(send_at, datetime) else None,
+        }
+        if estimate is not None:
+            result["cost"] = estimate.to_dict()
+        return result
+
+    def get_job_status(self, external_id: JsonValue, context: Context) -> str:
+        """``sent`` when every chunk of the stored result is still a live batch, else ``incomplete``."""
+        chunks, _, _ = self.plan(self._reference(context))
+        pool = ClientPool(self.hook.config)
+        try:
+            known = self._resolve(chunks, self._ledger(context), context, pool, look_up=False)
+        finally:
+            pool.close()
+        return "sent" if len(known) == len(chunks) else "incomplete"
+
+    def is_job_active(self, status: str) -> bool:
+        return False  # a send has nothing to reconnect to: it is sent, or chunks are missing
+
+    def is_job_succeeded(self, status: str) -> bool:
+        return status == "sent"
+
+    def poll_until_complete(self, external_id: JsonValue, context: Context) -> None:
+        """Nothing to poll: the send is complete once Sinch accepted every batch."""
+
+    def get_job_result(self, external_id: JsonValue, context: Context) -> dict[str, Any]:
+        result: dict[str, Any] = dict(external_id) if isinstance(external_id, dict) else {}
+        ids = [str(i) for i in result.get("batch_ids") or []]
+        self.log.info("Send %s: all %d batch(es) exist: %s", result.get("client_reference"), len(ids),
+                      ", ".join(ids))
+        return result
+
+    # Sending
+
+    def _send(self, todo: list[Chunk], total: int, fields: dict[str, Any], ledger: ChunkLedger,
+              pool: ClientPool, since: datetime) -> None:
+        """Send ``todo`` concurrently, recording each batch the moment it exists; after a failure no new
+        chunk starts, those in flight finish and are recorded, then the first error is raised."""
+        stop = self.stop
+        failures: list[tuple[Chunk, BaseException]] = []
+        for chunk, batch, error in run_bounded(lambda c: self._send_chunk(c, fields, pool, since), todo,
+                                               self.max_concurrency, stop):
+            if error is not None or batch is None:
+                failures.append((chunk, error or AirflowException("no batch returned")))
+                stop.set()
+                continue
+            ledger.record(chunk, batch.id)
+            self._batches[chunk.index] = batch.id
+            self.log.info("Chunk %d/%d sent as batch %s: %d destination(s) [%s]", chunk.index + 1, total,
+                          batch.id, len(chunk.to), masked(chunk.to))
+        if failures:
+            chunk, error = failures[0]
+            raise AirflowException(
+                f"{len(failures)} chunk(s) of this send failed (first: chunk {chunk.index}: {error}). "
+                f"{len(self._batches)} of {total} batch(es) exist and are recorded; a retry sends only the "
+                "rest."
+            ) from error
+        if len(self._batches) < total:
+            raise AirflowException(f"send stopped after {len(self._batches)} of {total} batch(es)")
+
+    def _send_chunk(self, chunk: Chunk, fields: dict[str, Any], pool: ClientPool, since: datetime) -> Any:
+        """One chunk: waits out a rate-limit storm (up to ``rate_limit_patience``), recovers a lost answer
+        by looking the chunk up, and never sends a chunk twice."""
+        client = pool.get()
+        deadline = time.monotonic() + self.rate_limit_patience
+        pause = 1.0
+        while True:
+            if self.stop.is_set():
+                raise AirflowException(f"chunk {chunk.index} not sent: the send was stopped")
+            try:
+                return client.send_batch(**chunk.request(fields))
+            except SinchRateLimitError as exc:  # not accepted by Sinch: sending again is safe
+                wait_for = exc.retry_after if exc.retry_after is not None else pause
+                if time.monotonic() + wait_for > deadline:
+                    raise
+                self.log.warning("Chunk %d rate limited by Sinch; again in %.1f s", chunk.index, wait_for)
+                self.stop.wait(wait_for)
+                pause = min(pause * 2, 30.0)
+            except SinchAmbiguousSendError as exc:
+                found = self._recover(chunk, client, since)
+                if found is None:
+                    raise AirflowException(
+                        f"chunk {chunk.index}: Sinch's answer was lost ({exc.cause}) and no batch with "
+                        f"client_reference {chunk.client_reference} can be found yet. Not sending it again "
+                        "now; a retry of this task looks it up again first."
+                    ) from exc
+                return found
+
+    def _recover(self, chunk: Chunk, client: SinchClient, since: datetime) -> Any:
+        """Look for the batch of a chunk whose answer was lost, a few times with pauses."""
+        assert chunk.client_reference is not None
+        for pause in self.ambiguous_lookup_delays:
+            self.stop.wait(pause)
+            try:
+                found, _ = find_batch(client, chunk.client_reference, since)
+            except SinchError as exc:
+                self.log.warning("Lookup of chunk %d failed: %s", chunk.index, exc)
+                continue
+            if found is not None:
+                self.log.warning("Chunk %d: the answer was lost, but Sinch has it as batch %s; not resending",
+                                 chunk.index, found.id)
+                return found
+        return None
+
+    def on_kill(self) -> None:
+        """Stop starting chunks; with ``cancel_on_kill``, cancel this send's batches not dispatched yet."""
+        self.stop.set()
+        if not self.cancel_on_kill:
+            return
+        for batch_id in list(self._batches.values()):
+            try:
+                self.hook.cancel_batch(batch_id)
+                self.log.info("Cancelled batch %s", batch_id)
+            except SinchConflictError:
+                self.log.info("Batch %s was already dispatched: not cancelled", batch_id)
+            except SinchError as exc:
+                self.log.error("Could not cancel batch %s: %s", batch_id, exc)
