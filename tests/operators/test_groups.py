@@ -1,0 +1,162 @@
+"""Group operators and the inbound list on the fake Sinch."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from airflow.sdk.exceptions import AirflowSkipException
+
+from airflow_provider_sinch.client import SinchForbiddenError, SinchNotFoundError, SinchValidationError
+from airflow_provider_sinch.operators import (
+    SinchCreateGroupOperator,
+    SinchDeleteGroupOperator,
+    SinchGetGroupMembersOperator,
+    SinchListInboundMessagesOperator,
+    SinchReplaceGroupOperator,
+    SinchUpdateGroupOperator,
+)
+from tests.operators.conftest import make_context
+from tests.operators.fake_api import FakeApi
+
+
+def members(count: int) -> list[str]:
+    return [f"+4670{i:07d}" for i in range(count)]
+
+
+def test_create_group(api: FakeApi) -> None:
+    result = SinchCreateGroupOperator(task_id="g", name="VIP", members="+46701234567, +46701234568") \
+        .execute(make_context())
+    assert result["name"] == "VIP"
+    assert result["size"] == 2
+    (call,) = api.requests("POST", "/groups")
+    assert call.body == {"name": "VIP", "members": ["+46701234567", "+46701234568"]}
+    json.dumps(result)
+
+
+def test_create_with_more_than_10000_members_adds_the_rest(api: FakeApi) -> None:
+    result = SinchCreateGroupOperator(task_id="g", name="Big", members=members(25000)).execute(make_context())
+    assert result["size"] == 25000
+    assert [len(c.body["members"]) for c in api.requests("POST", "/groups")] == [10000]
+    assert [len(c.body["add"]) for c in api.requests("POST", r"/groups/G\d+")] == [10000, 5000]
+
+
+def test_create_conflict_fails_or_reuses(api: FakeApi) -> None:
+    first = SinchCreateGroupOperator(task_id="g", name="VIP", members=members(1)).execute(make_context())
+    with pytest.raises(SinchForbiddenError, match="conflict_group_name"):
+        SinchCreateGroupOperator(task_id="g", name="VIP").execute(make_context())
+    again = SinchCreateGroupOperator(task_id="g", name="VIP", members=members(3), if_exists="reuse") \
+        .execute(make_context())
+    assert again["id"] == first["id"]
+    assert again["size"] == 3
+
+
+def test_create_reuses_after_a_lost_answer(api: FakeApi) -> None:
+    api.fail("POST", "/groups", drop=True)
+    result = SinchCreateGroupOperator(task_id="g", name="VIP", members=members(2), if_exists="reuse") \
+        .execute(make_context())
+    assert len(api.groups) == 1
+    assert result["id"] in api.groups
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [
+    ({"name": "x" * 21}, "name"),
+    ({"name": "ok", "child_groups": [f"G{i}" for i in range(11)]}, "child_groups"),
+    ({"name": "ok", "auto_update": "{not json"}, "auto_update"),
+])
+def test_create_validates_before_sending(api: FakeApi, kwargs: dict[str, Any], field: str) -> None:
+    with pytest.raises(SinchValidationError) as info:
+        SinchCreateGroupOperator(task_id="g", **kwargs).execute(make_context())
+    assert field in info.value.errors[0][0]
+    assert api.calls == []
+
+
+def test_update_keeps_the_name_unless_asked(api: FakeApi) -> None:
+    group = SinchCreateGroupOperator(task_id="g", name="VIP").execute(make_context())
+    op = SinchUpdateGroupOperator(task_id="u", group_id=group, add=members(2), name="{{ params.n }}")
+    context = make_context()
+    context["params"] = {"n": ""}
+    op.render_template_fields(context)  # rendered empty: keep the name
+    result = op.execute(context)
+    assert result["name"] == "VIP"
+    (call,) = api.requests("POST", r"/groups/G\d+")
+    assert "name" not in call.body
+    result = SinchUpdateGroupOperator(task_id="u", group_id=group["id"], remove_name=True) \
+        .execute(make_context())
+    assert api.requests("POST", r"/groups/G\d+")[-1].body == {"name": None}
+    assert "name" not in result
+
+
+def test_update_rename_and_remove_name_together_is_refused(api: FakeApi) -> None:
+    with pytest.raises(SinchValidationError, match="name: give either name"):
+        SinchUpdateGroupOperator(task_id="u", group_id="G1", name="A", remove_name=True).execute(make_context())
+    with pytest.raises(SinchValidationError, match="nothing to update"):
+        SinchUpdateGroupOperator(task_id="u", group_id="G1").execute(make_context())
+    assert api.calls == []
+
+
+def test_update_large_adds_in_blocks(api: FakeApi) -> None:
+    group = SinchCreateGroupOperator(task_id="g", name="VIP").execute(make_context())
+    result = SinchUpdateGroupOperator(task_id="u", group_id=group["id"], add=members(12000),
+                                      remove=["+46700000000"]).execute(make_context())
+    calls = api.requests("POST", r"/groups/G\d+")
+    assert [len(c.body.get("add", [])) for c in calls] == [10000, 2000]
+    assert result["size"] == 11999  # the removed number was in the first block (adds before removes)
+    assert calls[0].body["remove"] == ["+46700000000"]
+
+
+def test_replace_group(api: FakeApi) -> None:
+    group = SinchCreateGroupOperator(task_id="g", name="VIP", members=members(3)).execute(make_context())
+    result = SinchReplaceGroupOperator(task_id="r", group_id=group["id"], members=members(1)) \
+        .execute(make_context())
+    assert result["size"] == 1
+    assert "name" not in result  # replace clears what is not given
+    assert api.requests("PUT", r"/groups/G\d+")[0].body == {"members": ["+46700000000"]}
+
+
+def test_members_and_delete(api: FakeApi) -> None:
+    group = SinchCreateGroupOperator(task_id="g", name="VIP", members=members(2)).execute(make_context())
+    assert SinchGetGroupMembersOperator(task_id="m", group_id=group).execute(make_context()) == \
+        ["46700000000", "46700000001"]
+    assert SinchDeleteGroupOperator(task_id="d", group_id=group["id"]).execute(make_context()) == \
+        {"group_id": group["id"], "deleted": True}
+    with pytest.raises(SinchNotFoundError):
+        SinchDeleteGroupOperator(task_id="d", group_id=group["id"]).execute(make_context())
+    with pytest.raises(AirflowSkipException):
+        SinchDeleteGroupOperator(task_id="d", group_id=group["id"], ignore_if_missing=True) \
+            .execute(make_context())
+
+
+def test_group_id_is_required(api: FakeApi) -> None:
+    with pytest.raises(SinchValidationError, match="group_id: must name exactly one group, got 0"):
+        SinchGetGroupMembersOperator(task_id="m", group_id="").execute(make_context())
+
+
+def inbound(i: int, sender: str, to: str = "12017777777") -> dict[str, Any]:
+    return {"type": "mo_text", "id": f"I{i}", "from": sender, "to": to, "body": f"reply {i}",
+            "received_at": "2026-01-01T00:00:00.000Z"}
+
+
+def test_list_inbounds_with_filters(api: FakeApi) -> None:
+    api.inbounds = [inbound(i, "46701234567" if i % 2 else "46700000000") for i in range(250)]
+    api.inbounds.append(inbound(999, "46701234567", to="999"))
+    op = SinchListInboundMessagesOperator(task_id="i", to=["12017777777"], from_="+46701234567",
+                                          received_after=timedelta(hours=2))
+    result = op.execute(make_context())
+    assert len(result) == 125
+    assert {m["from"] for m in result} == {"46701234567"}
+    json.dumps(result)
+    first = api.requests("GET", "/inbounds")[0]
+    since = datetime.fromisoformat(first.query["start_date"].replace("Z", "+00:00"))
+    assert timedelta(hours=2) <= datetime.now(UTC) - since < timedelta(hours=2, minutes=1)
+    assert first.query["to"] == "12017777777"
+    assert len(api.requests("GET", "/inbounds")) == 3  # every page
+
+
+def test_list_inbounds_limit(api: FakeApi) -> None:
+    api.inbounds = [inbound(i, "46701234567") for i in range(50)]
+    assert len(SinchListInboundMessagesOperator(task_id="i", limit="10").execute(make_context())) == 10
+    with pytest.raises(SinchValidationError, match="received_after"):
+        SinchListInboundMessagesOperator(task_id="i", received_after="yesterday").execute(make_context())

@@ -1,0 +1,327 @@
+"""SinchSendBatchOperator and SinchDryRunBatchOperator on the fake Sinch: chunking, validation before any
+request, the cost guard, retry safety (ledger, lookups, lost answers), rate limits, cancel on kill."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from airflow.sdk import DAG
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+from airflow_provider_sinch.client import SinchValidationError
+from airflow_provider_sinch.client.msisdn import normalize_msisdn
+from airflow_provider_sinch.operators import SinchDryRunBatchOperator, SinchSendBatchOperator
+from airflow_provider_sinch.operators.resume import LEDGER_KEY
+from tests.operators.conftest import FakeStore, make_context
+from tests.operators.fake_api import FakeApi
+
+SENDER = "+12017777777"
+
+
+def numbers(count: int, start: int = 0) -> list[str]:
+    return [f"+4670{i:07d}" for i in range(start, start + count)]
+
+
+def send_op(**kwargs: Any) -> SinchSendBatchOperator:
+    kwargs = {"task_id": "send", "from_": SENDER, "body": "Hello", "ambiguous_lookup_delays": (0,), **kwargs}
+    return SinchSendBatchOperator(**kwargs)
+
+
+def sent_to(api: FakeApi) -> list[str]:
+    """Every destination of every batch Sinch accepted, as Sinch echoes numbers (digits)."""
+    return [normalize_msisdn(t) for batch in api.batches.values() for t in batch["to"]]
+
+
+def test_2500_recipients_become_three_batches_with_everyone_once(api: FakeApi, store: FakeStore) -> None:
+    to = numbers(2500)
+    result = send_op(to=to).execute(make_context(store))
+    posts = api.requests("POST", "/batches")
+    assert [len(p.body["to"]) for p in posts] == [1000, 1000, 500] or \
+        sorted(len(p.body["to"]) for p in posts) == [500, 1000, 1000]
+    assert sorted(sent_to(api)) == sorted(n[1:] for n in to)
+    assert result["chunks"] == 3
+    assert result["recipients"] == 2500
+    assert len(result["batch_ids"]) == 3
+    refs = sorted(p.body["client_reference"] for p in posts)
+    base = "airflow:campaign:send:manual__2026-01-01T00:00:00+00:00:-1"
+    assert result["client_reference"] == base
+    assert refs == [f"{base}:{i}" for i in range(3)]
+    json.dumps(result)  # plain JSON for XCom
+    assert set(store.values[LEDGER_KEY]) == {"0", "1", "2"}
+    assert store.values["sinch_send"] == result
+
+
+def test_ledger_written_the_moment_each_batch_exists(api: FakeApi, store: FakeStore) -> None:
+    send_op(to=numbers(2500), max_concurrency=1).execute(make_context(store))
+    assert store.writes == [LEDGER_KEY, LEDGER_KEY, LEDGER_KEY, "sinch_send"]
+
+
+def test_repeated_destinations_are_sent_once(api: FakeApi) -> None:
+    result = send_op(to=["+46701234567", "0046701234567", "46 70 123 45 67", "+46700000001"]) \
+        .execute(make_context())
+    assert sent_to(api) == ["46701234567", "46700000001"]
+    assert result["recipients"] == 2
+
+
+def test_parameters_travel_with_their_chunk_and_defaults_go_everywhere(api: FakeApi) -> None:
+    to = numbers(1500)
+    params = {"name": {to[0]: "Ann", to[1200]: "Bob", "default": "there"}, "code": {to[1499]: "X"}}
+    send_op(to=to, body="Hi ${name} ${code}", parameters=params).execute(make_context())
+    first, second = sorted(api.requests("POST", "/batches"), key=lambda c: c.body["client_reference"])
+    assert first.body["parameters"] == {"name": {to[0]: "Ann", "default": "there"}, "code": {}}
+    assert second.body["parameters"] == {"name": {to[1200]: "Bob", "default": "there"}, "code": {to[1499]: "X"}}
+
+
+def test_unlisted_parameter_numbers_go_to_chunks_with_groups(api: FakeApi) -> None:
+    api.groups["G1"] = {"id": "G1", "name": "g", "members": ["46709999999"], "size": 1}
+    params = {"name": {"+46709999999": "Member", "+46700000000": "Listed"}}
+    send_op(to=["+46700000000", "G1", "+46700000001"], chunk_size=2, parameters=params,
+            body="Hi ${name}").execute(make_context())
+    first, second = sorted(api.requests("POST", "/batches"), key=lambda c: c.body["client_reference"])
+    assert first.body["parameters"] == {"name": {"+46709999999": "Member", "+46700000000": "Listed"}}
+    assert second.body["parameters"] == {"name": {}}
+
+
+@pytest.mark.parametrize("to", [
+    numbers(3),
+    json.dumps(numbers(3)),
+    str(numbers(3)),
+    ", ".join(numbers(3)),
+    "\n".join(numbers(3)),
+])
+def test_to_from_a_list_json_python_or_text(api: FakeApi, to: Any) -> None:
+    send_op(to=to).execute(make_context())
+    assert sent_to(api) == [n[1:] for n in numbers(3)]
+
+
+def test_to_can_be_an_upstream_group(api: FakeApi) -> None:
+    send_op(to={"id": "G7", "name": "vip", "size": 3}).execute(make_context())
+    assert sent_to(api) == ["G7"]
+
+
+def test_templating_every_field_and_body_from_a_file(api: FakeApi, tmp_path: Any) -> None:
+    (tmp_path / "message.txt").write_text("Hello {{ params.who }}, run {{ run_id }}")
+    with DAG("campaign", schedule=None, template_searchpath=[str(tmp_path)]):
+        op = send_op(to="{{ params.numbers }}", body="message.txt", from_="{{ params.sender }}",
+                     sinch_conn_id="{{ params.conn }}", send_at="{{ params.when }}", max_messages="{{ 10 }}")
+    op.resolve_template_files()
+    context = make_context()
+    context["params"] = {"who": "Ann", "numbers": numbers(2), "sender": SENDER, "conn": "sinch_default",
+                         "when": "2030-01-01T10:00:00"}
+    op.render_template_fields(context)
+    assert op.body == "Hello Ann, run manual__2026-01-01T00:00:00+00:00"
+    assert op.to == str(numbers(2))  # rendered as text: read back as a list
+    result = op.execute(context)
+    (post,) = api.requests("POST", "/batches")
+    assert post.body["body"] == "Hello Ann, run manual__2026-01-01T00:00:00+00:00"
+    assert post.body["from"] == SENDER
+    assert post.body["to"] == numbers(2)
+    assert post.body["send_at"] == "2030-01-01T10:00:00Z"  # no offset means UTC, as at Sinch
+    assert result["send_at"] == "2030-01-01T10:00:00+00:00"
+    assert set(SinchSendBatchOperator.template_fields) >= {
+        "sinch_conn_id", "to", "from_", "body", "parameters", "send_at", "expire_at", "client_reference",
+        "delivery_report", "callback_url", "max_messages", "max_parts_per_message"}
+
+
+def test_send_at_as_timedelta_is_counted_from_execution(api: FakeApi) -> None:
+    before = datetime.now(UTC)
+    send_op(to=numbers(1), send_at=timedelta(hours=2)).execute(make_context())
+    (post,) = api.requests("POST", "/batches")
+    sent_at = datetime.fromisoformat(post.body["send_at"].replace("Z", "+00:00"))
+    assert timedelta(hours=2) <= sent_at - before < timedelta(hours=2, minutes=1)
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [
+    ({"to": [*numbers(1500), "x" * 65]}, "to.500"),  # bad entry in the second chunk
+    ({"to": []}, "to"),
+    ({"to": numbers(2), "body": "x" * 2001}, "body"),
+    ({"to": numbers(2), "send_at": "not a time"}, "send_at"),
+    ({"to": numbers(2), "parameters": {"bad key!": {"default": "x"}}}, "parameters"),
+    ({"to": numbers(2), "max_messages": "many"}, "max_messages"),
+    ({"to": numbers(2), "extra_fields": {"body": "x"}}, "extra_fields"),
+    ({"to": numbers(2), "chunk_size": 1001}, "chunk_size"),
+])
+def test_bad_input_fails_before_any_request(api: FakeApi, kwargs: dict[str, Any], field: str) -> None:
+    with pytest.raises(SinchValidationError) as info:
+        send_op(**kwargs).execute(make_context())
+    assert any(name == field or name.startswith(field) for name, _ in info.value.errors), info.value.errors
+    assert api.calls == []
+
+
+def test_cost_guard_fails_with_the_figures_before_sending(api: FakeApi) -> None:
+    op = send_op(to=numbers(1200), body="x" * 200, max_messages=2000)
+    with pytest.raises(AirflowFailException, match=r"2400 message parts in total exceed max_messages=2000"):
+        op.execute(make_context())
+    assert len(api.requests("POST", "/batches/dry_run")) == 2  # every chunk dry-run (<= 1000 each)
+    assert api.requests("POST", "/batches") == []
+
+
+def test_cost_guard_on_parts_per_message_counts_parameters(api: FakeApi) -> None:
+    to = numbers(3)
+    op = send_op(to=to, body="Hi ${name}", parameters={"name": {to[1]: "y" * 200, "default": "you"}},
+                 max_parts_per_message=1)
+    with pytest.raises(AirflowFailException, match=r"a message of 2 parts exceeds max_parts_per_message=1"):
+        op.execute(make_context())
+    assert api.requests("POST", "/batches") == []
+
+
+def test_cost_guard_within_limits_sends_and_reports(api: FakeApi) -> None:
+    result = send_op(to=numbers(3), max_messages=3, max_parts_per_message=1).execute(make_context())
+    assert result["cost"] == {"number_of_recipients": 3, "number_of_messages": 3, "max_parts_per_message": 1,
+                              "chunks": 1}
+    assert len(api.requests("POST", "/batches")) == 1
+
+
+def test_retry_with_the_state_store_sends_nothing_new(api: FakeApi, store: FakeStore) -> None:
+    first = send_op(to=numbers(2500)).execute(make_context(store))
+    posts = len(api.requests("POST", "/batches"))
+    again = send_op(to=numbers(2500)).execute(make_context(store, try_number=2))
+    assert again == first
+    assert len(api.requests("POST", "/batches")) == posts
+    assert api.requests("GET", "/batches") == []  # the store knew; Sinch was only asked about cancellations
+
+
+def test_retry_without_a_store_finds_the_batches_by_reference(api: FakeApi) -> None:
+    first = send_op(to=numbers(2500)).execute(make_context())
+    looked_up = len(api.requests("GET", "/batches"))  # without a store even a first try asks first
+    again = send_op(to=numbers(2500)).execute(make_context(try_number=2))
+    assert again["batch_ids"] == first["batch_ids"]
+    assert len(api.requests("POST", "/batches")) == 3
+    lookups = api.requests("GET", "/batches")[looked_up:]
+    assert len(lookups) == 3
+    assert all(c.query["start_date"] and c.query["client_reference"].startswith(first["client_reference"])
+               for c in lookups)
+
+
+def test_lookup_starts_before_the_run_not_at_sinchs_24h_default(api: FakeApi) -> None:
+    started = datetime.now(UTC) - timedelta(days=3)
+    send_op(to=numbers(1)).execute(make_context(try_number=2, start_date=started))
+    (lookup,) = api.requests("GET", "/batches")
+    since = datetime.fromisoformat(lookup.query["start_date"].replace("Z", "+00:00"))
+    assert since <= started - timedelta(minutes=30)
+
+
+def test_partial_first_try_resumes_with_the_missing_chunks_only(api: FakeApi, store: FakeStore) -> None:
+    api.fail("POST", "/batches", status=400, times=1)  # the first chunk is refused; the others go out
+    with pytest.raises(AirflowException, match=r"1 chunk\(s\) of this send failed"):
+        send_op(to=numbers(2500), max_concurrency=1).execute(make_context(store))
+    assert store.values.get(LEDGER_KEY, {}) == {}  # stopped at the first failure: nothing new started
+    assert len(api.requests("POST", "/batches")) == 1
+    send_op(to=numbers(2500), max_concurrency=1).execute(make_context(store, try_number=2))
+    assert sorted(sent_to(api)) == sorted(n[1:] for n in numbers(2500))
+
+
+def test_failure_mid_send_keeps_what_was_sent(api: FakeApi, store: FakeStore) -> None:
+    api.fail("POST", "/batches", status=400, skip=1)  # the second chunk is refused
+    with pytest.raises(AirflowException, match=r"1 of 3 batch\(es\) exist and are recorded"):
+        send_op(to=numbers(2500), max_concurrency=1).execute(make_context(store))
+    assert list(store.values[LEDGER_KEY]) == ["0"]
+    send_op(to=numbers(2500), max_concurrency=1).execute(make_context(store, try_number=2))
+    assert sorted(sent_to(api)) == sorted(n[1:] for n in numbers(2500))
+    assert len(api.batches) == 3
+
+
+def test_lost_answer_is_recovered_by_lookup_without_resending(api: FakeApi, store: FakeStore) -> None:
+    api.fail("POST", "/batches", drop=True)
+    result = send_op(to=numbers(10)).execute(make_context(store))
+    assert len(api.requests("POST", "/batches")) == 1
+    assert result["batch_ids"] == list(api.batches)
+    assert store.values[LEDGER_KEY]["0"]["batch_id"] == result["batch_ids"][0]
+
+
+def test_lost_answer_not_found_fails_without_resending_then_retry_looks_again(api: FakeApi, store: FakeStore
+                                                                               ) -> None:
+    api.fail("POST", "/batches", drop=True)
+    api.fail("GET", "/batches", status=200, body={"count": 0, "page": 0, "page_size": 0, "batches": []})
+    with pytest.raises(AirflowException, match="answer was lost"):
+        send_op(to=numbers(10)).execute(make_context(store))
+    assert len(api.requests("POST", "/batches")) == 1
+    result = send_op(to=numbers(10)).execute(make_context(store, try_number=2))
+    assert len(api.requests("POST", "/batches")) == 1  # the retry found it
+    assert result["batch_ids"] == list(api.batches)
+
+
+def test_rate_limit_beyond_the_clients_retries_waits_and_loses_nothing(api: FakeApi) -> None:
+    api.fail("POST", "/batches", status=429, times=7)  # more than the client's 5 attempts
+    result = send_op(to=numbers(1500), max_concurrency=1).execute(make_context())
+    assert len(result["batch_ids"]) == 2
+    assert sorted(sent_to(api)) == sorted(n[1:] for n in numbers(1500))
+    assert len(api.batches) == 2
+
+
+def test_rate_limit_patience_bounds_the_wait(api: FakeApi) -> None:
+    api.fail("POST", "/batches", status=429, times=50)
+    with pytest.raises(AirflowException, match="429"):
+        send_op(to=numbers(3), rate_limit_patience=0).execute(make_context())
+    assert api.batches == {}
+
+
+def test_cancelled_batch_from_an_earlier_try_is_sent_again(api: FakeApi, store: FakeStore) -> None:
+    first = send_op(to=numbers(1500)).execute(make_context(store))
+    api.batches[first["batch_ids"][1]]["canceled"] = True
+    again = send_op(to=numbers(1500)).execute(make_context(store, try_number=2))
+    assert again["batch_ids"][0] == first["batch_ids"][0]
+    assert again["batch_ids"][1] != first["batch_ids"][1]
+    assert len(api.requests("POST", "/batches")) == 3
+
+
+def test_changed_input_between_tries_is_refused(api: FakeApi, store: FakeStore) -> None:
+    send_op(to=numbers(5)).execute(make_context(store))
+    del store.values["sinch_send"]
+    with pytest.raises(AirflowFailException, match="input of this send changed"):
+        send_op(to=numbers(5, start=100)).execute(make_context(store, try_number=2))
+    assert len(api.requests("POST", "/batches")) == 1
+
+
+def test_reference_per_map_index_and_custom_prefix(api: FakeApi) -> None:
+    result = send_op(to=numbers(1), client_reference="spring-sale").execute(make_context(map_index=3))
+    assert result["client_reference"] == "spring-sale:campaign:send:manual__2026-01-01T00:00:00+00:00:3"
+
+
+def test_on_kill_cancels_undispatched_batches(api: FakeApi) -> None:
+    op = send_op(to=numbers(2500), send_at=timedelta(hours=1), cancel_on_kill=True)
+    result = op.execute(make_context())
+    api.dispatched.add(result["batch_ids"][2])
+    op.on_kill()
+    assert [api.batches[i]["canceled"] for i in result["batch_ids"]] == [True, True, False]
+    assert op.stop.is_set()
+
+
+def test_on_kill_without_cancel_on_kill_cancels_nothing(api: FakeApi) -> None:
+    op = send_op(to=numbers(5), send_at=timedelta(hours=1))
+    op.execute(make_context())
+    op.on_kill()
+    assert api.requests("DELETE", r"/batches/\w+") == []
+
+
+def test_bodies_are_not_logged_at_info_numbers_are_masked(api: FakeApi, capsys: pytest.CaptureFixture[str]
+                                                          ) -> None:
+    send_op(to=["+46701234567"], body="SECRET-CODE-1234", max_messages=5).execute(make_context())
+    out = capsys.readouterr()
+    logs = out.out + out.err
+    assert "Chunk 1/1 sent as batch" in logs
+    assert "SECRET-CODE-1234" not in logs
+    assert "46701234567" not in logs
+    assert "+4670****567" in logs
+
+
+def test_dry_run_operator_adds_up_chunks_and_guards(api: FakeApi) -> None:
+    op = SinchDryRunBatchOperator(task_id="dry", to=numbers(1500), from_=SENDER, body="ж" * 80)
+    result = op.execute(make_context())
+    assert result == {"number_of_recipients": 1500, "number_of_messages": 3000, "max_parts_per_message": 2,
+                      "chunks": 2}
+    assert api.requests("POST", "/batches") == []
+    with pytest.raises(AirflowFailException, match="max_parts_per_message=1"):
+        SinchDryRunBatchOperator(task_id="dry", to=numbers(3), body="ж" * 80, max_parts_per_message=1) \
+            .execute(make_context())
+
+
+def test_dry_run_per_recipient_details(api: FakeApi) -> None:
+    to = numbers(2)
+    result = SinchDryRunBatchOperator(task_id="dry", to=to, body="Hi ${n}", per_recipient=True,
+                                      parameters={"n": {"default": "you"}}).execute(make_context())
+    assert [r["body"] for r in result["per_recipient"]] == ["Hi you", "Hi you"]
+    json.dumps(result)
