@@ -78,7 +78,8 @@ class FakeApi:
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         body = json.loads(request.body) if request.body else None
         self.calls.append(Call(request.method or "", path, query, body))
-        fault = next((f for f in self.faults if f.method == request.method and re.fullmatch(f.path, path)), None)
+        hits = (f for f in self.faults if f.method == request.method and re.fullmatch(f.path, path))
+        fault = next(hits, None)
         if fault is not None and fault.skip > 0:
             fault.skip -= 1
             fault = None
@@ -87,8 +88,9 @@ class FakeApi:
             if fault.times <= 0:
                 self.faults.remove(fault)
             if fault.status is not None:
-                return requests_mock.create_response(request, status_code=fault.status, headers={"Retry-After": "0"},
-                                                     json=fault.body or {"code": "fault", "text": "injected"})
+                return requests_mock.create_response(
+                    request, status_code=fault.status, headers={"Retry-After": "0"},
+                    json=fault.body or {"code": "fault", "text": "injected"})
         status, payload = self._route(request.method or "", path, query, body)
         if fault is not None and fault.drop:
             raise requests.exceptions.ReadTimeout("answer lost")
@@ -114,7 +116,7 @@ class FakeApi:
             "GET /groups": lambda: (200, self._page("groups", list(self.groups.values()), query)),
             "POST /groups/{}": lambda: self._group(parts[1], lambda g: (200, self._update_group(g, body))),
             "PUT /groups/{}": lambda: self._group(parts[1], lambda g: (200, self._fill_group(g, body))),
-            "DELETE /groups/{}": lambda: self._group(parts[1], lambda g: (200, self.groups.pop(g["id"]) and None)),
+            "DELETE /groups/{}": lambda: self._group(parts[1], self._delete_group),
             "GET /groups/{}/members": lambda: self._group(parts[1], lambda g: (200, list(g["members"]))),
             "GET /inbounds": lambda: (200, self._page("inbounds", self._inbounds(query), query)),
         }.get(name)
@@ -179,8 +181,9 @@ class FakeApi:
             for key, values in (body.get("parameters") or {}).items():
                 own = {normalize_msisdn(k) if k != "default" else k: v for k, v in values.items()}
                 rendered = rendered.replace("${" + key + "}", own.get(number, own.get("default", "")))
-            per.append({"recipient": number, "body": rendered, "number_of_parts": count_segments(rendered).parts,
-                        "encoding": count_segments(rendered).encoding})
+            info = count_segments(rendered)
+            per.append({"recipient": number, "body": rendered, "number_of_parts": info.parts,
+                        "encoding": info.encoding})
         return {"number_of_recipients": len(recipients),
                 "number_of_messages": sum(p["number_of_parts"] for p in per), "per_recipient": per}
 
@@ -207,6 +210,10 @@ class FakeApi:
         if "name" in body:
             group["name"] = body["name"]
         return self._group_view(group)
+
+    def _delete_group(self, group: dict[str, Any]) -> tuple[int, Any]:
+        del self.groups[group["id"]]
+        return 200, None
 
     def _group(self, group_id: str, then: Any) -> tuple[int, Any]:
         group = self.groups.get(group_id)

@@ -20,16 +20,19 @@ from tests.operators.fake_api import FakeApi
 
 
 def batch(api: FakeApi, *to: str, **fields: Any) -> str:
-    created = api._new_batch({"to": list(to) or ["+46701234567"], "from": "12017777777", "body": "Hi", **fields})
+    body = {"to": list(to) or ["+46701234567"], "from": "12017777777", "body": "Hi", **fields}
+    created = api._new_batch(body)
     return str(created["id"])
 
 
 def test_update_changes_only_given_fields(api: FakeApi) -> None:
     batch_id = batch(api)
-    result = SinchUpdateBatchOperator(task_id="u", batch_id=batch_id, body="New text", to_add=["+46700000002"],
-                                      send_at="2030-01-01T10:00:00+01:00").execute(make_context())
+    result = SinchUpdateBatchOperator(task_id="u", batch_id=batch_id, body="New text",
+                                      to_add=["+46700000002"], send_at="2030-01-01T10:00:00+01:00") \
+        .execute(make_context())
     (call,) = api.requests("POST", f"/batches/{batch_id}")
-    assert call.body == {"body": "New text", "to_add": ["+46700000002"], "send_at": "2030-01-01T10:00:00+01:00"}
+    assert call.body == {"body": "New text", "to_add": ["+46700000002"],
+                         "send_at": "2030-01-01T10:00:00+01:00"}
     assert result["id"] == batch_id
     assert result["to"] == ["46701234567", "+46700000002"]
     json.dumps(result)
@@ -107,7 +110,8 @@ def test_cancel_too_late_skips_when_asked(api: FakeApi) -> None:
     batch_id = batch(api)
     api.dispatched.add(batch_id)
     with pytest.raises(AirflowSkipException, match="too late to cancel"):
-        SinchCancelBatchOperator(task_id="c", batch_id=batch_id, skip_if_dispatched=True).execute(make_context())
+        SinchCancelBatchOperator(task_id="c", batch_id=batch_id, skip_if_dispatched=True) \
+            .execute(make_context())
 
 
 def test_cancel_several_some_too_late_keeps_the_others(api: FakeApi) -> None:

@@ -91,7 +91,8 @@ def test_update_keeps_the_name_unless_asked(api: FakeApi) -> None:
 
 def test_update_rename_and_remove_name_together_is_refused(api: FakeApi) -> None:
     with pytest.raises(SinchValidationError, match="name: give either name"):
-        SinchUpdateGroupOperator(task_id="u", group_id="G1", name="A", remove_name=True).execute(make_context())
+        SinchUpdateGroupOperator(task_id="u", group_id="G1", name="A", remove_name=True) \
+            .execute(make_context())
     with pytest.raises(SinchValidationError, match="nothing to update"):
         SinchUpdateGroupOperator(task_id="u", group_id="G1").execute(make_context())
     assert api.calls == []

@@ -73,7 +73,9 @@ def test_timestamps() -> None:
     assert as_timestamp("2030-01-01T10:00:00Z", "t") == datetime(2030, 1, 1, 10, tzinfo=UTC)
     future = as_timestamp(timedelta(minutes=5), "t")
     past = as_timestamp(timedelta(minutes=5), "t", past=True)
-    assert future is not None and past is not None and future - past >= timedelta(minutes=9, seconds=59)
+    assert future is not None
+    assert past is not None
+    assert future - past >= timedelta(minutes=9, seconds=59)
     with pytest.raises(SinchValidationError, match="t: must be an ISO-8601 time"):
         as_timestamp("tomorrow", "t")
 

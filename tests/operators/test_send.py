@@ -72,7 +72,8 @@ def test_parameters_travel_with_their_chunk_and_defaults_go_everywhere(api: Fake
     send_op(to=to, body="Hi ${name} ${code}", parameters=params).execute(make_context())
     first, second = sorted(api.requests("POST", "/batches"), key=lambda c: c.body["client_reference"])
     assert first.body["parameters"] == {"name": {to[0]: "Ann", "default": "there"}, "code": {}}
-    assert second.body["parameters"] == {"name": {to[1200]: "Bob", "default": "there"}, "code": {to[1499]: "X"}}
+    assert second.body["parameters"] == {"name": {to[1200]: "Bob", "default": "there"},
+                                         "code": {to[1499]: "X"}}
 
 
 def test_unlisted_parameter_numbers_go_to_chunks_with_groups(api: FakeApi) -> None:

@@ -1,0 +1,134 @@
+"""SinchNotifier: default text, templating, segment-aware truncation, sync and async sends, loud failures."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+import requests_mock
+from airflow.sdk import DAG
+
+from airflow_provider_sinch.client import (
+    AsyncSinchClient,
+    SinchAmbiguousSendError,
+    SinchAuthenticationError,
+    SinchValidationError,
+)
+from airflow_provider_sinch.client.segments import count_segments
+from airflow_provider_sinch.hooks.sinch import SinchHook
+from airflow_provider_sinch.notifications import SinchNotifier, send_sinch_notification
+from airflow_provider_sinch.notifications.sinch import default_message
+
+BASE = "http://sinch.test"
+URL = f"{BASE}/xms/v1/plan-1/batches"
+ONCALL = "+46701234567"
+
+
+@pytest.fixture(autouse=True)
+def conn(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_SINCH_DEFAULT", json.dumps(
+        {"conn_type": "sinch", "login": "plan-1", "password": "tok", "host": BASE}))
+
+
+@pytest.fixture
+def sinch() -> Iterator[requests_mock.Mocker]:
+    with requests_mock.Mocker() as mocker:
+        mocker.post(URL, status_code=201, json={"id": "B1", "to": ["46701234567"], "body": "x"})
+        yield mocker
+
+
+def task_context(state: str = "failed", try_number: int = 2) -> dict[str, Any]:
+    ti = SimpleNamespace(dag_id="etl", task_id="load", run_id="manual__1", state=state, try_number=try_number)
+    return {"ti": ti, "dag": DAG("etl", schedule=None), "params": {"oncall": ONCALL}}
+
+
+def test_default_message_for_a_task() -> None:
+    assert default_message(task_context()) == "Airflow: etl.load failed (try 2), run manual__1"
+
+
+def test_default_message_for_a_dag_run() -> None:
+    run = SimpleNamespace(dag_id="etl", run_id="scheduled__2", state="failed")
+    assert default_message({"dag_run": run, "reason": "task_failure"}) == \
+        "Airflow: DAG etl failed (task_failure), run scheduled__2"
+
+
+def test_default_message_for_a_deadline_alert() -> None:
+    context = {"dag_run": {"dag_id": "etl", "run_id": "r3", "state": "running"},
+               "deadline": {"id": "x", "deadline_time": "2030-01-01T00:00:00Z"}}
+    assert default_message(context) == "Airflow: DAG etl missed its deadline (2030-01-01T00:00:00Z), run r3"
+
+
+def test_notify_sends_one_short_sms_with_templated_fields(sinch: requests_mock.Mocker) -> None:
+    notifier = SinchNotifier(to="{{ params.oncall }}", from_="Airflow",
+                             client_reference="alert:{{ ti.task_id }}")
+    notifier(task_context())
+    (request,) = sinch.request_history
+    assert request.json() == {"to": [ONCALL], "from": "Airflow", "client_reference": "alert:load",
+                              "type": "mt_text",
+                              "body": "Airflow: etl.load failed (try 2), run manual__1"}
+
+
+@pytest.mark.parametrize(("body", "max_parts"), [("x" * 500, 1), ("ж" * 300, 2), ("€" * 100, 1)])
+def test_long_text_is_cut_to_max_parts(sinch: requests_mock.Mocker, body: str, max_parts: int) -> None:
+    SinchNotifier(to=[ONCALL], body=body, max_parts=max_parts)(task_context())
+    sent = sinch.request_history[0].json()["body"]
+    assert sent.endswith("...")
+    assert count_segments(sent).parts == max_parts
+
+
+def test_templated_body(sinch: requests_mock.Mocker) -> None:
+    SinchNotifier(to=[ONCALL], body="{{ ti.task_id }} is {{ ti.state }}")(task_context())
+    assert sinch.request_history[0].json()["body"] == "load is failed"
+
+
+def test_failed_send_raises(sinch: requests_mock.Mocker) -> None:
+    sinch.post(URL, status_code=401)
+    with pytest.raises(SinchAuthenticationError):
+        SinchNotifier(to=[ONCALL])(task_context())
+    sinch.post(URL, status_code=503)
+    with pytest.raises(SinchAmbiguousSendError):
+        SinchNotifier(to=[ONCALL])(task_context())
+
+
+def test_bad_input_raises_before_sending(sinch: requests_mock.Mocker) -> None:
+    with pytest.raises(SinchValidationError, match="to: is empty"):
+        SinchNotifier(to="{{ params.get('nobody', '') }}")(task_context())
+    with pytest.raises(SinchValidationError, match="max_parts"):
+        SinchNotifier(to=[ONCALL], max_parts=0)(task_context())
+    assert sinch.request_history == []
+
+
+def test_alias() -> None:
+    assert send_sinch_notification is SinchNotifier
+    assert set(SinchNotifier.template_fields) >= {"to", "body", "from_", "sinch_conn_id"}
+
+
+async def test_async_notify_uses_the_shared_async_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        return httpx.Response(201, json={"id": "B9", "to": ["46701234567"]})
+
+    async def aget_client(self: SinchHook) -> AsyncSinchClient:
+        return AsyncSinchClient(self.config, http=httpx.AsyncClient(transport=httpx.MockTransport(handler)))
+
+    monkeypatch.setattr(SinchHook, "aget_client", aget_client)
+    context = {"dag_run": {"dag_id": "etl", "run_id": "r3"}, "deadline": {"deadline_time": "soon"}}
+    await SinchNotifier(to=[ONCALL], context=context)  # how Airflow runs it in the triggerer
+    assert seen == [{"to": [ONCALL], "type": "mt_text",
+                     "body": "Airflow: DAG etl missed its deadline (soon), run r3"}]
+
+
+async def test_async_notify_raises_on_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def aget_client(self: SinchHook) -> AsyncSinchClient:
+        transport = httpx.MockTransport(lambda request: httpx.Response(401))
+        return AsyncSinchClient(self.config, http=httpx.AsyncClient(transport=transport))
+
+    monkeypatch.setattr(SinchHook, "aget_client", aget_client)
+    with pytest.raises(SinchAuthenticationError):
+        await SinchNotifier(to=[ONCALL]).async_notify(task_context())
