@@ -1,0 +1,124 @@
+"""The operators against the local Sinch sandbox (real HTTP on 127.0.0.1): large sends, retries, lost
+answers, rate-limit storms, scheduled sends cancelled on kill, groups."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from airflow.sdk.exceptions import AirflowException
+
+from airflow_provider_sinch.operators import (
+    SinchCreateGroupOperator,
+    SinchDryRunBatchOperator,
+    SinchSendBatchOperator,
+    SinchUpdateGroupOperator,
+)
+from tests.operators.conftest import FakeStore, make_context
+
+SENDER = "+12017777777"
+EVERYONE = [f"+4670{i:07d}" for i in range(2500)]
+
+
+@pytest.fixture
+def sandbox(sinch_sandbox: Any, sinch_sandbox_connection: str, executor_safeguard_off: None) -> Any:
+    return sinch_sandbox
+
+
+def send_op(**kwargs: Any) -> SinchSendBatchOperator:
+    return SinchSendBatchOperator(**{"task_id": "send", "to": EVERYONE, "from_": SENDER, "body": "Sale today",
+                                     **kwargs})
+
+
+def sends(sandbox: Any) -> list[Any]:
+    """Every POST /batches the sandbox received (including refused and dropped ones)."""
+    return [r for r in sandbox.requests if r.method == "POST" and r.path.endswith("/batches")]
+
+
+def messaged(sandbox: Any) -> Counter[str]:
+    """How many batches each number is a recipient of."""
+    return Counter(number for batch in sandbox.batches() for number in batch["to"])
+
+
+def assert_everyone_once(sandbox: Any, batches: int = 3) -> None:
+    counts = messaged(sandbox)
+    assert len(sandbox.batches()) == batches
+    assert set(counts) == {n[1:] for n in EVERYONE}
+    assert set(counts.values()) == {1}
+
+
+def test_2500_recipients_three_batches_everyone_exactly_once(sandbox: Any) -> None:
+    started = time.monotonic()
+    result = send_op().execute(make_context(FakeStore()))
+    elapsed = time.monotonic() - started
+    assert_everyone_once(sandbox)
+    assert sorted(result["batch_ids"]) == sorted(b["id"] for b in sandbox.batches())
+    assert elapsed < 10, elapsed
+    sandbox.wait_for(lambda: all(s == "Delivered" for b in result["batch_ids"]
+                                 for s in sandbox.statuses(b).values()), timeout=10)
+
+
+@pytest.mark.parametrize("with_store", [True, False], ids=["task_state_store", "lookup-only"])
+def test_running_the_task_again_sends_nothing_new(sandbox: Any, with_store: bool) -> None:
+    store = FakeStore() if with_store else None
+    first = send_op().execute(make_context(store))
+    again = send_op().execute(make_context(store, try_number=2))
+    assert again["batch_ids"] == first["batch_ids"]
+    assert len(sends(sandbox)) == 3
+    assert_everyone_once(sandbox)
+
+
+def test_accept_then_drop_retry_finds_the_batch(sandbox: Any) -> None:
+    sandbox.add_fault(kind="drop", method="POST", path="^/batches$", times=1)
+    store = FakeStore()
+    with pytest.raises(AirflowException, match="answer was lost"):  # no lookups in this try: give up
+        send_op(ambiguous_lookup_delays=(), max_concurrency=1).execute(make_context(store))
+    assert len(sandbox.batches()) >= 1  # the dropped chunk exists at Sinch
+    send_op(max_concurrency=1).execute(make_context(store, try_number=2))
+    assert_everyone_once(sandbox)
+    assert len(sends(sandbox)) == 3  # the dropped one was found, not sent again
+
+
+def test_accept_then_drop_is_recovered_within_the_try(sandbox: Any) -> None:
+    sandbox.add_fault(kind="drop", method="POST", path="^/batches$", times=1)
+    result = send_op(ambiguous_lookup_delays=(0.1,)).execute(make_context(FakeStore()))
+    assert_everyone_once(sandbox)
+    assert len(sends(sandbox)) == 3
+    assert len(result["batch_ids"]) == 3
+
+
+def test_429_storm_slows_the_send_but_loses_nothing(sandbox: Any) -> None:
+    sandbox.add_fault(kind="rate_limit", method="POST", path="^/batches$", times=14, retry_after=0.1)
+    started = time.monotonic()
+    result = send_op(max_concurrency=3).execute(make_context(FakeStore()))
+    elapsed = time.monotonic() - started
+    refused = [r for r in sends(sandbox) if r.status == 429]
+    assert len(refused) == 14  # more than the client's 5 attempts for at least one chunk
+    assert elapsed >= 0.4  # the waits were taken
+    assert_everyone_once(sandbox)
+    assert len(result["batch_ids"]) == 3
+
+
+def test_scheduled_send_is_cancelled_on_kill(sandbox: Any) -> None:
+    op = send_op(send_at=timedelta(hours=1), cancel_on_kill=True)
+    result = op.execute(make_context(FakeStore()))
+    op.on_kill()
+    assert all(sandbox.batch(b)["canceled"] for b in result["batch_ids"])
+
+
+def test_group_send_with_cost_guard_and_name_kept(sandbox: Any) -> None:
+    group = SinchCreateGroupOperator(task_id="g", name="vip", members=EVERYONE[:1500]).execute(make_context())
+    cost = SinchDryRunBatchOperator(task_id="dry", to=group, from_=SENDER, body="x" * 200,
+                                    max_messages=3000).execute(make_context())
+    assert cost["number_of_recipients"] == 1500
+    assert cost["number_of_messages"] == 3000
+    updated = SinchUpdateGroupOperator(task_id="u", group_id=group, add=EVERYONE[1500:1600]) \
+        .execute(make_context())
+    assert updated["name"] == "vip"
+    assert updated["size"] == 1600
+    result = send_op(to=group).execute(make_context(FakeStore()))
+    assert result["groups"] == 1
+    sandbox.wait_for(lambda: len(sandbox.statuses(result["batch_ids"][0])) == 1600, timeout=10)
