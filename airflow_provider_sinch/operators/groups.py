@@ -24,6 +24,7 @@ from airflow_provider_sinch.operators.base import (
     as_bool,
     as_list,
     as_mapping,
+    invalid,
     masked,
     to_xcom,
 )
@@ -37,6 +38,14 @@ GROUP_ID_KEYS = ("id",)
 
 def _blocks(members: list[str], size: int = MAX_MEMBERS_PER_REQUEST) -> list[list[str]]:
     return [members[i : i + size] for i in range(0, len(members), size)]
+
+
+def _one_group(value: Any, field: str) -> str | None:
+    """At most one group id (a group result is read by its ``id``); nothing given is ``None``."""
+    ids = as_list(value, field, keys=GROUP_ID_KEYS)
+    if len(ids) > 1:
+        raise invalid(field, f"must name one group, got {len(ids)}")
+    return ids[0] if ids else None
 
 
 class SinchGroupOperatorBase(SinchBaseOperator):
@@ -210,10 +219,8 @@ class SinchUpdateGroupOperator(SinchGroupOperatorBase):
             "remove_name": as_bool(self.remove_name, "remove_name") or None,
             "add": add[:MAX_MEMBERS_PER_REQUEST] or None,
             "remove": remove[:MAX_MEMBERS_PER_REQUEST] or None,
-            "add_from_group": as_list(self.add_from_group, "add_from_group", keys=GROUP_ID_KEYS)[0]
-            if self.add_from_group else None,
-            "remove_from_group": as_list(self.remove_from_group, "remove_from_group", keys=GROUP_ID_KEYS)[0]
-            if self.remove_from_group else None,
+            "add_from_group": _one_group(self.add_from_group, "add_from_group"),
+            "remove_from_group": _one_group(self.remove_from_group, "remove_from_group"),
             "auto_update": as_mapping(self.auto_update, "auto_update"),
         })
         more = [{"add": b} for b in _blocks(add[MAX_MEMBERS_PER_REQUEST:])]

@@ -209,12 +209,13 @@ class SinchDryRunBatchOperator(SinchChunkedBatchOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         chunks, fields, _ = self.plan(base=None)
+        limits = self.limits()
         pool = ClientPool(self.hook.config)
         try:
             estimate = self.estimate(chunks, fields, pool, details=self.per_recipient)
         finally:
             pool.close()
-        estimate.check(**self.limits())
+        estimate.check(**limits)
         return estimate.to_dict()
 
 
@@ -335,6 +336,7 @@ class SinchSendBatchOperator(ResumableJobMixin, SinchChunkedBatchOperator):
         stop.clear()
         base = self._reference(context)
         chunks, fields, destinations = self.plan(base)
+        limits = self.limits()
         ledger = self._ledger(context)
         try_number = int(getattr(context.get("ti"), "try_number", 1) or 1)
         # On a first try with a state store nothing can exist yet; otherwise ask Sinch before sending.
@@ -348,7 +350,6 @@ class SinchSendBatchOperator(ResumableJobMixin, SinchChunkedBatchOperator):
             self.log.info("Send %s: %d destination(s) (%d group(s)) in %d batch(es); %d already sent, %d to "
                           "send, up to %d at a time", base, len(destinations), groups, len(chunks),
                           len(self._batches), len(todo), self.max_concurrency)
-            limits = self.limits()
             if todo and any(v is not None for v in limits.values()):
                 estimate = self.estimate(chunks, fields, pool)
                 estimate.check(**limits)

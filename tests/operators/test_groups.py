@@ -98,6 +98,18 @@ def test_update_rename_and_remove_name_together_is_refused(api: FakeApi) -> None
     assert api.calls == []
 
 
+def test_update_from_other_groups(api: FakeApi) -> None:
+    source = SinchCreateGroupOperator(task_id="g", name="src", members=members(2)).execute(make_context())
+    target = SinchCreateGroupOperator(task_id="g", name="dst").execute(make_context())
+    SinchUpdateGroupOperator(task_id="u", group_id=target, add_from_group=source, remove_from_group=" ",
+                             add=members(1)).execute(make_context())
+    assert api.requests("POST", r"/groups/G\d+")[-1].body == {"add": ["+46700000000"],
+                                                               "add_from_group": source["id"]}
+    with pytest.raises(SinchValidationError, match="add_from_group: must name one group, got 2"):
+        SinchUpdateGroupOperator(task_id="u", group_id=target, add_from_group=["a", "b"]) \
+            .execute(make_context())
+
+
 def test_update_large_adds_in_blocks(api: FakeApi) -> None:
     group = SinchCreateGroupOperator(task_id="g", name="VIP").execute(make_context())
     result = SinchUpdateGroupOperator(task_id="u", group_id=group["id"], add=members(12000),

@@ -59,6 +59,20 @@ def test_ledger_written_the_moment_each_batch_exists(api: FakeApi, store: FakeSt
     assert store.writes == [LEDGER_KEY, LEDGER_KEY, LEDGER_KEY, "sinch_send"]
 
 
+def test_not_durable_keeps_nothing_in_the_store_and_relies_on_lookups(api: FakeApi, store: FakeStore) -> None:
+    first = send_op(to=numbers(1500), durable=False).execute(make_context(store))
+    assert store.writes == []
+    again = send_op(to=numbers(1500), durable=False).execute(make_context(store, try_number=2))
+    assert again["batch_ids"] == first["batch_ids"]
+    assert len(api.batches) == 2
+
+
+def test_to_from_an_upstream_members_list_in_a_mapped_task(api: FakeApi) -> None:
+    result = send_op(to=["46700000001", "46700000002"]).execute(make_context(map_index=4))
+    assert result["client_reference"].endswith(":4")
+    assert api.requests("POST", "/batches")[0].body["client_reference"].endswith(":4:0")
+
+
 def test_repeated_destinations_are_sent_once(api: FakeApi) -> None:
     result = send_op(to=["+46701234567", "0046701234567", "46 70 123 45 67", "+46700000001"]) \
         .execute(make_context())
