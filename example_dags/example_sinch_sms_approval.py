@@ -1,11 +1,10 @@
 """Ask a person by SMS and continue on their answer: "Deploy? Reply YES or NO".
 
-1. ``ask`` sends the question to the approver.
+1. ``ask`` (``SinchSendBatchOperator``) sends the question to the approver.
 2. ``wait_for_reply`` (``SinchInboundMessageSensor``, deferrable) waits in the triggerer for an SMS from
-   the approver whose first word is YES or NO.  It counts replies received after the question was
-   created at Sinch (``received_after``), so a quick answer that arrives before the sensor starts is not
-   missed and Sinch's clock is compared with Sinch's clock.  No answer within ``timeout``: the task times
-   out (``AirflowSensorTimeout``).
+   the approver, to our number, whose first word is YES or NO.  Replies count from the start of this DAG
+   run (``received_after``), so a quick answer that arrives before the sensor starts is not missed, while
+   answers to earlier runs are ignored.  No answer within ``timeout``: ``AirflowSensorTimeout``.
 3. ``decide`` branches on the keyword: ``deploy`` on YES, ``cancel`` on NO.
 
 Connection: ``sinch_default``.  Trigger with ``{"approver": "+46..."}`` to ask someone else.
@@ -18,41 +17,35 @@ from typing import Any
 
 from airflow.sdk import DAG, Param, task
 
-from airflow_provider_sinch.hooks.sinch import SinchHook
+from airflow_provider_sinch.operators.send import SinchSendBatchOperator
 from airflow_provider_sinch.sensors.inbound import SinchInboundMessageSensor
 
 with DAG(
-    dag_id="example_sinch_sms_approval",
+    "example_sinch_sms_approval",
+    doc_md=__doc__,
     schedule=None,
     start_date=datetime(2026, 1, 1),
-    catchup=False,
-    tags=["example", "sinch"],
-    doc_md=__doc__,
+    max_active_runs=1,  # one open question at a time: a reply answers exactly one run
+    tags=["example", "sinch", "approval"],
     params={
         "approver": Param("+46701234567", type="string"),
         "sender": Param("+12017777777", type="string"),
         "question": Param("Deploy release 1.2 to production? Reply YES or NO.", type="string"),
     },
 ):
+    ask = SinchSendBatchOperator(
+        task_id="ask", sinch_conn_id="sinch_default",
+        to="{{ params.approver }}", from_="{{ params.sender }}", body="{{ params.question }}",
+    )
 
-    @task
-    def ask(params: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Send the question; return the batch id and when Sinch created it."""
-        assert params is not None
-        batch = SinchHook("sinch_default").send_batch(
-            to=[params["approver"]], from_=params["sender"], body=params["question"]
-        )
-        return {"batch_ids": [batch.id], "created_at": batch.to_dict().get("created_at")}
-
-    question = ask()
-
+    # The reply: from the approver, to our number, first word YES or NO, sent during this run.
     wait_for_reply = SinchInboundMessageSensor(
         task_id="wait_for_reply",
         sinch_conn_id="sinch_default",
         from_numbers="{{ params.approver }}",
         to_numbers="{{ params.sender }}",
         keywords=["YES", "NO"],
-        received_after="{{ ti.xcom_pull(task_ids='ask')['created_at'] }}",
+        received_after="{{ dag_run.start_date }}",
         deferrable=True,
         poke_interval=5,
         timeout=3600,
@@ -71,5 +64,5 @@ with DAG(
     def cancel() -> None:
         print("Declined by SMS: not deploying.")
 
-    question >> wait_for_reply
+    ask >> wait_for_reply
     decide(wait_for_reply.output) >> [deploy(), cancel()]
