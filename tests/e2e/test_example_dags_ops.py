@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ROOT
+EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +27,7 @@ def test_every_example_dag_parses_without_errors_and_quickly() -> None:
     from airflow.dag_processing.dagbag import DagBag
 
     started = time.monotonic()
-    bag = DagBag(dag_folder=str(ROOT / "example_dags"))
+    bag = DagBag(dag_folder=str(EXAMPLE_DAGS))
     assert bag.import_errors == {}
     assert {"example_sinch_campaign", "example_sinch_alerts"} <= set(bag.dag_ids)
     assert time.monotonic() - started < 5
