@@ -7,10 +7,10 @@ import importlib.metadata
 import json
 from pathlib import Path
 
+import airflow
 import jsonschema
 import pytest
 
-import airflow
 from airflow_provider_sinch.get_provider_info import get_provider_info
 
 

@@ -50,7 +50,9 @@ def _timeout(value: Any) -> float | tuple[float, float]:
             return (connect, read)
         timeout = float(value)
     except (TypeError, ValueError):
-        raise SinchConnectionError(f"extra.timeout must be seconds or [connect, read], got {value!r}") from None
+        raise SinchConnectionError(
+            f"extra.timeout must be seconds or [connect, read], got {value!r}"
+        ) from None
     if timeout <= 0:
         raise SinchConnectionError("extra.timeout must be positive")
     return timeout

@@ -88,7 +88,9 @@ def test_hook_delegates_to_client_with_default_from(monkeypatch: pytest.MonkeyPa
     set_conn(monkeypatch, host="https://sinch.test", extra={"default_from": "12345"})
     hook = SinchHook()
     with requests_mock.Mocker() as m:
-        m.post("https://sinch.test/xms/v1/plan-1/batches", status_code=201, json={"id": "b1", "type": "mt_text"})
+        m.post(
+            "https://sinch.test/xms/v1/plan-1/batches", status_code=201, json={"id": "b1", "type": "mt_text"}
+        )
         batch = hook.send_batch(to=["+46701234567"], body="hi")
         assert batch.id == "b1"
         assert m.last_request.json()["from"] == "12345"
@@ -105,7 +107,8 @@ def test_validation_happens_before_any_request(monkeypatch: pytest.MonkeyPatch) 
 def test_test_connection_is_read_only_and_never_raises(monkeypatch: pytest.MonkeyPatch) -> None:
     set_conn(monkeypatch, host="https://sinch.test")
     with requests_mock.Mocker() as m:
-        m.get("https://sinch.test/xms/v1/plan-1/batches", json={"count": 0, "page": 0, "page_size": 0, "batches": []})
+        empty_page = {"count": 0, "page": 0, "page_size": 0, "batches": []}
+        m.get("https://sinch.test/xms/v1/plan-1/batches", json=empty_page)
         ok, message = SinchHook().test_connection()
         assert ok, message
         assert m.last_request.method == "GET"
