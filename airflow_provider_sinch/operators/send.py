@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import ResumableJobMixin
@@ -28,6 +28,7 @@ from airflow_provider_sinch.client import (
     SinchNotFoundError,
     SinchRateLimitError,
 )
+from airflow_provider_sinch.client.delivery import DeliveryCriteria
 from airflow_provider_sinch.client.models import BatchRequest, build
 from airflow_provider_sinch.client.models.batches import MAX_RECIPIENTS
 from airflow_provider_sinch.client.msisdn import is_msisdn
@@ -42,6 +43,13 @@ from airflow_provider_sinch.operators.chunking import (
 )
 from airflow_provider_sinch.operators.cost import CostEstimate
 from airflow_provider_sinch.operators.resume import ChunkLedger, find_batch, lookup_since
+from airflow_provider_sinch.triggers.base import DEFAULT_MAX_CONSECUTIVE_FAILURES, check_poll_settings
+from airflow_provider_sinch.triggers.delivery import SinchBatchDeliveryTrigger
+from airflow_provider_sinch.triggers.events import (
+    DEFERRAL_GRACE_SECONDS,
+    deadline_after,
+    validate_delivery_event,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -248,30 +256,85 @@ class SinchSendBatchOperator(ResumableJobMixin, SinchChunkedBatchOperator):
     :param ambiguous_lookup_delays: seconds to wait before each lookup of a chunk whose answer was lost.
     :param durable: keep the batch ids in ``task_state_store`` (default ``True``); without it retries rely
         on lookups by ``client_reference`` alone.
+    :param wait_for_delivery: after sending, defer (free the worker slot) to
+        :class:`~airflow_provider_sinch.triggers.delivery.SinchBatchDeliveryTrigger` until every recipient
+        of every batch has a final status; the task then succeeds or fails exactly as
+        :class:`~airflow_provider_sinch.sensors.delivery.SinchBatchDeliverySensor` would.  Needs a
+        triggerer (``airflow dags test`` runs triggers inline).  A retry of the task resumes the send
+        (nothing is sent again) and waits on the same batches.
+    :param delivery_timeout: seconds to wait for delivery before failing with ``AirflowSensorTimeout``.
+    :param poll_interval: seconds between delivery checks while waiting.
+    :param success_statuses: final statuses that count as delivered (default ``["Delivered"]``).
+    :param min_success_ratio: share of recipients that must end in ``success_statuses`` (default 1.0);
+        below it, once everything is final, the task fails without retry, naming counts and codes.
+    :param unknown_is_success: count ``Unknown`` as delivered.
+    :param max_consecutive_failures: transient Sinch errors in a row tolerated while waiting.
     :param kwargs: the other content fields (``parameters``, ``delivery_report``, ``expire_at``, ...),
         ``chunk_size``, ``max_concurrency``, ``sinch_conn_id`` and :class:`~airflow.sdk.BaseOperator`
         arguments.
     :return: ``{"batch_ids": [...], "client_reference": <base>, "recipients": <destinations>,
-        "chunks": K, "groups": <group ids among them>, "send_at": ... , "cost": {...} (with a guard)}``.
+        "chunks": K, "groups": <group ids among them>, "send_at": ... , "cost": {...} (with a guard)}``;
+        with ``wait_for_delivery`` also ``"delivery"``: the final delivery summary.
     """
 
     external_id_key = "sinch_send"
 
     def __init__(self, *, cancel_on_kill: bool = False, rate_limit_patience: float = 300.0,
-                 ambiguous_lookup_delays: Sequence[float] = (0.5, 2.0, 5.0), **kwargs: Any) -> None:
+                 ambiguous_lookup_delays: Sequence[float] = (0.5, 2.0, 5.0), wait_for_delivery: bool = False,
+                 delivery_timeout: float = 3600.0, poll_interval: float = 30.0,
+                 success_statuses: Sequence[str] = ("Delivered",), min_success_ratio: float = 1.0,
+                 unknown_is_success: bool = False,
+                 max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.cancel_on_kill = cancel_on_kill
         self.rate_limit_patience = rate_limit_patience
         self.ambiguous_lookup_delays = tuple(ambiguous_lookup_delays)
+        self.wait_for_delivery = wait_for_delivery
+        # Checked here, at DAG parse time, so a bad wait setting never lets the send go out first.
+        self.delivery_criteria = DeliveryCriteria(tuple(success_statuses), min_success_ratio,
+                                                  unknown_is_success)
+        self.poll_interval, self.max_consecutive_failures = check_poll_settings(
+            poll_interval, max_consecutive_failures)
+        if isinstance(delivery_timeout, bool) or not isinstance(delivery_timeout, int | float) \
+                or delivery_timeout <= 0:
+            raise self.invalid("delivery_timeout", f"must be a positive number of seconds, got "
+                               f"{delivery_timeout!r}")
+        self.delivery_timeout = float(delivery_timeout)
         self._batches: dict[int, str] = {}
 
     def execute(self, context: Context) -> dict[str, Any]:
         result: dict[str, Any] = self.execute_resumable(context)
-        # Hook point for waiting on delivery: defer here with
-        # SinchBatchDeliveryTrigger(batch_ids=result["batch_ids"], ...) and return `result` (or the
-        # delivery summary) from the resume method.  A retry resumes through execute_resumable above, so
-        # the wait would start again on the same batches without sending anything.
+        if self.wait_for_delivery:
+            self.defer_until_delivered(result)
         return result
+
+    def defer_until_delivered(self, result: dict[str, Any]) -> None:
+        """Hand the wait to the triggerer (which only reads from Sinch); resume in
+        :meth:`execute_complete` with the send result."""
+        trigger = SinchBatchDeliveryTrigger(
+            batch_ids=result["batch_ids"], sinch_conn_id=self.sinch_conn_id, poll_interval=self.poll_interval,
+            deadline=deadline_after(self.delivery_timeout),
+            max_consecutive_failures=self.max_consecutive_failures, **self.delivery_criteria.to_dict(),
+        )
+        self.log.info("Waiting for delivery of %d batch(es) until %s", len(trigger.batch_ids),
+                      trigger.deadline)
+        self.defer(
+            trigger=trigger,
+            method_name="execute_complete",
+            kwargs={"send_result": result},
+            timeout=timedelta(seconds=self.delivery_timeout + max(DEFERRAL_GRACE_SECONDS,
+                                                                  2 * self.poll_interval)),
+        )
+
+    def execute_complete(self, context: Context, event: Any = None,
+                         send_result: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Resume after the delivery wait: the send result plus ``delivery``, or the matching failure.
+
+        Strict: a missing or unknown event raises instead of passing for success.
+        """
+        summary = validate_delivery_event(event)
+        self.log.info("%s", event.get("detail") if isinstance(event, dict) else "delivered")
+        return {**(send_result or {}), "delivery": summary}
 
     # What a run needs to know, the same on every try
 

@@ -33,17 +33,17 @@ from airflow_provider_sinch.triggers.base import (
     describe_error,
     is_transient,
 )
-from airflow_provider_sinch.triggers.events import EventKind, deadline_after, validate_event
+from airflow_provider_sinch.triggers.events import (
+    DEFERRAL_GRACE_SECONDS,
+    EventKind,
+    deadline_after,
+    validate_event,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 T = TypeVar("T")
-
-DEFERRAL_GRACE_SECONDS = 120.0
-"""Extra time the deferral gets over the sensor ``timeout``, so the trigger's own ``timeout`` event (with
-what was still pending) normally wins over Airflow's bare ``TaskDeferralTimeout``."""
-
 
 class SinchPollingSensor(BaseSensorOperator):
     """Base of the Sinch sensors.

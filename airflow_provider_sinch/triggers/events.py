@@ -30,6 +30,10 @@ EventStatus = Literal["success", "failure", "timeout", "error"]
 STATUSES: frozenset[str] = frozenset({"success", "failure", "timeout", "error"})
 KINDS: frozenset[str] = frozenset({"delivery", "inbound"})
 
+DEFERRAL_GRACE_SECONDS = 120.0
+"""Extra time a deferral gets over the wait's own timeout, so the trigger's ``timeout`` event (with what
+was still pending) normally wins over Airflow's bare ``TaskDeferralTimeout``."""
+
 
 def make_event(kind: EventKind, status: EventStatus, detail: str, result: Any = None) -> dict[str, Any]:
     """A trigger event payload (see the module docs)."""

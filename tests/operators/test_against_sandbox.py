@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, TaskDeferred
 
 from airflow_provider_sinch.operators import (
     SinchCreateGroupOperator,
@@ -18,6 +18,7 @@ from airflow_provider_sinch.operators import (
     SinchUpdateGroupOperator,
 )
 from tests.operators.conftest import FakeStore, make_context
+from tests.triggers.test_delivery_triggers import first_event
 
 SENDER = "+12017777777"
 EVERYONE = [f"+4670{i:07d}" for i in range(2500)]
@@ -122,3 +123,18 @@ def test_group_send_with_cost_guard_and_name_kept(sandbox: Any) -> None:
     result = send_op(to=group).execute(make_context(FakeStore()))
     assert result["groups"] == 1
     sandbox.wait_for(lambda: len(sandbox.statuses(result["batch_ids"][0])) == 1600, timeout=10)
+
+
+async def test_wait_for_delivery_round_trip_through_the_trigger(sandbox: Any) -> None:
+    """Send in the 'worker', run the deferred trigger against the sandbox, resume with its event."""
+    op = send_op(to=EVERYONE[:1200], wait_for_delivery=True, poll_interval=0.05, delivery_timeout=30)
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(make_context(FakeStore()))
+    posts_before = len(sends(sandbox))
+    event = await first_event(deferred.value.trigger, timeout=30)
+    assert len(sends(sandbox)) == posts_before == 2  # the trigger only read
+    result = op.execute_complete({}, event, **deferred.value.kwargs)
+    assert result["batch_ids"] == deferred.value.kwargs["send_result"]["batch_ids"]
+    assert result["delivery"]["expected"] == 1200
+    assert result["delivery"]["pending"] == 0
+    assert result["delivery"]["counts"] == {"Delivered": 1200}

@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 from airflow.sdk import DAG
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout, TaskDeferred
 
 from airflow_provider_sinch.client import SinchValidationError
 from airflow_provider_sinch.client.msisdn import normalize_msisdn
 from airflow_provider_sinch.operators import SinchDryRunBatchOperator, SinchSendBatchOperator
 from airflow_provider_sinch.operators.resume import LEDGER_KEY
+from airflow_provider_sinch.triggers.delivery import SinchBatchDeliveryTrigger
+from airflow_provider_sinch.triggers.events import DEFERRAL_GRACE_SECONDS
 from tests.operators.conftest import FakeStore, make_context
 from tests.operators.fake_api import FakeApi
 
@@ -340,3 +342,88 @@ def test_dry_run_per_recipient_details(api: FakeApi) -> None:
                                       parameters={"n": {"default": "you"}}).execute(make_context())
     assert [r["body"] for r in result["per_recipient"]] == ["Hi you", "Hi you"]
     json.dumps(result)
+
+
+# wait_for_delivery: send in the worker, then defer to the delivery trigger
+
+
+def test_wait_for_delivery_sends_then_defers_to_the_batch_delivery_trigger(api: FakeApi, store: FakeStore
+                                                                          ) -> None:
+    op = send_op(to=numbers(1500), wait_for_delivery=True, delivery_timeout=600, poll_interval=5,
+                 min_success_ratio=0.9, unknown_is_success=True)
+    with pytest.raises(TaskDeferred) as info:
+        op.execute(make_context(store))
+    assert len(api.requests("POST", "/batches")) == 2  # sent before deferring
+    trigger = info.value.trigger
+    assert isinstance(trigger, SinchBatchDeliveryTrigger)
+    send_result = info.value.kwargs["send_result"]
+    assert list(trigger.batch_ids) == send_result["batch_ids"]
+    assert info.value.method_name == "execute_complete"
+    assert info.value.timeout == timedelta(seconds=600 + DEFERRAL_GRACE_SECONDS)
+    _, kwargs = trigger.serialize()
+    json.dumps(kwargs)  # JSON-only trigger kwargs
+    assert kwargs["poll_interval"] == 5
+    assert kwargs["min_success_ratio"] == 0.9
+    assert kwargs["unknown_is_success"] is True
+    assert kwargs["success_statuses"] == ["Delivered"]
+    deadline = datetime.fromisoformat(kwargs["deadline"])
+    assert timedelta(seconds=590) < deadline - datetime.now(UTC) <= timedelta(seconds=600)
+    json.dumps(info.value.kwargs)  # the resume kwargs are stored as JSON too
+
+
+def test_wait_for_delivery_retry_waits_on_the_same_batches_without_sending(api: FakeApi, store: FakeStore
+                                                                          ) -> None:
+    op = send_op(to=numbers(3), wait_for_delivery=True)
+    with pytest.raises(TaskDeferred) as first:
+        op.execute(make_context(store))
+    with pytest.raises(TaskDeferred) as retry:
+        send_op(to=numbers(3), wait_for_delivery=True).execute(make_context(store, try_number=2))
+    assert len(api.requests("POST", "/batches")) == 1
+    assert retry.value.trigger.batch_ids == first.value.trigger.batch_ids
+
+
+def test_wait_for_delivery_resumes_with_the_send_result_and_the_summary() -> None:
+    op = send_op(to=numbers(1), wait_for_delivery=True)
+    summary = {"expected": 1, "final": 1, "pending": 0, "succeeded": 1, "success_ratio": 1.0}
+    event = {"kind": "delivery", "status": "success", "detail": "delivered", "result": summary}
+    result = op.execute_complete({}, event, send_result={"batch_ids": ["b1"], "recipients": 1})
+    assert result == {"batch_ids": ["b1"], "recipients": 1, "delivery": summary}
+
+
+@pytest.mark.parametrize(
+    ("event", "error"),
+    [
+        ({"kind": "delivery", "status": "failure", "detail": "1 Failed (code 402)", "result": {}},
+         AirflowFailException),
+        ({"kind": "delivery", "status": "timeout", "detail": "still 3 pending", "result": None},
+         AirflowSensorTimeout),
+        ({"kind": "delivery", "status": "error", "detail": "401", "result": None}, AirflowException),
+        ({"kind": "inbound", "status": "success", "detail": "", "result": {}}, AirflowException),
+        ({"kind": "delivery", "status": "maybe", "detail": "", "result": {}}, AirflowException),
+        (None, AirflowException),
+    ],
+)
+def test_wait_for_delivery_resume_is_strict(event: Any, error: type[Exception]) -> None:
+    op = send_op(to=numbers(1), wait_for_delivery=True)
+    with pytest.raises(error):
+        op.execute_complete({}, event, send_result={"batch_ids": ["b1"]})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"min_success_ratio": 1.5}, "min_success_ratio"),
+        ({"success_statuses": ["Queued"]}, "success_statuses"),
+        ({"poll_interval": 0}, "poll_interval"),
+        ({"delivery_timeout": -1}, "delivery_timeout"),
+        ({"max_consecutive_failures": 0}, "max_consecutive_failures"),
+    ],
+)
+def test_bad_wait_settings_fail_when_the_dag_is_parsed(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises((ValueError, SinchValidationError), match=message):
+        send_op(to=numbers(1), wait_for_delivery=True, **kwargs)
+
+
+def test_without_wait_for_delivery_nothing_defers(api: FakeApi) -> None:
+    result = send_op(to=numbers(2)).execute(make_context())
+    assert "delivery" not in result
