@@ -334,7 +334,19 @@ class SinchSendBatchOperator(ResumableJobMixin, SinchChunkedBatchOperator):
         """
         summary = validate_delivery_event(event)
         self.log.info("%s", event.get("detail") if isinstance(event, dict) else "delivered")
-        return {**(send_result or {}), "delivery": summary}
+        if send_result is None:
+            send_result = self._stored_send_result(context, summary)
+        return {**send_result, "delivery": summary}
+
+    def _stored_send_result(self, context: Context, summary: dict[str, Any]) -> dict[str, Any]:
+        """The send result when the resume lost the defer kwargs (``airflow dags test`` in 3.3 resumes
+        with the event alone; the triggerer keeps them): ``task_state_store`` has it, as the job's id;
+        without a store, the batch ids the delivery summary names."""
+        store = context.get("task_state_store") if self.durable else None
+        stored = store.get(self.external_id_key) if store is not None else None
+        if isinstance(stored, dict) and stored.get("batch_ids"):
+            return dict(stored)
+        return {"batch_ids": list((summary.get("batches") or {}).keys())}
 
     # What a run needs to know, the same on every try
 

@@ -58,3 +58,25 @@ def test_sms_approval_branches_on_the_reply(
     assert "Deferring to SinchInboundMessageTrigger" in log
     assert f"Following branch {{'{branch}'}}" in log
     assert f"Skipping tasks [('{skipped}', -1)]" in log
+
+
+def test_otp_sends_once_and_waits_for_delivery_in_one_task(airflow_home: Any, sinch_sandbox: Any) -> None:
+    result = airflow_home.dags_test("example_sinch_otp", conn_uri=sinch_sandbox.conn_uri)
+    log = output(result)
+    assert run_state(result) == "success", log[-4000:]
+    assert "Waiting for delivery of 1 batch(es)" in log
+    assert "1 of 1 delivered ({'Delivered': 1})" in log
+    (batch,) = sinch_sandbox.batches()
+    assert batch["to"] == ["46701234567"]
+    assert [r.method for r in sinch_sandbox.requests].count("POST") == 1  # the wait only read
+    assert sinch_sandbox.statuses(batch["id"]) == {"46701234567": "Delivered"}
+    assert "482913" not in log  # the body (with the code) is never logged
+
+
+def test_otp_to_an_unroutable_number_fails_without_retry(airflow_home: Any, sinch_sandbox: Any) -> None:
+    conf = json.dumps({"phone": "+46700999901"})  # the sandbox's default rules: ...999901 ends Failed
+    result = airflow_home.dags_test("example_sinch_otp", conn_uri=sinch_sandbox.conn_uri, conf=conf)
+    log = output(result)
+    assert run_state(result) == "failed", log[-4000:]
+    assert "Failed=1 (code 11: 1)" in log
+    assert [r.method for r in sinch_sandbox.requests].count("POST") == 1  # no retry, no second SMS

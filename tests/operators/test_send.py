@@ -427,3 +427,23 @@ def test_bad_wait_settings_fail_when_the_dag_is_parsed(kwargs: dict[str, Any], m
 def test_without_wait_for_delivery_nothing_defers(api: FakeApi) -> None:
     result = send_op(to=numbers(2)).execute(make_context())
     assert "delivery" not in result
+
+
+def test_resume_without_the_defer_kwargs_reads_the_send_result_from_the_state_store(
+    api: FakeApi, store: FakeStore
+) -> None:
+    """``airflow dags test`` (3.3) resumes with the event alone; the send result is in task_state_store."""
+    op = send_op(to=numbers(2), wait_for_delivery=True)
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(make_context(store))
+    summary = {"expected": 2, "pending": 0, "batches": {"ignored": {}}}
+    event = {"kind": "delivery", "status": "success", "detail": "delivered", "result": summary}
+    result = op.execute_complete(make_context(store), event)
+    assert result == {**deferred.value.kwargs["send_result"], "delivery": summary}
+
+
+def test_resume_without_kwargs_or_store_names_the_batches_of_the_summary() -> None:
+    summary = {"expected": 2, "pending": 0, "batches": {"b1": {}, "b2": {}}}
+    event = {"kind": "delivery", "status": "success", "detail": "delivered", "result": summary}
+    result = send_op(to=numbers(2), wait_for_delivery=True).execute_complete(make_context(), event)
+    assert result == {"batch_ids": ["b1", "b2"], "delivery": summary}
