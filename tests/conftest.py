@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -17,6 +18,15 @@ os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "example_dags"))
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
 
 import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def sinch_sandbox_validator() -> Any:
+    """Check every answer any sandbox gives in the suite against the shared Sinch contract (the pytest
+    plugin's hook; 415s and injected 429/5xx faults excepted, an unexplained 429/5xx fails the test)."""
+    from tests.contract import contract_available, validate_response
+
+    return validate_response if contract_available() else None
 
 
 @pytest.fixture

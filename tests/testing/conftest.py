@@ -1,7 +1,8 @@
 """Fixtures of the sandbox's tests.
 
-Every answer a sandbox gives in these tests is checked against ``../shared/sinch/contract.yaml`` (through
-``tests.contract``) by the plugin's ``sinch_sandbox_validator`` hook, overridden here.  Two kinds of answers
+Every answer a sandbox gives in these tests (as in the whole suite: see ``tests/conftest.py``) is checked
+against ``../shared/sinch/contract.yaml`` (through ``tests.contract``) by the plugin's
+``sinch_sandbox_validator`` hook.  Two kinds of answers
 are not in the contract and are accepted only where expected (see ``answer_problems`` of the plugin): a 415
 (API-NOTES: a body without a JSON Content-Type gets 415; the contract does not list it) and 429/5xx answers
 caused by an injected fault; a 429 or 5xx without a fault fails the test.
@@ -16,18 +17,10 @@ import httpx
 import pytest
 
 from airflow_provider_sinch.client import RetryPolicy, ServicePlanAuth, SinchClient, SinchConfig
-from airflow_provider_sinch.testing.pytest_plugin import Validator
 from airflow_provider_sinch.testing.sandbox import CallbackReceiver, Sandbox
-from tests.contract import contract_available, validate_response
 
 NUMBER = "+46701234567"
 SENDER = "+46700000000"
-
-
-@pytest.fixture(scope="session")
-def sinch_sandbox_validator() -> Validator | None:
-    """Check every sandbox answer against the shared Sinch contract (when it is there)."""
-    return validate_response if contract_available() else None
 
 
 @pytest.fixture
