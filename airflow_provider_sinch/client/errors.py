@@ -66,7 +66,13 @@ class SinchBadRequestError(SinchAPIError):
 
 
 class SinchAuthenticationError(SinchAPIError):
-    """401: the token does not belong to this service plan (or project), or the region is wrong."""
+    """401: the token does not belong to this service plan (or project), or the region is wrong.
+
+    ``renew_token`` is true on the first 401 of a request made with an OAuth2 project token: the client
+    then fetches a new token and tries once more.
+    """
+
+    renew_token: bool = False
 
 
 class SinchForbiddenError(SinchAPIError):

@@ -14,7 +14,7 @@ result and the async client by returning a coroutine.
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -67,10 +67,22 @@ class PreparedRequest:
     params: dict[str, str]
     json: Any
     client_reference: str | None = None
+    attempts: RequestAttempts = field(default_factory=lambda: RequestAttempts(), compare=False, repr=False)
 
     @property
     def method(self) -> str:
         return self.operation.method
+
+
+@dataclass
+class RequestAttempts:
+    """What happened on earlier attempts of one request (its retries share it).
+
+    :param token_renewed: a 401 already made the client fetch a new OAuth2 token for this request, so a
+        second 401 is final (the key itself lacks access).
+    """
+
+    token_renewed: bool = False
 
 
 @dataclass(frozen=True)

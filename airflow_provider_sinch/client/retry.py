@@ -4,6 +4,8 @@
 * 5xx and connection errors are retried only for operations that are safe to repeat (GET, PUT, DELETE
   and the side-effect-free dry run).  A state-changing POST that may have been applied is never resent;
   the client raises :class:`~airflow_provider_sinch.client.errors.SinchAmbiguousSendError` instead.
+* A 401 with an OAuth2 project token is retried once, with a new token (the cached one may have been
+  revoked before its expiry); a second 401 is final.
 * A connection that failed *before* the request was sent (refused, DNS, connect timeout) is safe to
   retry for every method.
 * Waits are jittered exponential backoff; a ``Retry-After`` header (seconds or an HTTP date) is honoured,
@@ -23,6 +25,7 @@ from tenacity import RetryCallState, retry_if_exception, stop_after_attempt
 
 from airflow_provider_sinch.client.errors import (
     SinchAPIError,
+    SinchAuthenticationError,
     SinchRateLimitError,
     SinchServerError,
     SinchTransportError,
@@ -62,6 +65,8 @@ class RetryPolicy:
 
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, SinchAuthenticationError):
+                return 0.0  # a new token is all it needs
             retry_after = exc.retry_after if isinstance(exc, SinchAPIError) else None
             return self.backoff(state.attempt_number, retry_after)
 
@@ -88,6 +93,8 @@ def is_retryable(exc: BaseException, safe_to_retry: bool) -> bool:
     """Whether ``exc`` may be retried for an operation that is (or is not) safe to repeat."""
     if isinstance(exc, SinchRateLimitError):
         return True
+    if isinstance(exc, SinchAuthenticationError):
+        return exc.renew_token  # refused, so never applied: safe to resend once with a new token
     if isinstance(exc, SinchTransportError):
         return safe_to_retry or not exc.sent
     if isinstance(exc, SinchServerError):

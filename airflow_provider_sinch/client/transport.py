@@ -18,6 +18,7 @@ from airflow_provider_sinch.client.auth import Auth, ProjectAuth
 from airflow_provider_sinch.client.errors import (
     SinchAmbiguousSendError,
     SinchAPIError,
+    SinchAuthenticationError,
     SinchError,
     SinchServerError,
     SinchTransportError,
@@ -58,10 +59,15 @@ def handle_response(
 ) -> Any:
     """Parse a successful answer, or raise the typed error for a failed one.
 
-    A 401 also drops a cached OAuth2 token, so the next request fetches a fresh one.
+    A 401 with OAuth2 project auth drops the cached token (it may have been revoked or rotated before its
+    expiry) and, the first time for this request, marks the error ``renew_token`` so the retry policy sends
+    it once more with a fresh token: Sinch refused the request, so resending cannot duplicate it.
     """
+    renew_token = False
     if status == 401 and isinstance(auth, ProjectAuth):
         auth.invalidate()
+        renew_token = not prepared.attempts.token_renewed
+        prepared.attempts.token_renewed = True
     if 200 <= status < 300:
         if prepared.operation.response is None:
             return None
@@ -85,6 +91,8 @@ def handle_response(
     )
     if isinstance(error, SinchServerError) and not prepared.operation.safe_to_retry:
         raise ambiguous(prepared, f"HTTP {status} from Sinch") from error
+    if isinstance(error, SinchAuthenticationError):
+        error.renew_token = renew_token
     raise error
 
 

@@ -136,16 +136,39 @@ def test_short_lived_or_odd_lifetimes_are_still_cached(
     assert fake.issued == 1
 
 
-def test_a_401_drops_the_cached_token(make_harness, clock: Clock) -> None:
+def test_a_401_renews_the_token_once_and_resends_even_a_send(make_harness, clock: Clock) -> None:
+    """A token revoked before its expiry: Sinch refused the request, so one resend with a new token is
+    safe even for a POST /batches."""
     fake = FakeSinch()
     harness = project_harness(make_harness, fake)
     fake.api_reply = lambda sent: (
         Reply(401) if sent.headers["authorization"] == "Bearer access-1" else Reply(json=BATCH)
     )
+    assert harness.call("send_batch", to=["1"], body="x").id == BATCH_ID
+    assert bearers(harness) == ["Bearer access-1", "Bearer access-2"]
+    assert harness.call("get_batch", BATCH_ID).id == BATCH_ID  # the new token is cached
+    assert bearers(harness)[-1] == "Bearer access-2"
+    assert fake.issued == 2
+
+
+def test_a_second_401_is_final_and_the_next_call_starts_afresh(make_harness, clock: Clock) -> None:
+    """A key without SMS access: two tries (two tokens), then the error; no retry storm."""
+    fake = FakeSinch()
+    harness = project_harness(make_harness, fake)
+    fake.api_reply = lambda sent: Reply(401, json={"code": "unauthorized", "text": "no access"})
+    with pytest.raises(SinchAuthenticationError, match="no access"):
+        harness.call("send_batch", to=["1"], body="x")
+    assert bearers(harness) == ["Bearer access-1", "Bearer access-2"]
     with pytest.raises(SinchAuthenticationError):
         harness.call("get_batch", BATCH_ID)
-    assert harness.call("get_batch", BATCH_ID).id == BATCH_ID
-    assert bearers(harness) == ["Bearer access-1", "Bearer access-2"]
+    assert bearers(harness)[2:] == ["Bearer access-3", "Bearer access-4"]
+
+
+def test_a_service_plan_401_is_final_at_once(harness: Harness) -> None:
+    harness.reply(Reply(401))
+    with pytest.raises(SinchAuthenticationError, match="service plan id"):
+        harness.call("get_batch", BATCH_ID)
+    assert len(harness.api_requests) == 1
 
 
 @pytest.mark.parametrize(
