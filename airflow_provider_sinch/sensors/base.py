@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+
 class SinchPollingSensor(BaseSensorOperator):
     """Base of the Sinch sensors.
 

@@ -1,13 +1,16 @@
 """A real ``airflow standalone`` (scheduler, dag-processor, triggerer, api-server) against the sandbox.
 
 Shows what ``dags test`` cannot: a deferred sensor handed to a separate triggerer process and resumed on a
-worker, and an inbound SMS turned into an asset event by the watcher in the triggerer, starting
-``example_sinch_inbound_event`` exactly once.  Bounded: the whole test must finish within
-``BUDGET_SECONDS``; standalone runs in its own session and the whole process group is stopped afterwards.
+worker, an inbound SMS turned into an asset event by the watcher in the triggerer, starting
+``example_sinch_inbound_event`` exactly once, and ``SinchSendBatchOperator(wait_for_delivery=True)``
+resuming from the triggerer with its send result (the defer kwargs) and the delivery summary.  Bounded: the
+whole test must finish within ``BUDGET_SECONDS``; standalone runs in its own session and the whole process
+group is stopped afterwards.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -184,11 +187,29 @@ def test_deferral_to_the_triggerer_and_inbound_asset_event(
         "the asset-triggered run", lambda: any(s == "success" for _, s in standalone.query(runs_sql))
     )
     started_after = time.monotonic() - injected_at
+
+    # 3. (meanwhile) An operator that sends, defers to the triggerer and resumes with what it sent: the
+    # triggerer keeps the defer kwargs (the send result) next to the event.
+    standalone.airflow("dags", "trigger", "example_sinch_otp")
     time.sleep(12)  # more than two poll intervals of the watcher: nothing may fire again
     assert len(standalone.query(runs_sql)) == 1
     events = standalone.query("select extra from asset_event")
     assert len(events) == 1
     assert message["id"] in events[0][0]
+
+    otp_sql = "select state from dag_run where dag_id = 'example_sinch_otp'"
+    assert standalone.wait("the OTP run", lambda: [s for (s,) in standalone.query(otp_sql)
+                                                   if s in ("success", "failed")]) == ["success"]
+    (sent,) = standalone.query(
+        "select value from xcom where dag_id = 'example_sinch_otp' and task_id = 'send_code' "
+        "and key = 'return_value'"
+    )
+    otp_batch = [b for b in sinch_sandbox.batches() if b["from"] == "Acme"]
+    assert len(otp_batch) == 1  # sent once
+    value = json.loads(sent[0])
+    value = json.loads(value) if isinstance(value, str) else value
+    assert value["batch_ids"] == [otp_batch[0]["id"]]
+    assert value["delivery"]["counts"] == {"Delivered": 1}
 
     total = time.monotonic() - standalone.started
     print(
