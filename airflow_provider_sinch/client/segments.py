@@ -3,6 +3,10 @@
 A message that fits the GSM 03.38 alphabet (with its extension table, whose characters take two septets)
 is sent in GSM-7: 160 characters in one part, 153 per part when concatenated.  Anything else is UCS-2:
 70 in one part, 67 per part (counted in UTF-16 code units, so an emoji takes two).
+
+When a message is concatenated, a character is never split across two parts: an extension character's
+escape septet travels with it and a surrogate pair stays whole (what handsets and SMSCs do, and what
+common segment calculators count), so a part may carry one unit less than its capacity.
 """
 
 from __future__ import annotations
@@ -41,18 +45,29 @@ def is_gsm7(text: str) -> bool:
 def count_segments(text: str) -> SegmentInfo:
     """Count the encoding units and SMS parts ``text`` needs."""
     if is_gsm7(text):
-        units = sum(2 if ch in GSM7_EXTENSION else 1 for ch in text)
+        costs = [2 if ch in GSM7_EXTENSION else 1 for ch in text]
         single, multi, encoding = GSM7_SINGLE, GSM7_MULTI, "GSM"
     else:
-        units = len(text.encode("utf-16-le")) // 2
+        costs = [len(ch.encode("utf-16-le")) // 2 for ch in text]
         single, multi, encoding = UCS2_SINGLE, UCS2_MULTI, "UNICODE"
+    units = sum(costs)
     if units == 0:
         parts = 0
     elif units <= single:
         parts = 1
     else:
-        parts = -(-units // multi)
+        parts = _pack(costs, multi)
     return SegmentInfo(encoding=encoding, units=units, parts=parts)
+
+
+def _pack(costs: list[int], capacity: int) -> int:
+    """Number of parts of ``capacity`` units needed when no character is split across two parts."""
+    parts, used = 1, 0
+    for cost in costs:
+        if used + cost > capacity:
+            parts, used = parts + 1, 0
+        used += cost
+    return parts
 
 
 def truncate_to_parts(text: str, max_parts: int, ellipsis: str = "...") -> str:

@@ -32,6 +32,12 @@ from airflow_provider_sinch.client.segments import GSM7_BASIC, GSM7_EXTENSION, i
         ("😀" * 35, "UNICODE", 70, 1),
         ("😀" * 36, "UNICODE", 72, 2),
         ("x" * 159 + "😀", "UNICODE", 161, 3),  # one emoji turns a whole message into UCS-2
+        # A character is never split across parts: the escape septet travels with its extension character
+        ("x" * 152 + "€" + "x" * 152, "GSM", 306, 3),
+        ("x" * 151 + "€" + "x" * 153, "GSM", 306, 2),
+        # ... and a surrogate pair stays whole
+        ("ж" * 66 + "😀" + "ж" * 66, "UNICODE", 134, 3),
+        ("ж" * 65 + "😀" + "ж" * 67, "UNICODE", 134, 2),
     ],
 )
 def test_count_segments(text: str, encoding: str, units: int, parts: int) -> None:
