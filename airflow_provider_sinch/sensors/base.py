@@ -8,8 +8,9 @@
   raises ``AirflowSensorTimeout`` (a skip with ``soft_fail``) just as the other modes do.  The deferral
   itself gets a slightly longer Airflow timeout as a safety net in case no triggerer runs.
 * Transient Sinch errors (429, 5xx, connection problems; already retried inside the client) do not end a
-  poke-mode wait until ``max_consecutive_failures`` pokes in a row failed.  In reschedule mode each poke
-  runs in a new process and starts counting afresh, so there ``timeout`` is the bound.  Other errors
+  wait until ``max_consecutive_failures`` pokes in a row failed.  In poke mode the count lives in the
+  sensor; in reschedule mode each poke runs in a new process, so the count is kept in
+  ``task_state_store`` (Airflow 3.3) under the try number, and a new try starts afresh.  Other errors
   (401, 404, ...) fail the poke at once.
 """
 
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 T = TypeVar("T")
+
+FAILURES_KEY = "sinch_sensor_failures"
+"""``task_state_store`` key of the reschedule-mode failure count: ``{"try": N, "failures": n}``."""
 
 
 class SinchPollingSensor(BaseSensorOperator):
@@ -110,20 +114,43 @@ class SinchPollingSensor(BaseSensorOperator):
         self.log.info("%s", event.get("detail") if isinstance(event, dict) else "done")
         return result
 
-    def call_sinch(self, call: Callable[[], T]) -> T | None:
+    def call_sinch(self, context: Context, call: Callable[[], T]) -> T | None:
         """Run ``call``; a transient failure returns ``None`` (poke again) until the budget is spent."""
+        failures = self._failures_so_far(context)
         try:
             result = call()
         except Exception as exc:
             if not is_transient(exc):
                 raise
-            self._failures += 1
-            if self._failures >= self.max_consecutive_failures:
+            failures += 1
+            self._record_failures(context, failures)
+            if failures >= self.max_consecutive_failures:
                 raise AirflowException(
-                    f"Sinch check failed {self._failures} times in a row: {describe_error(exc)}"
+                    f"Sinch check failed {failures} times in a row: {describe_error(exc)}"
                 ) from exc
             self.log.warning("Sinch check failed (%d of %d allowed in a row): %s",
-                             self._failures, self.max_consecutive_failures, describe_error(exc))
+                             failures, self.max_consecutive_failures, describe_error(exc))
             return None
-        self._failures = 0
+        if failures:
+            self._record_failures(context, 0)
         return result
+
+    def _durable_store(self, context: Context) -> Any:
+        """``task_state_store`` in reschedule mode (pokes in separate processes), else ``None``."""
+        return context.get("task_state_store") if self.reschedule else None
+
+    def _failures_so_far(self, context: Context) -> int:
+        store = self._durable_store(context)
+        if store is None:
+            return self._failures
+        saved = store.get(FAILURES_KEY)
+        ti = context.get("ti")
+        if isinstance(saved, dict) and ti is not None and saved.get("try") == ti.try_number:
+            return int(saved.get("failures", 0))
+        return 0
+
+    def _record_failures(self, context: Context, failures: int) -> None:
+        self._failures = failures
+        store, ti = self._durable_store(context), context.get("ti")
+        if store is not None and ti is not None:
+            store.set(FAILURES_KEY, {"try": ti.try_number, "failures": failures})

@@ -98,7 +98,7 @@ class SinchDeliverySensorBase(SinchPollingSensor):
         if self._probe is None:
             self._probe = self.make_trigger(context, None).make_probe()
         probe = self._probe
-        progress = self.call_sinch(lambda: run_probe(probe, self.hook))
+        progress = self.call_sinch(context, lambda: run_probe(probe, self.hook))
         if progress is None:
             return False
         payload = delivery_event(progress)

@@ -93,7 +93,7 @@ class SinchInboundMessageSensor(SinchPollingSensor):
                           self._trigger.since)
         window, match = self._trigger.window, self._trigger.filter
         query = inbound_query(window, match.to_numbers)
-        messages = self.call_sinch(lambda: list(self.hook.iter_inbounds(**query)))
+        messages = self.call_sinch(context, lambda: list(self.hook.iter_inbounds(**query)))
         for message in window.take(messages or []):
             result = match.match(message)
             if result is not None:

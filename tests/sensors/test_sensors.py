@@ -23,7 +23,7 @@ from airflow.sdk.exceptions import (
 
 from airflow_provider_sinch.client import RetryPolicy
 from airflow_provider_sinch.hooks.sinch import SinchHook
-from airflow_provider_sinch.sensors.base import DEFERRAL_GRACE_SECONDS, SinchPollingSensor
+from airflow_provider_sinch.sensors.base import DEFERRAL_GRACE_SECONDS, FAILURES_KEY, SinchPollingSensor
 from airflow_provider_sinch.sensors.delivery import (
     SinchBatchDeliverySensor,
     SinchRecipientDeliverySensor,
@@ -189,6 +189,40 @@ def test_reschedule_mode_frees_the_slot_then_finishes(fake: FakeSinch) -> None:
     with pytest.raises(AirflowRescheduleException):
         batch_sensor(mode="reschedule", poke_interval=60).execute(context())
     assert batch_sensor(mode="reschedule").execute(context(STARTED))["ok"] is True
+
+
+class TaskStateStore(dict):  # type: ignore[type-arg]
+    """``task_state_store`` as the SDK offers it: get with a default, set."""
+
+    def set(self, key: str, value: Any) -> None:
+        self[key] = value
+
+
+def test_reschedule_mode_keeps_the_failure_budget_across_pokes(fake: FakeSinch) -> None:
+    """Each reschedule poke is a new process: the count lives in task_state_store, per try."""
+    fake.add_batch("b1", ["1"], report("b1", 1, Queued=1), report("b1", 1, Delivered=1))
+    store = TaskStateStore()
+
+    def poke(try_number: int = 1) -> dict[str, Any]:
+        ctx = {**context(datetime.now(UTC)), "task_state_store": store}
+        ctx["ti"].try_number = try_number
+        return batch_sensor(mode="reschedule", max_consecutive_failures=3).execute(ctx)
+
+    fake.fail("report", 503, 503)
+    for _ in range(2):  # two failed pokes, each in its own process
+        with pytest.raises(AirflowRescheduleException):
+            poke()
+    assert store[FAILURES_KEY] == {"try": 1, "failures": 2}
+    with pytest.raises(AirflowRescheduleException):  # a success (still Queued) resets the count
+        poke()
+    assert store[FAILURES_KEY] == {"try": 1, "failures": 0}
+    fake.fail("report", 503, 503, 503)
+    for _ in range(2):
+        with pytest.raises(AirflowRescheduleException):
+            poke()
+    with pytest.raises(AirflowException, match="3 times in a row"):
+        poke()
+    assert poke(try_number=2)["ok"] is True  # the retry starts with a fresh budget
 
 
 def test_reschedule_mode_timeout_counts_from_the_first_poke(fake: FakeSinch) -> None:
