@@ -52,3 +52,46 @@ def test_connection_form_is_declarative() -> None:
     assert conn["connection-type"] == "sinch"
     assert {"region", "auth_method", "key_id", "default_from", "timeout"} <= set(conn["conn-fields"])
     assert "password" in conn["ui-field-behaviour"]["relabeling"]
+
+
+def _defined_classes(package: str, base: type) -> dict[str, list[str]]:
+    """Public subclasses of ``base`` defined in each module of ``package`` (modules named ``base`` hold
+    the shared abstract classes users do not instantiate)."""
+    import pkgutil
+
+    found: dict[str, list[str]] = {}
+    pkg = importlib.import_module(package)
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name == "base":
+            continue
+        module = importlib.import_module(f"{package}.{info.name}")
+        names = sorted({  # by the class's own name, so an alias (send_sinch_notification) counts once
+            obj.__name__ for obj in vars(module).values()
+            if isinstance(obj, type) and issubclass(obj, base) and obj.__module__ == module.__name__
+            and not obj.__name__.startswith("_")
+        })
+        if names:
+            found[module.__name__] = names
+    return found
+
+
+def test_every_operator_sensor_trigger_and_notifier_is_listed() -> None:
+    """The provider info is complete: a new class in a module nobody listed fails here."""
+    from airflow.sdk import BaseNotifier, BaseOperator, BaseSensorOperator
+    from airflow.triggers.base import BaseTrigger
+
+    info = get_provider_info()
+    listed = {key: {m for entry in info[key] for m in entry["python-modules"]}
+              for key in ("hooks", "operators", "sensors", "triggers")}
+    operators = _defined_classes("airflow_provider_sinch.operators", BaseOperator)
+    sensors = _defined_classes("airflow_provider_sinch.sensors", BaseSensorOperator)
+    triggers = _defined_classes("airflow_provider_sinch.triggers", BaseTrigger)
+    assert set(operators) <= listed["operators"], operators
+    assert set(sensors) <= listed["sensors"], sensors
+    assert set(triggers) <= listed["triggers"], triggers
+    assert {"SinchSendBatchOperator", "SinchBatchDeliverySensor", "SinchInboundMessageEventTrigger"} <= {
+        name for found in (operators, sensors, triggers) for names in found.values() for name in names}
+    notifiers = _defined_classes("airflow_provider_sinch.notifications", BaseNotifier)
+    assert {f"{m}.{n}" for m, names in notifiers.items() for n in names} == set(info["notifications"])
+    hooks = _defined_classes("airflow_provider_sinch.hooks", importlib.import_module("airflow.sdk").BaseHook)
+    assert set(hooks) == listed["hooks"]
