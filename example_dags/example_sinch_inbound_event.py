@@ -47,8 +47,15 @@ with DAG(
 
     @task
     def handle_sms(triggering_asset_events: Any = None) -> list[dict[str, Any]]:
-        """Read the messages that started this run from the triggering asset events."""
-        messages = [event.extra["payload"] for event in triggering_asset_events[inbound_sms]]
+        """Read the messages that started this run from the triggering asset events.
+
+        A run started by hand (the UI's *Trigger*, or ``airflow dags test``) has no triggering event, so it
+        handles nothing and says so instead of failing.
+        """
+        events = triggering_asset_events.get(inbound_sms, []) if triggering_asset_events else []
+        if not events:
+            print("No inbound SMS started this run (a manual run): nothing to handle")
+        messages = [event.extra["payload"] for event in events]
         for message in messages:
             print(f"SMS {message['id']} from ...{message['from'][-3:]}: {message['text']!r}")
         return messages

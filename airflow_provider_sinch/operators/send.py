@@ -272,8 +272,9 @@ class SinchSendBatchOperator(ResumableJobMixin, SinchChunkedBatchOperator):
     :param kwargs: the other content fields (``parameters``, ``delivery_report``, ``expire_at``, ...),
         ``chunk_size``, ``max_concurrency``, ``sinch_conn_id`` and :class:`~airflow.sdk.BaseOperator`
         arguments.
-    :return: ``{"batch_ids": [...], "client_reference": <base>, "recipients": <destinations>,
-        "chunks": K, "groups": <group ids among them>, "send_at": ... , "cost": {...} (with a guard)}``;
+    :return: ``{"batch_ids": [...], "client_reference": <base>, "recipients": N, "chunks": K,
+        "groups": G, "send_at": ..., "cost": {...} (with a guard)}``: ``N`` distinct destinations (a group id
+        counts once), ``G`` of them group ids;
         with ``wait_for_delivery`` also ``"delivery"``: the final delivery summary.
     """
 

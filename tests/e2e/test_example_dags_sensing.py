@@ -80,3 +80,13 @@ def test_otp_to_an_unroutable_number_fails_without_retry(airflow_home: Any, sinc
     assert run_state(result) == "failed", log[-4000:]
     assert "Failed=1 (code 11: 1)" in log
     assert [r.method for r in sinch_sandbox.requests].count("POST") == 1  # no retry, no second SMS
+
+
+def test_inbound_event_dag_run_by_hand_succeeds(airflow_home: Any, sinch_sandbox: Any) -> None:
+    """``dags test`` starts the asset-scheduled DAG without an asset event (its watcher runs only in a real
+    triggerer: the standalone test covers an inbound SMS starting it); the run must still succeed."""
+    result = airflow_home.dags_test("example_sinch_inbound_event", conn_uri=sinch_sandbox.conn_uri)
+    log = output(result)
+    assert run_state(result) == "success", log[-4000:]
+    assert "No inbound SMS started this run (a manual run): nothing to handle" in log
+    assert sinch_sandbox.requests == []  # the task only reads its triggering events
