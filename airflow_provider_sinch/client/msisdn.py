@@ -10,6 +10,19 @@ from __future__ import annotations
 import re
 
 _SEPARATORS = re.compile(r"[\s\-().\[\]/]")
+_MSISDN = re.compile(r"\+?\d{3,20}")
+
+
+def _compact(value: str) -> str:
+    return _SEPARATORS.sub("", str(value).strip())
+
+
+def _without_prefix(compact: str) -> str:
+    if compact.startswith("+"):
+        return compact[1:]
+    if compact.startswith("00") and compact.isdigit():
+        return compact[2:]
+    return compact
 
 
 def normalize_msisdn(number: str) -> str:
@@ -18,18 +31,19 @@ def normalize_msisdn(number: str) -> str:
     Strings that are not phone numbers (a group id, a short code with letters) are returned stripped but
     otherwise unchanged, so the result is always safe to compare.
     """
-    compact = _SEPARATORS.sub("", str(number).strip())
-    if compact.startswith("+"):
-        compact = compact[1:]
-    elif compact.startswith("00") and compact.isdigit():
-        compact = compact[2:]
-    return compact
+    return _without_prefix(_compact(number))
 
 
 def is_msisdn(value: str) -> bool:
     """True when ``value`` looks like a phone number (as opposed to a group id)."""
-    compact = _SEPARATORS.sub("", str(value).strip())
-    return bool(re.fullmatch(r"\+?\d{3,20}", compact))
+    return _MSISDN.fullmatch(_compact(value)) is not None
+
+
+def msisdn_digits(value: str) -> str | None:
+    """``normalize_msisdn(value)`` when ``value`` is a phone number, else ``None``: both questions in one
+    pass, for code that asks them of every recipient of a large send."""
+    compact = _compact(value)
+    return _without_prefix(compact) if _MSISDN.fullmatch(compact) else None
 
 
 def mask_msisdn(number: str) -> str:

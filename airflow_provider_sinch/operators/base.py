@@ -167,6 +167,12 @@ def masked(entries: Sequence[str], limit: int = 5) -> str:
     return mask_all(list(entries), limit) if entries else "(none)"
 
 
+def brief_list(values: Sequence[str], limit: int = 10) -> str:
+    """Ids for a log line, at most ``limit`` of them: a send to a million numbers has a thousand batches."""
+    rest = len(values) - limit
+    return ", ".join(values[:limit]) + (f" (+{rest} more)" if rest > 0 else "")
+
+
 def mask_one(entry: str) -> str:
     """One destination for a log line."""
     return mask_msisdn(entry) if is_msisdn(entry) else entry

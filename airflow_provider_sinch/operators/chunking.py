@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_sinch.client.models.batches import MAX_RECIPIENTS, MAX_URL_LENGTH
-from airflow_provider_sinch.client.msisdn import is_msisdn, normalize_msisdn
+from airflow_provider_sinch.client.msisdn import is_msisdn, msisdn_digits
 
 DEFAULT_PREFIX = "airflow"
 _HASH_CHARS = 32
@@ -33,7 +33,8 @@ Parameters = dict[str, dict[str, str]]
 
 def destination_key(entry: str) -> str:
     """How a destination is compared: numbers as digits (Sinch's echo), group ids as given."""
-    return normalize_msisdn(entry) if is_msisdn(entry) else entry.strip()
+    digits = msisdn_digits(entry)
+    return entry.strip() if digits is None else digits
 
 
 def unique_destinations(entries: Iterable[str]) -> tuple[list[str], int]:
@@ -129,7 +130,8 @@ def plan_chunks(destinations: list[str], *, parameters: Mapping[str, Mapping[str
     """Split de-duplicated ``destinations`` into chunks of at most ``size`` (1 to 1,000)."""
     if not 1 <= size <= MAX_RECIPIENTS:
         raise ValueError(f"chunk size must be between 1 and {MAX_RECIPIENTS}, got {size}")
-    listed = {destination_key(d) for d in destinations if is_msisdn(d)}
+    listed = set() if parameters is None else {
+        digits for digits in map(msisdn_digits, destinations) if digits is not None}
     chunks = []
     for index, start in enumerate(range(0, len(destinations), size)):
         to = tuple(destinations[start : start + size])
@@ -146,7 +148,9 @@ def missing_parameter_values(parameters: Mapping[str, Mapping[str, str]] | None,
                              destinations: list[str]) -> dict[str, int]:
     """Per parameter without a ``default``: how many listed numbers have no value (Sinch fails those
     recipients with code 405)."""
-    numbers = [destination_key(d) for d in destinations if is_msisdn(d)]
+    if not parameters:
+        return {}
+    numbers = [digits for digits in map(msisdn_digits, destinations) if digits is not None]
     missing = {}
     for key, values in (parameters or {}).items():
         if "default" in values:

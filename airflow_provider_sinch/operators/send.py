@@ -32,7 +32,7 @@ from airflow_provider_sinch.client.delivery import DeliveryCriteria
 from airflow_provider_sinch.client.models import BatchRequest, build
 from airflow_provider_sinch.client.models.batches import MAX_RECIPIENTS
 from airflow_provider_sinch.client.msisdn import is_msisdn
-from airflow_provider_sinch.operators.base import as_int, as_list, masked
+from airflow_provider_sinch.operators.base import as_int, as_list, brief_list, masked
 from airflow_provider_sinch.operators.batches import SinchBatchContentOperator
 from airflow_provider_sinch.operators.chunking import (
     Chunk,
@@ -468,7 +468,7 @@ class SinchSendBatchOperator(ResumableJobMixin, SinchChunkedBatchOperator):
         result: dict[str, Any] = dict(external_id) if isinstance(external_id, dict) else {}
         ids = [str(i) for i in result.get("batch_ids") or []]
         self.log.info("Send %s: all %d batch(es) exist: %s", result.get("client_reference"), len(ids),
-                      ", ".join(ids))
+                      brief_list(ids))
         return result
 
     # Sending

@@ -74,3 +74,13 @@ def test_mask_all_masks_numbers_but_not_group_ids_and_limits_the_list() -> None:
 )
 def test_is_msisdn(value: str, expected: bool) -> None:
     assert is_msisdn(value) is expected
+
+
+@pytest.mark.parametrize(
+    "value", ["+46701234567", "0046701234567", " +46 70-123 45 67 ", "12345", "12", "00ABC", "+", "",
+              "01FC66621XXXXX119Z8PMV1AHY", "+123456789012345678901", "000"],
+)
+def test_msisdn_digits_answers_both_questions_in_one_pass(value: str) -> None:
+    from airflow_provider_sinch.client.msisdn import msisdn_digits
+
+    assert msisdn_digits(value) == (normalize_msisdn(value) if is_msisdn(value) else None)

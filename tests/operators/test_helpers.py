@@ -17,6 +17,7 @@ from airflow_provider_sinch.operators.base import (
     as_list,
     as_mapping,
     as_timestamp,
+    brief_list,
     to_xcom,
 )
 from airflow_provider_sinch.operators.chunking import (
@@ -136,3 +137,15 @@ def test_lookup_since() -> None:
     old = SimpleNamespace(start_date=datetime(2029, 1, 1, tzinfo=UTC))
     assert lookup_since({"dag_run": old}, now) > now - timedelta(days=14)  # Sinch's reach
     assert lookup_since({}, now) == now - timedelta(hours=1)
+
+
+def test_brief_list_caps_a_log_line_of_ids() -> None:
+    ids = [f"batch{i}" for i in range(1000)]
+    assert brief_list(ids[:3]) == "batch0, batch1, batch2"
+    assert brief_list(ids) == ", ".join(ids[:10]) + " (+990 more)"
+
+
+def test_parameters_cost_nothing_when_there_are_none() -> None:
+    assert missing_parameter_values(None, ["+46701234567"]) == {}
+    (chunk,) = plan_chunks(["+46701234567", "group1"], parameters=None)
+    assert chunk.parameters is None

@@ -1,0 +1,105 @@
+"""What ``SinchSendBatchOperator``'s retry-safe, chunked send costs over the bare client, in the same run.
+
+    .venv/bin/python bench/bench_send.py [--recipients 10000] [--repeat 3]
+
+Both scenarios send the same recipients, 1,000 per batch, to one Sinch sandbox served in another process
+(through its real ``sinch-sandbox`` command line), each in a fresh task run:
+
+* ``baseline``: ``SinchClient.send_batch`` once per chunk, one after the other, the least any sender does;
+* ``operator``: ``SinchSendBatchOperator.execute``: validation of every chunk before the first request,
+  deterministic ``client_reference`` per chunk, ``task_state_store`` writes as each batch id arrives,
+  bounded concurrency (``max_concurrency``, default 4);
+* ``operator retry``: the same task run again with the same state store, as a retry would: it must send
+  nothing, so this is the price of retry safety when everything already went out.
+
+Printed: best wall time and peak Python memory (``tracemalloc``) of each, and their ratios to the baseline.
+This is a measurement to read, not a test that passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.bench_sandbox import HOST, _free_port, _process
+
+PLAN, TOKEN, SENDER = "bench-plan", "bench-token", "+12017777777"
+
+
+def measure(run: Callable[[], Any], repeat: int) -> tuple[float, int, Any]:
+    """Best wall time over ``repeat`` runs, and the peak traced memory of the first."""
+    best, peak, result = float("inf"), 0, None
+    for attempt in range(repeat):
+        if attempt == 0:
+            tracemalloc.start()
+        started = time.perf_counter()
+        result = run()
+        best = min(best, time.perf_counter() - started)
+        if attempt == 0:
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+    return best, peak, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per scenario (the best time is kept)")
+    args = parser.parse_args()
+    os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"  # the operator's INFO lines are not measured
+
+    from airflow.sdk.bases.operator import ExecutorSafeguard
+
+    from airflow_provider_sinch.client import ServicePlanAuth, SinchClient, SinchConfig
+    from airflow_provider_sinch.operators import SinchSendBatchOperator
+    from tests.operators.conftest import FakeStore, make_context
+
+    ExecutorSafeguard.test_mode = True  # op.execute() outside the task runner, as in the unit tests
+    numbers = [f"+4670{i:07d}" for i in range(args.recipients)]
+    chunks = [numbers[i:i + 1000] for i in range(0, len(numbers), 1000)]
+    port = _free_port()
+    url = f"http://{HOST}:{port}"
+    os.environ["AIRFLOW_CONN_SINCH_DEFAULT"] = (
+        f'{{"conn_type": "sinch", "login": "{PLAN}", "password": "{TOKEN}", "host": "{url}"}}')
+    command = [sys.executable, "-m", "airflow_provider_sinch.testing.sandbox", "--host", HOST, "--port",
+               str(port), "--service-plan-id", PLAN, "--token", TOKEN]
+    runs = iter(range(10**6))
+
+    def baseline() -> int:
+        with SinchClient(SinchConfig(auth=ServicePlanAuth(PLAN, TOKEN), base_url=url)) as client:
+            return len([client.send_batch(to=chunk, from_=SENDER, body="Sale today") for chunk in chunks])
+
+    store = FakeStore()
+
+    def operator(store: FakeStore | None = None, run_id: str | None = None) -> int:
+        op = SinchSendBatchOperator(task_id="send", to=numbers, from_=SENDER, body="Sale today")
+        context = make_context(store or FakeStore(), run_id=run_id or f"bench_{next(runs)}")
+        return len(op.execute(context)["batch_ids"])
+
+    with _process(command, port):
+        operator(store, run_id="bench_retry")  # the first try, whose retry is measured below
+        results = {
+            "baseline": measure(baseline, args.repeat),
+            "operator": measure(operator, args.repeat),
+            "operator retry": measure(lambda: operator(store, run_id="bench_retry"), args.repeat),
+        }
+    base_time, base_peak, _ = results["baseline"]
+    print(f"{os.cpu_count()} CPUs, {args.recipients:,} recipients in {len(chunks)} batches, "
+          f"best of {args.repeat}")
+    ratio = "vs baseline"
+    print(f"{'scenario':<16}{'batches':>8}{'seconds':>9}{ratio:>13}{'peak MiB':>10}{ratio:>13}")
+    for name, (seconds, peak, batches) in results.items():
+        print(f"{name:<16}{batches:>8}{seconds:>9.3f}{seconds / base_time:>12.2f}x{peak / 2**20:>10.1f}"
+              f"{peak / base_peak:>12.2f}x")
+
+
+if __name__ == "__main__":
+    main()
