@@ -7,7 +7,9 @@ triggerer of ``dags test`` can read them from.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -33,7 +35,21 @@ class AirflowHome:
         cmd = [AIRFLOW, "dags", "test", dag_id]
         if conf:
             cmd += ["--conf", conf]
-        return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+        result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+        assert_nothing_leaked(result.stdout + result.stderr, conn_uri)
+        return result
+
+
+RECIPIENT = re.compile(r"\+?4670\d{7}")
+"""A full recipient number of the example DAGs (all +4670...); logs must show them masked."""
+
+
+def assert_nothing_leaked(output: str, conn_uri: str) -> None:
+    """Every ``dags test`` run: the connection's token is nowhere in the output, nor an unmasked recipient."""
+    token = json.loads(conn_uri)["password"]
+    assert token not in output, "the Sinch token appears in the dags test output"
+    unmasked = RECIPIENT.findall(output)
+    assert not unmasked, f"unmasked phone numbers in the dags test output: {unmasked[:5]}"
 
 
 @pytest.fixture(scope="session")
