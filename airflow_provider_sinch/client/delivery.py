@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from airflow_provider_sinch.client.errors import SinchNotFoundError, SinchReportNotReadyError
 from airflow_provider_sinch.client.models import (
     FINAL_STATUSES,
     Batch,
@@ -323,7 +324,13 @@ Call = tuple[str, dict[str, Any]]
 
 
 class DeliveryProbe(Protocol):
-    """Sans-I/O check: the calls to make, then what their answers mean."""
+    """Sans-I/O check: the calls to make, then what their answers mean.
+
+    ``report_may_lag``: a 404 from the probe's calls can mean "no report yet" (raised as
+    :class:`~airflow_provider_sinch.client.errors.SinchReportNotReadyError`, which waits poll again).
+    """
+
+    report_may_lag: bool
 
     def calls(self) -> list[Call]: ...
 
@@ -336,6 +343,8 @@ class BatchDeliveryProbe:
     :param batch_ids: the batches (e.g. every chunk of one send).
     :param criteria: what counts as success.
     """
+
+    report_may_lag = False  # a 404 here is an unknown batch id: waiting will not change it
 
     def __init__(self, batch_ids: Sequence[str], criteria: DeliveryCriteria) -> None:
         if isinstance(batch_ids, str):
@@ -375,6 +384,8 @@ class RecipientDeliveryProbe:
     :param criteria: what counts as success.
     """
 
+    report_may_lag = True  # right after a send Sinch may have no report for the number yet
+
     def __init__(self, batch_id: str, recipient: str, criteria: DeliveryCriteria) -> None:
         if not str(batch_id).strip() or not str(recipient).strip():
             raise ValueError("batch_id and recipient must not be empty")
@@ -391,12 +402,26 @@ class RecipientDeliveryProbe:
         return evaluate_recipient(report, self.criteria)
 
 
+def lagging_report(probe: DeliveryProbe, error: SinchNotFoundError) -> SinchNotFoundError:
+    """The error a 404 from ``probe``'s calls stands for (see ``DeliveryProbe.report_may_lag``)."""
+    if not probe.report_may_lag:
+        return error
+    return SinchReportNotReadyError.from_not_found(
+        error, "(no delivery report for this recipient yet, or the number is not in the batch)")
+
+
 def run_probe(probe: DeliveryProbe, client: Any) -> DeliveryProgress:
     """Make the probe's calls with a synchronous client (or ``SinchHook``)."""
-    return probe.evaluate([getattr(client, name)(**kwargs) for name, kwargs in probe.calls()])
+    try:
+        return probe.evaluate([getattr(client, name)(**kwargs) for name, kwargs in probe.calls()])
+    except SinchNotFoundError as exc:
+        raise lagging_report(probe, exc) from None
 
 
 async def arun_probe(probe: DeliveryProbe, client: Any) -> DeliveryProgress:
     """Make the probe's calls with an :class:`~airflow_provider_sinch.client.AsyncSinchClient`, one at a
     time (a triggerer shares the connection pool with many triggers)."""
-    return probe.evaluate([await getattr(client, name)(**kwargs) for name, kwargs in probe.calls()])
+    try:
+        return probe.evaluate([await getattr(client, name)(**kwargs) for name, kwargs in probe.calls()])
+    except SinchNotFoundError as exc:
+        raise lagging_report(probe, exc) from None

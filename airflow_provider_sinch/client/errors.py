@@ -83,6 +83,19 @@ class SinchNotFoundError(SinchAPIError):
     """404: unknown batch, group, inbound or recipient (the body may be empty)."""
 
 
+class SinchReportNotReadyError(SinchNotFoundError):
+    """404 on a recipient delivery report that a wait is polling for.
+
+    Sinch may not have a recipient's first report yet right after a send, so delivery waits count this as
+    a failed poll within their ``max_consecutive_failures`` budget instead of ending at once; a number that
+    is not a recipient of the batch still fails the wait once that budget is spent.
+    """
+
+    @classmethod
+    def from_not_found(cls, error: SinchNotFoundError, hint: str) -> SinchReportNotReadyError:
+        return cls(error.status, error.code, error.text, method=error.method, path=error.path, hint=hint)
+
+
 class SinchConflictError(SinchAPIError):
     """409: e.g. cancelling a batch that has already been dispatched."""
 

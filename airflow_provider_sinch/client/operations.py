@@ -46,7 +46,7 @@ from airflow_provider_sinch.client.models import (
     build,
 )
 from airflow_provider_sinch.client.models.common import QueryModel, RequestModel
-from airflow_provider_sinch.client.msisdn import normalize_msisdn
+from airflow_provider_sinch.client.msisdn import mask_msisdn, normalize_msisdn
 
 _MEMBERS = TypeAdapter(list[str])
 
@@ -67,11 +67,17 @@ class PreparedRequest:
     params: dict[str, str]
     json: Any
     client_reference: str | None = None
+    shown_path: str | None = None
     attempts: RequestAttempts = field(default_factory=lambda: RequestAttempts(), compare=False, repr=False)
 
     @property
     def method(self) -> str:
         return self.operation.method
+
+    @property
+    def log_path(self) -> str:
+        """The path as errors and logs show it: a phone number in it is masked."""
+        return self.shown_path or self.path
 
 
 @dataclass
@@ -116,7 +122,7 @@ class Operation:
     def prepare(self, kwargs: dict[str, Any], default_from: str | None = None) -> PreparedRequest:
         """Validate the caller's arguments and split them into path, query and body."""
         fields = {k: v for k, v in kwargs.items() if v is not None}
-        path_values = {}
+        path_values, shown_values = {}, {}
         for param in self.path_params:
             value = fields.pop(param, None)
             if value is None or not str(value).strip():
@@ -124,8 +130,11 @@ class Operation:
             text = str(value).strip()
             if param == "recipient_msisdn":
                 text = normalize_msisdn(text)
-            path_values[param] = quote(text, safe="")
+            path_values[param] = shown_values[param] = quote(text, safe="")
+            if param == "recipient_msisdn":
+                shown_values[param] = mask_msisdn(text)
         path = self.path.format(**path_values)
+        shown_path = self.path.format(**shown_values)
 
         params: dict[str, str] = {}
         if self.query is not None:
@@ -148,7 +157,8 @@ class Operation:
         if fields:
             unknown = ", ".join(sorted(fields))
             raise SinchValidationError([(unknown, f"is not an argument of {self.name}")], self.name)
-        return PreparedRequest(self, path, params, body, client_reference)
+        return PreparedRequest(self, path, params, body, client_reference,
+                               shown_path if shown_path != path else None)
 
     def parse(self, payload: Any) -> Any:
         """Turn a decoded JSON answer into this operation's response type."""

@@ -75,7 +75,7 @@ def handle_response(
         if payload is None:
             raise SinchAPIError(
                 status, None, f"expected a JSON body, got {_excerpt(content)!r}",
-                method=prepared.method, path=prepared.path,
+                method=prepared.method, path=prepared.log_path,
             )
         return prepared.operation.parse(payload)
     payload = decode_body(content)
@@ -86,7 +86,7 @@ def handle_response(
     elif content and content.strip():
         text = _excerpt(content)
     error = error_for_status(
-        status, code, text, method=prepared.method, path=prepared.path,
+        status, code, text, method=prepared.method, path=prepared.log_path,
         retry_after=parse_retry_after(headers.get("Retry-After") or headers.get("retry-after")),
     )
     if isinstance(error, SinchServerError) and not prepared.operation.safe_to_retry:
@@ -105,14 +105,16 @@ def transport_failure(prepared: PreparedRequest, exc: BaseException, *, sent: bo
     kind = type(exc).__name__
     if sent and not prepared.operation.safe_to_retry:
         return ambiguous(prepared, f"{kind} after the request was sent")
-    where = f"{prepared.method} {prepared.path}"
-    return SinchTransportError(f"could not reach Sinch for {where}: {kind}: {exc}", method=prepared.method,
-                               path=prepared.path, sent=sent)
+    where = f"{prepared.method} {prepared.log_path}"
+    detail = str(exc).replace(prepared.path, prepared.log_path)  # requests quotes the URL it failed on
+    return SinchTransportError(f"could not reach Sinch for {where}: {kind}: {detail}",
+                               method=prepared.method, path=prepared.log_path, sent=sent)
 
 
 def ambiguous(prepared: PreparedRequest, cause: str) -> SinchAmbiguousSendError:
     return SinchAmbiguousSendError(
-        client_reference=prepared.client_reference, method=prepared.method, path=prepared.path, cause=cause
+        client_reference=prepared.client_reference, method=prepared.method, path=prepared.log_path,
+        cause=cause,
     )
 
 

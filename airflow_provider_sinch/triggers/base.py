@@ -10,8 +10,9 @@ Rules every subclass inherits:
   a triggerer restart; the sensor turns that into ``AirflowSensorTimeout``.
 * **Failure budget.** Transient errors (429, 5xx, connection problems, a poll that took too long) are
   retried on the next poll until ``max_consecutive_failures`` polls in a row failed; any success resets
-  the count.  Errors that a retry cannot fix (401 credentials, 404 unknown batch, 400, a broken connection
-  definition) end the wait at once with an ``error`` event.
+  the count.  A 404 for a recipient's report counts as such a failure too (Sinch may not have the first
+  report yet).  Errors that a retry cannot fix (401 credentials, 404 unknown batch, 400, a broken
+  connection definition) end the wait at once with an ``error`` event.
 * **Always sleeps** ``poll_interval`` between polls, after a failure too, so a trigger never spins.
 * **One HTTP pool per connection** in a triggerer: the client comes from
   :meth:`SinchHook.aget_client() <airflow_provider_sinch.hooks.sinch.SinchHook.aget_client>`, shared by
@@ -35,16 +36,19 @@ from airflow_provider_sinch.client import (
     SinchTransportError,
     mask_msisdn,
 )
+from airflow_provider_sinch.client.errors import SinchReportNotReadyError
 from airflow_provider_sinch.hooks.sinch import SinchHook
 from airflow_provider_sinch.triggers.events import EventKind, EventStatus, make_event, parse_time
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     SinchRateLimitError,
+    SinchReportNotReadyError,
     SinchServerError,
     SinchTransportError,
     TimeoutError,
 )
-"""Errors worth another poll: Sinch throttled us, failed on its side, or could not be reached in time."""
+"""Errors worth another poll: Sinch throttled us, failed on its side, could not be reached in time, or has
+no report for a recipient yet."""
 
 DEFAULT_POLL_INTERVAL = 30.0
 DEFAULT_MAX_CONSECUTIVE_FAILURES = 5

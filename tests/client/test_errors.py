@@ -259,3 +259,19 @@ def test_project_key_secret_and_access_token_never_appear(
     for text in texts:
         assert SECRET not in text
         assert access not in text
+
+
+def test_a_phone_number_in_the_path_is_masked_in_errors(make_harness) -> None:
+    """``/delivery_report/{msisdn}``: errors name the request, but never show the full number."""
+    harness = make_harness(retry=ONCE)
+    harness.reply(Reply(404))
+    with pytest.raises(SinchNotFoundError) as caught:
+        harness.call("get_recipient_delivery_report", BATCH_ID, "+46701234567")
+    assert f"GET /batches/{BATCH_ID}/delivery_report/+4670****567" in str(caught.value)
+    assert caught.value.path.endswith("+4670****567")
+    harness.reply(Reply(fail="refused"))
+    with pytest.raises(SinchError) as caught_transport:
+        harness.call("get_recipient_delivery_report", BATCH_ID, "+46701234567")
+    assert "+4670****567" in str(caught_transport.value)
+    for error in (caught.value, caught_transport.value):
+        assert "46701234567" not in str(error)

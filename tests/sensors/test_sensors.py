@@ -164,6 +164,18 @@ def test_recipient_sensor_poke(fake: FakeSinch) -> None:
         sensor.execute(context())
 
 
+def test_recipient_sensor_polls_again_while_sinch_has_no_report(fake: FakeSinch) -> None:
+    fake.add_recipient("b1", "46701234567", ("Delivered", 0))
+    fake.fail("recipient", 404)
+    sensor = no_retry(SinchRecipientDeliverySensor(task_id="w", batch_id="b1", recipient="+46701234567",
+                                                   poke_interval=0, max_consecutive_failures=2))
+    assert sensor.execute(context())["ok"] is True
+    sensor = no_retry(SinchRecipientDeliverySensor(task_id="w", batch_id="b1", recipient="+46709999999",
+                                                   poke_interval=0, max_consecutive_failures=2))
+    with pytest.raises(AirflowException, match=r"2 times in a row: SinchReportNotReadyError.*\+4670\*{4}999"):
+        sensor.execute(context())
+
+
 def test_poke_failure_budget(fake: FakeSinch) -> None:
     fake.add_batch("b1", ["1"], report("b1", 1, Delivered=1))
     fake.fail("report", 503, 503)

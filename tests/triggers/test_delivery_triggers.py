@@ -301,3 +301,28 @@ async def test_triggers_share_the_hook_client_per_connection_and_loop(
     c = await batch_trigger(sinch_conn_id="other").get_client()
     assert a is b
     assert a is not c
+
+
+async def test_recipient_without_a_report_yet_is_polled_again(fake_sinch: FakeSinch, sleeps: list) -> None:
+    """A 404 for a recipient's report may only mean Sinch has no report yet: poll again (budget applies)."""
+    fake_sinch.add_recipient("b1", "46701234567", ("Delivered", 0))
+    fake_sinch.fail("recipient", 404, 404)
+    payload = await first_event(SinchRecipientDeliveryTrigger(batch_id="b1", recipient="+46701234567",
+                                                              max_consecutive_failures=3))
+    assert payload["status"] == "success"
+    assert fake_sinch.calls("recipient") == 3
+    assert len(sleeps) == 2
+
+
+async def test_recipient_never_in_the_batch_fails_once_the_budget_is_spent(
+    fake_sinch: FakeSinch, sleeps: list
+) -> None:
+    payload = await first_event(SinchRecipientDeliveryTrigger(batch_id="b1", recipient="+46701234567",
+                                                              max_consecutive_failures=3))
+    assert payload["status"] == "error"
+    assert "3 times in a row" in payload["detail"]
+    assert "SinchReportNotReadyError" in payload["detail"]
+    assert "not in the batch" in payload["detail"]
+    assert "+4670****567" in payload["detail"]
+    assert "46701234567" not in payload["detail"]  # the number is masked in the error
+    assert fake_sinch.calls("recipient") == 3
