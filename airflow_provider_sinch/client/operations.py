@@ -122,7 +122,7 @@ class Operation:
     def prepare(self, kwargs: dict[str, Any], default_from: str | None = None) -> PreparedRequest:
         """Validate the caller's arguments and split them into path, query and body."""
         fields = {k: v for k, v in kwargs.items() if v is not None}
-        path_values, shown_values = {}, {}
+        path_values = {}
         for param in self.path_params:
             value = fields.pop(param, None)
             if value is None or not str(value).strip():
@@ -130,11 +130,12 @@ class Operation:
             text = str(value).strip()
             if param == "recipient_msisdn":
                 text = normalize_msisdn(text)
-            path_values[param] = shown_values[param] = quote(text, safe="")
-            if param == "recipient_msisdn":
-                shown_values[param] = mask_msisdn(text)
+            path_values[param] = quote(text, safe="")
         path = self.path.format(**path_values)
-        shown_path = self.path.format(**shown_values)
+        shown_path = None  # what errors show: the path with a phone number in it masked
+        if "recipient_msisdn" in path_values:
+            shown_path = self.path.format(
+                **{**path_values, "recipient_msisdn": mask_msisdn(path_values["recipient_msisdn"])})
 
         params: dict[str, str] = {}
         if self.query is not None:
@@ -157,8 +158,7 @@ class Operation:
         if fields:
             unknown = ", ".join(sorted(fields))
             raise SinchValidationError([(unknown, f"is not an argument of {self.name}")], self.name)
-        return PreparedRequest(self, path, params, body, client_reference,
-                               shown_path if shown_path != path else None)
+        return PreparedRequest(self, path, params, body, client_reference, shown_path)
 
     def parse(self, payload: Any) -> Any:
         """Turn a decoded JSON answer into this operation's response type."""

@@ -152,7 +152,7 @@ def missing_parameter_values(parameters: Mapping[str, Mapping[str, str]] | None,
         return {}
     numbers = [digits for digits in map(msisdn_digits, destinations) if digits is not None]
     missing = {}
-    for key, values in (parameters or {}).items():
+    for key, values in parameters.items():
         if "default" in values:
             continue
         have = {destination_key(n) for n in values}

@@ -32,11 +32,11 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from airflow_provider_sinch.client import (
     AsyncSinchClient,
     SinchRateLimitError,
+    SinchReportNotReadyError,
     SinchServerError,
     SinchTransportError,
     mask_msisdn,
 )
-from airflow_provider_sinch.client.errors import SinchReportNotReadyError
 from airflow_provider_sinch.hooks.sinch import SinchHook
 from airflow_provider_sinch.triggers.events import EventKind, EventStatus, make_event, parse_time
 
