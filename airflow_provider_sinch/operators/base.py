@@ -28,6 +28,7 @@ from airflow_provider_sinch.client import SinchValidationError
 from airflow_provider_sinch.client.models.common import ResponseModel
 from airflow_provider_sinch.client.msisdn import is_msisdn, mask_all, mask_msisdn
 from airflow_provider_sinch.hooks.sinch import SinchHook
+from airflow_provider_sinch.triggers.events import to_utc
 
 TEMPLATE_EXT: tuple[str, ...] = (".txt", ".j2")
 _SPLIT = re.compile(r"[,;\n]")
@@ -131,7 +132,8 @@ def as_bool(value: Any, field: str) -> bool | None:
 def as_timestamp(value: Any, field: str, *, past: bool = False) -> datetime | None:
     """A timezone-aware time from a datetime, an ISO-8601 string or a ``timedelta``.
 
-    Sinch reads a time without an offset as UTC, and so does this.  A ``timedelta`` is counted from now,
+    A time without an offset is read in Airflow's ``[core] default_timezone`` (as the naive dates of a DAG
+    file are; UTC unless configured otherwise).  A ``timedelta`` is counted from now,
     forwards (``send_at=timedelta(hours=1)``) or, with ``past=True``, backwards (a ``start_date``).
     """
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -146,7 +148,7 @@ def as_timestamp(value: Any, field: str, *, past: bool = False) -> datetime | No
             raise invalid(field, f"must be an ISO-8601 time, got {value!r}") from None
     if not isinstance(value, datetime):
         raise invalid(field, f"must be a datetime, an ISO-8601 string or a timedelta, got {value!r}")
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return value if value.tzinfo is not None else to_utc(value)
 
 
 def to_xcom(value: Any) -> Any:

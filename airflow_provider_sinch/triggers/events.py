@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout
+from airflow.sdk.timezone import convert_to_utc
 
 EventKind = Literal["delivery", "inbound"]
 EventStatus = Literal["success", "failure", "timeout", "error"]
@@ -91,8 +92,15 @@ def deadline_after(seconds: float | timedelta, now: datetime | None = None) -> s
     return ((now or datetime.now(UTC)) + delta).isoformat()
 
 
+def to_utc(value: datetime) -> datetime:
+    """``value`` in UTC.  A naive time is read in Airflow's ``[core] default_timezone``, as Airflow reads
+    the naive dates of a DAG file, so ``send_at=datetime(2030, 1, 1, 9)`` means 9:00 where the DAGs live."""
+    return value.astimezone(UTC) if value.tzinfo is not None else convert_to_utc(value)
+
+
 def parse_time(value: str | datetime | None, name: str) -> datetime | None:
-    """An aware UTC datetime from an ISO string or a datetime (naive means UTC); ``None`` stays ``None``."""
+    """An aware UTC datetime from an ISO string or a datetime (naive: see :func:`to_utc`); ``None`` stays
+    ``None``."""
     if value is None or value == "":
         return None
     if isinstance(value, str):
@@ -102,4 +110,4 @@ def parse_time(value: str | datetime | None, name: str) -> datetime | None:
             raise ValueError(f"{name} must be an ISO-8601 timestamp, got {value!r}") from None
     if not isinstance(value, datetime):
         raise ValueError(f"{name} must be an ISO-8601 timestamp or a datetime, got {value!r}")
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return to_utc(value)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from types import SimpleNamespace
 from typing import Any
 
@@ -149,3 +149,26 @@ def test_parameters_cost_nothing_when_there_are_none() -> None:
     assert missing_parameter_values(None, ["+46701234567"]) == {}
     (chunk,) = plan_chunks(["+46701234567", "group1"], parameters=None)
     assert chunk.parameters is None
+
+
+@pytest.fixture
+def stockholm_airflow() -> Any:
+    """Airflow configured with ``[core] default_timezone = Europe/Stockholm`` for one test."""
+    from airflow.sdk import timezone as airflow_timezone
+
+    airflow_timezone.initialize("Europe/Stockholm")
+    yield
+    airflow_timezone.initialize("UTC")
+
+
+@pytest.mark.usefixtures("stockholm_airflow")
+def test_naive_times_are_read_in_airflows_default_timezone() -> None:
+    """As Airflow reads a DAG file's naive dates: 9:00 in Stockholm in winter is 8:00 UTC."""
+    from airflow_provider_sinch.triggers.events import parse_time
+
+    expected = datetime(2030, 1, 1, 8, tzinfo=UTC)
+    assert as_timestamp(datetime(2030, 1, 1, 9), "send_at") == expected
+    assert as_timestamp("2030-01-01T09:00:00", "send_at") == expected
+    assert parse_time("2030-01-01T09:00:00", "since") == expected
+    aware = datetime(2030, 1, 1, 9, tzinfo=timezone(timedelta(hours=-5)))
+    assert as_timestamp(aware, "send_at") == aware  # an explicit offset is kept as given
