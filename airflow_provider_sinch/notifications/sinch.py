@@ -86,19 +86,25 @@ class SinchNotifier(BaseNotifier):
         self.body = body
         self.from_ = from_
         self.sinch_conn_id = sinch_conn_id
-        self.max_parts = max_parts
+        self.max_parts = as_int(max_parts, "max_parts", 1) or 1
         self.client_reference = client_reference
+        # An alert that can never go out must fail when the DAG is parsed, not when it is finally needed.
+        if not _has_template(to) and not as_list(to, "to"):
+            raise self.no_recipients()
+
+    @staticmethod
+    def no_recipients() -> Exception:
+        return invalid("to", "is empty: give at least one phone number or group id", "notifier arguments")
 
     def request(self, context: Mapping[str, Any]) -> dict[str, Any]:
         """The validated ``send_batch`` arguments for this alert (raises before anything is sent)."""
         to = as_list(self.to, "to")
         if not to:
-            raise invalid("to", "is empty: give at least one phone number or group id", "notifier arguments")
-        max_parts = as_int(self.max_parts, "max_parts", 1) or 1
+            raise self.no_recipients()
         text = self.body if isinstance(self.body, str) and self.body.strip() else default_message(context)
         fields = {
             "to": to,
-            "body": truncate_to_parts(text, max_parts),
+            "body": truncate_to_parts(text, self.max_parts),
             "from_": self.from_ or None,
             "client_reference": self.client_reference or None,
         }
@@ -121,6 +127,16 @@ class SinchNotifier(BaseNotifier):
         fields = self.request(context)
         client = await SinchHook(sinch_conn_id=self.sinch_conn_id).aget_client()
         self._sent(await client.send_batch(**fields), fields)
+
+
+def _has_template(value: Any) -> bool:
+    """Whether ``value`` may still change when rendered (Jinja, or an XCom/other object), so an empty
+    value cannot be judged before then."""
+    if isinstance(value, str):
+        return "{{" in value or "{%" in value
+    if isinstance(value, list | tuple | set):
+        return any(_has_template(v) for v in value)
+    return value is not None and not isinstance(value, int)
 
 
 send_sinch_notification = SinchNotifier

@@ -102,6 +102,18 @@ def test_bad_input_raises_before_sending(sinch: requests_mock.Mocker) -> None:
     assert sinch.request_history == []
 
 
+@pytest.mark.parametrize("to", [[], "", " , ", None, ()])
+def test_an_alert_without_recipients_fails_when_the_dag_is_parsed(to: Any) -> None:
+    """Not when the failure it should report finally happens."""
+    with pytest.raises(SinchValidationError, match="to: is empty"):
+        SinchNotifier(to=to)
+
+
+@pytest.mark.parametrize("to", ["{{ var.value.oncall }}", ["{% if params.x %}+46701234567{% endif %}"]])
+def test_templated_recipients_are_judged_after_rendering(to: Any) -> None:
+    assert SinchNotifier(to=to).to == to
+
+
 def test_alias() -> None:
     assert send_sinch_notification is SinchNotifier
     assert set(SinchNotifier.template_fields) >= {"to", "body", "from_", "sinch_conn_id"}
