@@ -90,3 +90,24 @@ def test_inbound_event_dag_run_by_hand_succeeds(airflow_home: Any, sinch_sandbox
     assert run_state(result) == "success", log[-4000:]
     assert "No inbound SMS started this run (a manual run): nothing to handle" in log
     assert sinch_sandbox.requests == []  # the task only reads its triggering events
+
+
+def test_reminders_mapped_per_clinic_personalised_and_awaited_together(
+    airflow_home: Any, sinch_sandbox: Any
+) -> None:
+    result = airflow_home.dags_test("example_sinch_reminders", conn_uri=sinch_sandbox.conn_uri)
+    log = output(result)
+    assert run_state(result) == "success", log[-4000:]
+    north, south = sorted(sinch_sandbox.batches(), key=lambda b: b["from"])
+    assert (north["from"], south["from"]) == ("12017777777", "12017777778")
+    assert north["to"] == ["46701234567", "46701234568", "46700999901"]
+    # one batch per mapped instance, each with its own reference (map index 0 and 1)
+    assert north["client_reference"].endswith(":0:0")
+    assert south["client_reference"].endswith(":1:0")
+    assert north["client_reference"].startswith("reminders:example_sinch_reminders:send_reminders:")
+    assert north["parameters"]["name"]["+46701234568"] == "Linus"  # each clinic carries only its own
+    assert set(south["parameters"]["time"]) == {"+46701234570", "+46701234571"}
+    assert sinch_sandbox.statuses(north["id"]) == {
+        "46701234567": "Delivered", "46701234568": "Delivered", "46700999901": "Failed"}
+    assert "Reminders: 4 of 5 delivered" in log
+    assert [r.method for r in sinch_sandbox.requests].count("POST") == 2  # the wait only read
