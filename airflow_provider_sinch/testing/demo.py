@@ -75,15 +75,16 @@ def run_state(output: str) -> str:
 
 
 def task_states(output: str) -> list[str]:
-    """``task_id: state`` for each task ``dags test`` ran, in order (its last state update before the
-    ``end task`` line)."""
+    """``task_id: state`` (``task_id[i]`` for a mapped instance) for each task ``dags test`` ran, in order
+    (its last state update before the ``end task`` line)."""
     states: list[str] = []
     state = "unknown"
     for line in output.splitlines():
         if (updated := re.search(r"new_state=(\w+)", line)) is not None:
             state = updated.group(1)
-        elif (ended := re.search(r"\[DAG TEST\] end task task_id=(\w+)", line)) is not None:
-            states.append(f"{ended.group(1)}: {state}")
+        elif (ended := re.search(r"\[DAG TEST\] end task task_id=(\w+)(?: map_index=(-?\d+))?", line)):
+            task_id, map_index = ended.group(1), int(ended.group(2) or -1)
+            states.append(f"{task_id}{f'[{map_index}]' if map_index >= 0 else ''}: {state}")
             state = "unknown"
     return states
 

@@ -13,12 +13,14 @@ DAGS_TEST_OUTPUT = """\
 [info] [DAG TEST] end task task_id=send map_index=-1
 [info] Task instance state updated new_state=failed rows_affected=1
 [info] [DAG TEST] end task task_id=report map_index=-1
+[info] Task instance state updated new_state=success rows_affected=1
+[info] [DAG TEST] end task task_id=per_clinic map_index=1
 [info] DagRun Finished: dag_id=x, run_id=manual__1, state=failed, run_type=manual
 """
 
 
 def test_task_states_and_run_state_are_read_from_the_output() -> None:
-    assert task_states(DAGS_TEST_OUTPUT) == ["send: success", "report: failed"]
+    assert task_states(DAGS_TEST_OUTPUT) == ["send: success", "report: failed", "per_clinic[1]: success"]
     assert run_state(DAGS_TEST_OUTPUT) == "failed"
     assert run_state("no run line") == "unknown"
 
