@@ -521,7 +521,7 @@ class SinchSendBatchOperator(ResumableJobMixin, SinchChunkedBatchOperator):
                 found = self._recover(chunk, client, since)
                 if found is None:
                     raise AirflowException(
-                        f"chunk {chunk.index}: Sinch's answer was lost ({exc.cause}) and no batch with "
+                        f"Sinch's answer was lost ({exc.cause}) and no batch with "
                         f"client_reference {chunk.client_reference} can be found yet. Not sending it again "
                         "now; a retry of this task looks it up again first."
                     ) from exc

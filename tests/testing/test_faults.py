@@ -32,6 +32,16 @@ def test_rate_limit_with_retry_after(api: httpx.Client, sandbox: Sandbox) -> Non
     assert [seen.fault for seen in sandbox.requests] == ["rate_limit", "rate_limit", None]
 
 
+def test_a_fault_after_the_first_matching_requests(api: httpx.Client, sandbox: Sandbox) -> None:
+    """``after=1``: the first send goes through, the second fails (a send broken part-way)."""
+    sandbox.add_fault(kind="server_error", method="POST", path="^/batches$", after=1, times=1)
+    assert api.get("/batches").status_code == 200  # not a match: does not count
+    statuses = [api.post("/batches", json=BODY).status_code for _ in range(3)]
+    assert statuses == [201, 503, 201]
+    assert [seen.fault for seen in sandbox.requests if seen.method == "POST"] == [None, "server_error", None]
+    assert sandbox.fault_plan.faults == []  # spent
+
+
 def test_rate_limit_without_retry_after_and_the_client_retries(sandbox: Sandbox, client: SinchClient) -> None:
     sandbox.add_fault(kind="rate_limit", times=2, method="POST")
     batch = client.send_batch(to=[NUMBER], from_=SENDER, body="Hello", client_reference="once")

@@ -27,6 +27,8 @@ class Fault(BaseModel):
         (``mode``).
     :param probability: the share of matching requests hit, 0 to 1.
     :param times: hit at most this many requests, then the fault is spent (``None``: no limit).
+    :param after: let this many matching requests through untouched first (``after=1``: the second send
+        fails, the first goes through), to fail a send part-way.
     :param method: only requests with this HTTP method (``None``: any).
     :param path: only requests whose path below ``/xms/v1/{id}`` matches this regular expression
         (``"^/batches$"``: sends and lists; ``None``: any).
@@ -42,6 +44,7 @@ class Fault(BaseModel):
     kind: FaultKind
     probability: float = Field(default=1.0, ge=0, le=1)
     times: int | None = Field(default=None, ge=1)
+    after: int = Field(default=0, ge=0)
     method: str | None = None
     path: str | None = None
     retry_after: float | None = Field(default=None, ge=0)
@@ -83,6 +86,7 @@ class FaultPlan:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
         self._left: dict[int, int] = {}
+        self._passed: dict[int, int] = {}
         self._random = random.Random(seed)
 
     @property
@@ -100,6 +104,7 @@ class FaultPlan:
         with self._lock:
             self._faults.clear()
             self._left.clear()
+            self._passed.clear()
 
     def pick(self, method: str, path: str) -> Hit | None:
         """The faults that hit this request (latencies add up; the first other fault wins)."""
@@ -111,6 +116,9 @@ class FaultPlan:
                 if (fault.kind != "latency" and chosen is not None) or not fault.matches(method, path):
                     continue
                 if fault.probability < 1 and self._random.random() >= fault.probability:
+                    continue
+                if self._passed.get(id(fault), 0) < fault.after:
+                    self._passed[id(fault)] = self._passed.get(id(fault), 0) + 1
                     continue
                 self._spend(fault)
                 if fault.kind == "latency":
@@ -126,5 +134,6 @@ class FaultPlan:
         if left <= 1:
             self._faults.remove(fault)
             del self._left[id(fault)]
+            self._passed.pop(id(fault), None)
         else:
             self._left[id(fault)] = left - 1
