@@ -97,6 +97,12 @@ def get_provider_info() -> dict[str, Any]:
                         "label": "Request timeout (seconds)",
                         "schema": {"type": ["number", "null"], "minimum": 1},
                     },
+                    "retries": {
+                        "label": "Retries per request",
+                        "description": "429s, and 5xx or connection errors where resending is safe "
+                        "(default 4).",
+                        "schema": {"type": ["integer", "null"], "minimum": 0},
+                    },
                 },
             }
         ],

@@ -11,6 +11,8 @@ extra.region    ``us`` (default), ``eu``, ``au``, ``br``, ``ca`` (project auth: 
 extra.key_id    access key id (project auth)
 extra.auth_url  OAuth2 token endpoint override (project auth; e.g. the sandbox's ``/oauth2/token``)
 extra.timeout   request timeout in seconds (one number, or ``[connect, read]``)
+extra.retries   how often a failed request is retried (429; 5xx and connection errors where safe);
+                default 4, ``0`` turns retries off
 extra.default_from  sender used when an operator gives no ``from_``
 ==============  ============================================================================
 """
@@ -58,6 +60,18 @@ def _timeout(value: Any) -> float | tuple[float, float]:
     return timeout
 
 
+def _retry(value: Any) -> RetryPolicy:
+    if value in (None, ""):
+        return RetryPolicy()
+    try:
+        retries = int(value)
+        if retries != float(value) or retries < 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise SinchConnectionError(f"extra.retries must be a whole number from 0, got {value!r}") from None
+    return RetryPolicy(max_attempts=retries + 1)
+
+
 def config_from_connection(
     *,
     login: str | None,
@@ -103,7 +117,7 @@ def config_from_connection(
             region=region,
             base_url=_base_url(host, schema, port),
             timeout=timeout if timeout is not None else _timeout(extra.get("timeout")),
-            retry=retry or RetryPolicy(),
+            retry=retry or _retry(extra.get("retries")),
             default_from=extra.get("default_from") or None,
         )
     except ValueError as exc:

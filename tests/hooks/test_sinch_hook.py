@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 import httpx
 import pytest
@@ -76,6 +77,19 @@ def test_host_override_timeout_default_from_and_prefixed_extras(monkeypatch: pyt
     set_conn(monkeypatch, extra={"timeout": "soon"})
     with pytest.raises(SinchConnectionError, match="timeout"):
         _ = SinchHook().config
+
+
+@pytest.mark.parametrize(("retries", "attempts"), [(None, 5), ("", 5), (0, 1), ("2", 3), (10, 11)])
+def test_retries_from_the_connection(retries: Any, attempts: int) -> None:
+    extra = {} if retries is None else {"retries": retries}
+    config = config_from_connection(login="p", password="t", host=None, extra=extra)
+    assert config.retry.max_attempts == attempts
+
+
+@pytest.mark.parametrize("retries", [-1, "some", 1.5])
+def test_bad_retries_name_the_field(retries: Any) -> None:
+    with pytest.raises(SinchConnectionError, match=r"extra\.retries must be a whole number"):
+        config_from_connection(login="p", password="t", host=None, extra={"retries": retries})
 
 
 def test_hook_exposes_all_twenty_operations() -> None:
