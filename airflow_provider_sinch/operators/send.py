@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import ResumableJobMixin
 from airflow.sdk.exceptions import AirflowException
@@ -22,7 +21,6 @@ from airflow.sdk.exceptions import AirflowException
 from airflow_provider_sinch.client import (
     SinchAmbiguousSendError,
     SinchClient,
-    SinchConfig,
     SinchConflictError,
     SinchError,
     SinchNotFoundError,
@@ -41,6 +39,7 @@ from airflow_provider_sinch.operators.chunking import (
     plan_chunks,
     unique_destinations,
 )
+from airflow_provider_sinch.operators.concurrency import ClientPool, run_bounded
 from airflow_provider_sinch.operators.cost import CostEstimate
 from airflow_provider_sinch.operators.resume import ChunkLedger, find_batch, lookup_since
 from airflow_provider_sinch.triggers.base import DEFAULT_MAX_CONSECUTIVE_FAILURES, check_poll_settings
@@ -55,64 +54,8 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
     from pydantic import JsonValue
 
-T = TypeVar("T")
-R = TypeVar("R")
-
 DESTINATION_KEYS = ("id",)
 """An upstream group (``{"id": ...}``, e.g. from ``SinchCreateGroupOperator``) is sent to by its id."""
-
-
-class ClientPool:
-    """One synchronous client per worker thread (``requests.Session`` is not shared across threads).
-
-    :param config: the hook's client configuration.
-    """
-
-    def __init__(self, config: SinchConfig) -> None:
-        self.config = config
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._clients: list[SinchClient] = []
-
-    def get(self) -> SinchClient:
-        client = getattr(self._local, "client", None)
-        if client is None:
-            client = self._local.client = SinchClient(self.config)
-            with self._lock:
-                self._clients.append(client)
-        return client
-
-    def close(self) -> None:
-        with self._lock:
-            for client in self._clients:
-                client.close()
-            self._clients.clear()
-
-
-def run_bounded(fn: Callable[[T], R], items: Iterable[T], workers: int, stop: threading.Event
-                ) -> Iterator[tuple[T, R | None, BaseException | None]]:
-    """Run ``fn`` over ``items`` on at most ``workers`` threads; yield ``(item, result, error)`` in the
-    caller's thread as each finishes.  Once ``stop`` is set no new item starts (running ones finish)."""
-    queue = iter(items)
-    running: dict[Future[R], T] = {}
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sinch") as pool:
-
-        def fill() -> None:
-            while len(running) < workers and not stop.is_set():
-                try:
-                    item = next(queue)
-                except StopIteration:
-                    return
-                running[pool.submit(fn, item)] = item
-
-        fill()
-        while running:
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                item = running.pop(future)
-                error = future.exception()
-                yield item, (None if error else future.result()), error
-            fill()
 
 
 class SinchChunkedBatchOperator(SinchBatchContentOperator):

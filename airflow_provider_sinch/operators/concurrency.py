@@ -1,0 +1,67 @@
+"""Running chunk requests a few at a time: one client per worker thread, and a bounded runner that stops
+starting new work once told to (a failed chunk, or a killed task)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import TypeVar
+
+from airflow_provider_sinch.client import SinchClient, SinchConfig
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class ClientPool:
+    """One synchronous client per worker thread (``requests.Session`` is not shared across threads).
+
+    :param config: the hook's client configuration.
+    """
+
+    def __init__(self, config: SinchConfig) -> None:
+        self.config = config
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._clients: list[SinchClient] = []
+
+    def get(self) -> SinchClient:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = SinchClient(self.config)
+            with self._lock:
+                self._clients.append(client)
+        return client
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._clients:
+                client.close()
+            self._clients.clear()
+
+
+def run_bounded(fn: Callable[[T], R], items: Iterable[T], workers: int, stop: threading.Event
+                ) -> Iterator[tuple[T, R | None, BaseException | None]]:
+    """Run ``fn`` over ``items`` on at most ``workers`` threads; yield ``(item, result, error)`` in the
+    caller's thread as each finishes.  Once ``stop`` is set no new item starts (running ones finish)."""
+    queue = iter(items)
+    running: dict[Future[R], T] = {}
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sinch") as pool:
+
+        def fill() -> None:
+            while len(running) < workers and not stop.is_set():
+                try:
+                    item = next(queue)
+                except StopIteration:
+                    return
+                running[pool.submit(fn, item)] = item
+
+        fill()
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                item = running.pop(future)
+                error = future.exception()
+                yield item, (None if error else future.result()), error
+            fill()
