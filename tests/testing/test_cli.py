@@ -35,6 +35,8 @@ def served() -> Iterator[dict]:
     finally:
         process.terminate()
         process.wait(timeout=10)  # uvicorn shuts down, then re-raises SIGTERM (exit status -15)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def test_it_prints_the_connection_and_serves_it(served: dict) -> None:
