@@ -81,6 +81,13 @@ class SinchChunkedBatchOperator(SinchBatchContentOperator):
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.to = to
+        # Not templated, so checked when the DAG is parsed.
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) \
+                or not 1 <= chunk_size <= MAX_RECIPIENTS:
+            raise self.invalid("chunk_size", f"must be a whole number from 1 to {MAX_RECIPIENTS}, got "
+                               f"{chunk_size!r}")
+        if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
+            raise self.invalid("max_concurrency", f"must be a whole number from 1, got {max_concurrency!r}")
         self.chunk_size = chunk_size
         self.max_concurrency = max_concurrency
         self.max_messages = max_messages
@@ -101,10 +108,6 @@ class SinchChunkedBatchOperator(SinchBatchContentOperator):
     def plan(self, base: str | None) -> tuple[list[Chunk], dict[str, Any], list[str]]:
         """Chunks, the shared fields and the destinations; every chunk's request is validated here,
         before anything is sent."""
-        if not 1 <= self.chunk_size <= MAX_RECIPIENTS:
-            raise self.invalid("chunk_size", f"must be between 1 and {MAX_RECIPIENTS}, got {self.chunk_size}")
-        if self.max_concurrency < 1:
-            raise self.invalid("max_concurrency", f"must be at least 1, got {self.max_concurrency}")
         fields = self.content_fields()
         fields.pop("client_reference", None)
         destinations, repeats = unique_destinations(as_list(self.to, "to", keys=DESTINATION_KEYS))

@@ -417,6 +417,9 @@ def test_wait_for_delivery_resume_is_strict(event: Any, error: type[Exception]) 
         ({"poll_interval": 0}, "poll_interval"),
         ({"delivery_timeout": -1}, "delivery_timeout"),
         ({"max_consecutive_failures": 0}, "max_consecutive_failures"),
+        ({"chunk_size": 0}, "chunk_size"),
+        ({"chunk_size": "500"}, "chunk_size"),
+        ({"max_concurrency": 0}, "max_concurrency"),
     ],
 )
 def test_bad_wait_settings_fail_when_the_dag_is_parsed(kwargs: dict[str, Any], message: str) -> None:
