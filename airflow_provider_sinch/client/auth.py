@@ -40,7 +40,12 @@ class ServicePlanAuth:
 
 @dataclass(frozen=True)
 class TokenRequest:
-    """What to POST to the auth service for a client-credentials token."""
+    """What to POST to the auth service for a client-credentials token.
+
+    :param url: the token endpoint.
+    :param basic_auth: ``(key id, key secret)`` for HTTP Basic auth (kept out of the repr).
+    :param form: the form body (``grant_type=client_credentials``).
+    """
 
     url: str
     basic_auth: tuple[str, str] = field(repr=False)

@@ -35,6 +35,7 @@ class SinchConfig:
     :param timeout: ``(connect, read)`` seconds, or one number for both. Every request has one.
     :param retry: retry policy for 429, 5xx and connection errors.
     :param default_from: sender used when a batch gives no ``from``.
+    :param user_agent: the ``User-Agent`` header (``airflow-provider-sinch/<version>``).
     """
 
     auth: Auth

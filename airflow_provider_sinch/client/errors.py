@@ -18,6 +18,7 @@ class SinchValidationError(SinchError, ValueError):
     """Input that the Sinch API would reject, caught before any request is sent.
 
     :param errors: ``[(field, rule), ...]`` naming each offending field and the rule it broke.
+    :param model: what was being validated (``batch``, ``SinchSendBatchOperator arguments``, ...).
     """
 
     def __init__(self, errors: list[tuple[str, str]], model: str = "request") -> None:
@@ -36,6 +37,7 @@ class SinchAPIError(SinchError):
     :param text: Sinch's error text, or a short excerpt of a non-JSON body.
     :param method: HTTP method of the request.
     :param path: request path relative to the service plan (``/batches/...``), never the full URL.
+    :param hint: what to check, appended to the message (401: plan id, token and region).
     :param retry_after: seconds the server asked us to wait (``Retry-After``), when it said.
     """
 
@@ -109,7 +111,13 @@ class SinchServerError(SinchAPIError):
 
 
 class SinchTransportError(SinchError):
-    """The request did not get an HTTP answer (connection refused, DNS, timeout, reset)."""
+    """The request did not get an HTTP answer (connection refused, DNS, timeout, reset).
+
+    :param message: what failed, naming the request (never the token).
+    :param method: HTTP method.
+    :param path: request path relative to the service plan.
+    :param sent: whether the request may have reached Sinch (a read timeout, a reset after writing).
+    """
 
     def __init__(self, message: str, *, method: str = "", path: str = "", sent: bool = False) -> None:
         self.method = method

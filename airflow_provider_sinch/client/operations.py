@@ -60,6 +60,8 @@ class PreparedRequest:
     :param params: query parameters.
     :param json: JSON body, or ``None`` for requests without one.
     :param client_reference: the body's ``client_reference`` (carried into ambiguous-send errors).
+    :param shown_path: the path as errors show it, when it differs (a phone number in it masked).
+    :param attempts: what earlier attempts of this request did (shared by its retries).
     """
 
     operation: Operation

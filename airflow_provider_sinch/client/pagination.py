@@ -15,6 +15,9 @@ class PageCursor:
     """Where an iteration over a list endpoint stands.
 
     :param filters: the caller's filters; ``page`` in them is the first page to fetch (default 0).
+    :param page: the next page to fetch.
+    :param seen: entries returned so far.
+    :param done: whether the last page has been read.
     """
 
     filters: dict[str, Any]

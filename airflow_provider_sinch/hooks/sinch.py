@@ -47,7 +47,9 @@ class SinchHook(BaseHook, SinchOperations):
 
     :param sinch_conn_id: the connection id (default ``sinch_default``).
     :param timeout: request timeout in seconds, overriding the connection's.
-    :param retry_policy: how 429s, 5xx and connection errors are retried.
+    :param retry_policy: how 429s, 5xx and connection errors are retried (default: the connection's
+        ``retries`` extra).
+    :param kwargs: passed on to :class:`~airflow.sdk.BaseHook`.
     """
 
     conn_name_attr = "sinch_conn_id"

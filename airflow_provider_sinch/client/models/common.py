@@ -57,6 +57,9 @@ class FieldRuleError(ValueError):
     """Raised by a cross-field check so that the error still names the field it is about.
 
     pydantic gives a model-level check no location; :func:`build` reads ``field`` back from the error.
+
+    :param field: the field the rule is about (``expire_at``).
+    :param rule: the rule it broke, in words (``must be after send_at``).
     """
 
     def __init__(self, field: str, rule: str) -> None:

@@ -70,7 +70,11 @@ class Fault(BaseModel):
 
 @dataclass(frozen=True)
 class Hit:
-    """What to do to one request: wait ``delay`` seconds, then apply ``fault`` (if any)."""
+    """What to do to one request: wait ``delay`` seconds, then apply ``fault`` (if any).
+
+    :param delay: seconds of added latency (the sum of the latency faults that hit).
+    :param fault: the one other fault that hit, or ``None``.
+    """
 
     delay: float = 0.0
     fault: Fault | None = None

@@ -122,6 +122,8 @@ class Group:
     :param members: numbers, digits only, in insertion order.
     :param child_groups: ids of groups whose members also receive batches sent to this one.
     :param auto_update: keyword rules (``{"to", "add", "remove"}``) for joining and leaving by SMS.
+    :param created_at: sandbox time of creation (epoch seconds).
+    :param modified_at: sandbox time of the last change (epoch seconds).
     """
 
     id: str
