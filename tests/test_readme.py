@@ -36,3 +36,32 @@ def test_readme_example_runs(code: str, sinch_sandbox: Any, sinch_sandbox_connec
     for name, value in list(namespace.items()):
         if name.startswith("test_") and callable(value):
             value(sinch_sandbox, sinch_sandbox_connection)
+
+
+def _airflow_classes() -> list[type]:
+    """Every operator, sensor, trigger, notifier and hook users instantiate: the leaves of our class tree
+    (the shared bases they build on are documented through them)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from airflow.sdk import BaseHook, BaseNotifier, BaseOperator
+    from airflow.triggers.base import BaseTrigger
+
+    found: list[type] = []
+    for package in ("operators", "sensors", "triggers", "notifications", "hooks"):
+        pkg = importlib.import_module(f"airflow_provider_sinch.{package}")
+        for info in pkgutil.iter_modules(pkg.__path__):
+            module = importlib.import_module(f"{pkg.__name__}.{info.name}")
+            found += [obj for name, obj in vars(module).items()
+                      if inspect.isclass(obj) and obj.__module__ == module.__name__
+                      and not name.startswith("_")
+                      and issubclass(obj, BaseOperator | BaseNotifier | BaseHook | BaseTrigger)]
+    return [cls for cls in found if not any(other is not cls and issubclass(other, cls) for other in found)]
+
+
+def test_every_operator_sensor_trigger_notifier_and_hook_has_a_readme_example() -> None:
+    code = "\n".join(BLOCKS)
+    classes = _airflow_classes()
+    assert len(classes) >= 20
+    assert [cls.__name__ for cls in classes if not re.search(rf"\b{cls.__name__}\b", code)] == []
