@@ -29,6 +29,8 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/bench_sandbox.py
 	$(PY) bench/bench_send.py --recipients 100000
+	$(PY) bench/bench_triggers.py
+	$(PY) bench/bench_triggers.py --latency 0.05
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -28,6 +29,9 @@ from airflow_provider_sinch.client.transport import (
     transport_failure,
 )
 
+DEFAULT_MAX_IN_FLIGHT = 10
+"""Requests one async client has on the wire at once (see :class:`AsyncSinchClient`)."""
+
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
@@ -36,16 +40,30 @@ class AsyncSinchClient(SinchOperations):
     :class:`~airflow_provider_sinch.client.SinchClient`, each returning an awaitable, and ``aiter_*``
     async iterators for pagination.
 
+    One client is meant to be shared by every coroutine that talks to the same Sinch account (the hook
+    keeps one per connection in a triggerer), so it bounds its own concurrency: at most ``max_in_flight``
+    requests are on the wire at once and the others wait their turn.  Sinch answers too many outstanding
+    requests with 429, and httpx's pool slows down sharply with hundreds of concurrent requests (measured
+    in ``bench/bench_triggers.py``); retry back-offs wait outside the limit.
+
     :param config: where and how to connect.
     :param http: an existing ``httpx.AsyncClient`` to share (its pool is reused; the client does not close
-        it then).  Otherwise one is created with the config's timeouts.
+        it then).  Otherwise one is created with the config's timeouts and a pool of ``max_in_flight``.
+    :param max_in_flight: requests on the wire at once (default 10).
     """
 
-    def __init__(self, config: SinchConfig, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, config: SinchConfig, http: httpx.AsyncClient | None = None, *,
+                 max_in_flight: int = DEFAULT_MAX_IN_FLIGHT) -> None:
+        if isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int) or max_in_flight < 1:
+            raise ValueError(f"max_in_flight must be a whole number from 1, got {max_in_flight!r}")
         self.config = config
         self._own_http = http is None
         connect, read = config.timeouts
-        self.http = http or httpx.AsyncClient(timeout=httpx.Timeout(read, connect=connect))
+        self.http = http or httpx.AsyncClient(
+            timeout=httpx.Timeout(read, connect=connect),
+            limits=httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight),
+        )
+        self._in_flight = asyncio.Semaphore(max_in_flight)
         self._headers = base_headers(config.user_agent)
 
     def __repr__(self) -> str:
@@ -69,14 +87,15 @@ class AsyncSinchClient(SinchOperations):
     async def _send_once(self, prepared: PreparedRequest) -> Any:
         connect, read = self.config.timeouts
         try:
-            response = await self.http.request(
-                prepared.method,
-                self.config.api_root + prepared.path,
-                params=prepared.params or None,
-                json=prepared.json,
-                headers={**self._headers, "Authorization": f"Bearer {await self._bearer()}"},
-                timeout=httpx.Timeout(read, connect=connect),
-            )
+            async with self._in_flight:
+                response = await self.http.request(
+                    prepared.method,
+                    self.config.api_root + prepared.path,
+                    params=prepared.params or None,
+                    json=prepared.json,
+                    headers={**self._headers, "Authorization": f"Bearer {await self._bearer()}"},
+                    timeout=httpx.Timeout(read, connect=connect),
+                )
         except httpx.HTTPError as exc:
             raise transport_failure(prepared, exc, sent=not isinstance(exc, _NOT_SENT)) from None
         return handle_response(prepared, response.status_code, response.headers, response.content,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
+import pytest
 
 from airflow_provider_sinch.client import AsyncSinchClient
 from tests.client.harness import TOKEN, make_config
@@ -51,3 +54,31 @@ async def test_calls_are_awaitables_that_send_nothing_until_awaited() -> None:
         assert seen == []
         assert (await pending).id == BATCH_ID
     assert len(seen) == 1
+
+
+async def test_at_most_max_in_flight_requests_on_the_wire() -> None:
+    """A shared client (one per connection in a triggerer) queues requests beyond its limit."""
+    on_the_wire, peak = 0, 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal on_the_wire, peak
+        on_the_wire += 1
+        peak = max(peak, on_the_wire)
+        await asyncio.sleep(0.01)
+        on_the_wire -= 1
+        return httpx.Response(200, json=BATCH)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        client = AsyncSinchClient(make_config(), http=http, max_in_flight=3)
+        batches = await asyncio.gather(*(client.get_batch(BATCH_ID) for _ in range(20)))
+    assert len(batches) == 20
+    assert peak == 3
+
+
+async def test_own_pool_is_as_big_as_the_limit_and_the_limit_is_checked() -> None:
+    async with AsyncSinchClient(make_config(), max_in_flight=7) as client:
+        pool = client.http._transport._pool  # type: ignore[attr-defined]
+        assert (pool._max_connections, pool._max_keepalive_connections) == (7, 7)
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="max_in_flight"):
+            AsyncSinchClient(make_config(), max_in_flight=bad)  # type: ignore[arg-type]
