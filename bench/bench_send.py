@@ -30,6 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_sandbox import HOST, _free_port, _process
+from bench.ratios import print_ratios
 
 PLAN, TOKEN, SENDER = "bench-plan", "bench-token", "+12017777777"
 
@@ -91,15 +92,12 @@ def main() -> None:
             "operator": measure(operator, args.repeat),
             "operator retry": measure(lambda: operator(store, run_id="bench_retry"), args.repeat),
         }
-    base_time, base_peak, _ = results["baseline"]
+    batches = {result[2] for result in results.values()}
+    assert batches == {len(chunks)}, batches  # every scenario ends with the same batches
     print(f"{os.cpu_count()} CPUs, {args.recipients:,} recipients in {len(chunks)} batches, "
           f"best of {args.repeat}")
-    ratio = "vs baseline"
-    print(f"{'scenario':<16}{'batches':>8}{'seconds':>9}{ratio:>13}{'peak MiB':>10}{ratio:>13}")
-    for name, (seconds, peak, batches) in results.items():
-        print(f"{name:<16}{batches:>8}{seconds:>9.3f}{seconds / base_time:>12.2f}x{peak / 2**20:>10.1f}"
-              f"{peak / base_peak:>12.2f}x")
-
+    print_ratios({name: {"seconds": seconds, "peak MiB": peak / 2**20}
+                  for name, (seconds, peak, _) in results.items()}, baseline="baseline")
 
 if __name__ == "__main__":
     main()

@@ -32,6 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_sandbox import HOST, _free_port, _process
+from bench.ratios import print_ratios
 
 PLAN, TOKEN = "bench-plan", "bench-token"
 
@@ -118,16 +119,10 @@ def main() -> None:
             tracemalloc.stop()
             results[name] = (seconds, connections, peak)
 
-    base_seconds, base_connections, base_peak = results["client per trigger"]
     print(f"{os.cpu_count()} CPUs, {args.triggers} triggers x {args.rounds} polls (batch + report), "
           f"{args.latency * 1000:.0f} ms added latency")
-    ratio = "vs baseline"
-    print(f"{'scenario':<20}{'seconds':>9}{ratio:>13}{'conns':>7}{ratio:>13}{'peak MiB':>10}{ratio:>13}")
-    for name, (seconds, connections, peak) in results.items():
-        print(f"{name:<20}{seconds:>9.2f}{seconds / base_seconds:>12.2f}x{connections:>7}"
-              f"{connections / max(base_connections, 1):>12.2f}x"
-              f"{peak / 2**20:>10.1f}{peak / base_peak:>12.2f}x")
-
+    print_ratios({name: {"seconds": seconds, "connections": connections, "peak MiB": peak / 2**20}
+                  for name, (seconds, connections, peak) in results.items()}, baseline="client per trigger")
 
 if __name__ == "__main__":
     main()
