@@ -40,7 +40,7 @@ class AirflowHome:
         return result
 
 
-RECIPIENT = re.compile(r"\+?4670\d{7}")
+RECIPIENT = re.compile(r"(?<![\d.])\+?4670\d{7}(?!\d)")
 """A full recipient number of the example DAGs (all +4670...); logs must show them masked."""
 
 
