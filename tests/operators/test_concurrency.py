@@ -19,7 +19,7 @@ def test_never_more_than_workers_at_once_and_every_item_once() -> None:
         with lock:
             running += 1
             peak = max(peak, running)
-        time.sleep(0.01)
+        time.sleep(0.05)  # long enough for every worker to be busy at once, even on a loaded machine
         with lock:
             running -= 1
         return item * 2
