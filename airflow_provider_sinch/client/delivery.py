@@ -324,15 +324,15 @@ Call = tuple[str, dict[str, Any]]
 
 
 class DeliveryProbe(Protocol):
-    """Sans-I/O check: the calls to make, then what their answers mean.
-
-    ``report_may_lag``: a 404 from the probe's calls can mean "no report yet" (raised as
-    :class:`~airflow_provider_sinch.client.errors.SinchReportNotReadyError`, which waits poll again).
-    """
-
-    report_may_lag: bool
+    """Sans-I/O check: the calls to make, then what their answers mean."""
 
     def calls(self) -> list[Call]: ...
+
+    def when_not_found(self) -> Call | None:
+        """After a 404 from :meth:`calls`: the call that tells a target that does not exist (it 404s too:
+        final) from a report that is not there yet (raised as
+        :class:`~airflow_provider_sinch.client.errors.SinchReportNotReadyError`, which waits poll again);
+        ``None`` when a 404 is always final."""
 
     def evaluate(self, results: list[Any]) -> DeliveryProgress: ...
 
@@ -344,8 +344,6 @@ class BatchDeliveryProbe:
     :param criteria: what counts as success.
     """
 
-    report_may_lag = False  # a 404 here is an unknown batch id: waiting will not change it
-
     def __init__(self, batch_ids: Sequence[str], criteria: DeliveryCriteria) -> None:
         if isinstance(batch_ids, str):
             batch_ids = [batch_ids]
@@ -355,6 +353,9 @@ class BatchDeliveryProbe:
         self.batch_ids = list(dict.fromkeys(ids))
         self.criteria = criteria
         self.batches: dict[str, Batch | None] = {}
+
+    def when_not_found(self) -> Call | None:
+        return None  # a 404 here is an unknown batch id: waiting will not change it
 
     def calls(self) -> list[Call]:
         unknown = [b for b in self.batch_ids if b not in self.batches]
@@ -384,8 +385,6 @@ class RecipientDeliveryProbe:
     :param criteria: what counts as success.
     """
 
-    report_may_lag = True  # right after a send Sinch may have no report for the number yet
-
     def __init__(self, batch_id: str, recipient: str, criteria: DeliveryCriteria) -> None:
         if not str(batch_id).strip() or not str(recipient).strip():
             raise ValueError("batch_id and recipient must not be empty")
@@ -397,15 +396,17 @@ class RecipientDeliveryProbe:
         kwargs = {"batch_id": self.batch_id, "recipient_msisdn": self.recipient}
         return [("get_recipient_delivery_report", kwargs)]
 
+    def when_not_found(self) -> Call | None:
+        # Right after a send Sinch may have no report for the number yet; an unknown batch is final.
+        return ("get_batch", {"batch_id": self.batch_id})
+
     def evaluate(self, results: list[Any]) -> DeliveryProgress:
         (report,) = results
         return evaluate_recipient(report, self.criteria)
 
 
-def lagging_report(probe: DeliveryProbe, error: SinchNotFoundError) -> SinchNotFoundError:
-    """The error a 404 from ``probe``'s calls stands for (see ``DeliveryProbe.report_may_lag``)."""
-    if not probe.report_may_lag:
-        return error
+def report_not_ready(error: SinchNotFoundError) -> SinchReportNotReadyError:
+    """The error for a 404 on a report whose target exists (see ``DeliveryProbe.when_not_found``)."""
     return SinchReportNotReadyError.from_not_found(
         error, "(no delivery report for this recipient yet, or the number is not in the batch)")
 
@@ -415,7 +416,10 @@ def run_probe(probe: DeliveryProbe, client: Any) -> DeliveryProgress:
     try:
         return probe.evaluate([getattr(client, name)(**kwargs) for name, kwargs in probe.calls()])
     except SinchNotFoundError as exc:
-        raise lagging_report(probe, exc) from None
+        if (check := probe.when_not_found()) is None:
+            raise
+        getattr(client, check[0])(**check[1])  # an unknown target raises its own, final, 404
+        raise report_not_ready(exc) from None
 
 
 async def arun_probe(probe: DeliveryProbe, client: Any) -> DeliveryProgress:
@@ -424,4 +428,7 @@ async def arun_probe(probe: DeliveryProbe, client: Any) -> DeliveryProgress:
     try:
         return probe.evaluate([await getattr(client, name)(**kwargs) for name, kwargs in probe.calls()])
     except SinchNotFoundError as exc:
-        raise lagging_report(probe, exc) from None
+        if (check := probe.when_not_found()) is None:
+            raise
+        await getattr(client, check[0])(**check[1])  # an unknown target raises its own, final, 404
+        raise report_not_ready(exc) from None

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from tenacity import RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import RetryCallState, retry_if_exception
 
 from airflow_provider_sinch.client.errors import (
     SinchAPIError,
@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 class RetryPolicy:
     """How hard the client tries.
 
-    :param max_attempts: attempts per request, the first included (1 disables retries).
+    :param max_attempts: attempts per request, the first included (1 disables retries; a 401 with an
+        expired OAuth2 token is still resent once with a new token, which is not counted).
     :param backoff_base: first backoff in seconds; doubles each attempt, with full jitter.
     :param backoff_max: upper bound of one backoff.
     :param retry_after_cap: upper bound honoured for a server's ``Retry-After``.
@@ -70,8 +71,17 @@ class RetryPolicy:
             retry_after = exc.retry_after if isinstance(exc, SinchAPIError) else None
             return self.backoff(state.attempt_number, retry_after)
 
+        def stop(state: RetryCallState) -> bool:
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, SinchAuthenticationError) and exc.renew_token:
+                return False  # the one resend with a new token is not a retry: even max_attempts=1 gets it
+            return state.attempt_number >= self.max_attempts
+
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, SinchAuthenticationError):
+                log.warning("Sinch refused the OAuth2 token (revoked early?); resending once with a new one")
+                return
             log.warning(
                 "Sinch request failed (%s); retry %d of %d in %.1fs",
                 exc,
@@ -81,7 +91,7 @@ class RetryPolicy:
             )
 
         return {
-            "stop": stop_after_attempt(self.max_attempts),
+            "stop": stop,
             "wait": wait,
             "retry": retry_if_exception(lambda exc: is_retryable(exc, safe_to_retry)),
             "before_sleep": before_sleep,

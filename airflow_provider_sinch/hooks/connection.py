@@ -64,10 +64,12 @@ def _retry(value: Any) -> RetryPolicy:
     if value in (None, ""):
         return RetryPolicy()
     try:
+        if isinstance(value, bool):
+            raise ValueError
         retries = int(value)
         if retries != float(value) or retries < 0:
             raise ValueError
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise SinchConnectionError(f"extra.retries must be a whole number from 0, got {value!r}") from None
     return RetryPolicy(max_attempts=retries + 1)
 

@@ -13,6 +13,7 @@ from airflow_provider_sinch import __version__
 from airflow_provider_sinch.client import (
     REGIONS,
     ProjectAuth,
+    RetryPolicy,
     ServicePlanAuth,
     SinchAuthenticationError,
     SinchConfig,
@@ -149,6 +150,23 @@ def test_a_401_renews_the_token_once_and_resends_even_a_send(make_harness, clock
     assert harness.call("get_batch", BATCH_ID).id == BATCH_ID  # the new token is cached
     assert bearers(harness)[-1] == "Bearer access-2"
     assert fake.issued == 2
+
+
+def test_the_token_renewal_resend_happens_even_with_retries_off(make_harness, clock: Clock) -> None:
+    """``extra.retries = 0`` turns retries off, not the recovery from a revoked token."""
+    fake = FakeSinch()
+    config = make_config(auth=ProjectAuth("proj-1", "key-id", "key-secret", auth_url=AUTH_URL), region="eu",
+                         retry=RetryPolicy(max_attempts=1))
+    harness = make_harness(config=config).route(fake)
+    fake.api_reply = lambda sent: (
+        Reply(401) if sent.headers["authorization"] == "Bearer access-1" else Reply(json=BATCH)
+    )
+    assert harness.call("send_batch", to=["1"], body="x").id == BATCH_ID
+    assert bearers(harness) == ["Bearer access-1", "Bearer access-2"]
+    fake.api_reply = lambda sent: Reply(401)
+    with pytest.raises(SinchAuthenticationError):
+        harness.call("get_batch", BATCH_ID)
+    assert len(bearers(harness)) == 4  # one renewal per request, never more
 
 
 def test_a_second_401_is_final_and_the_next_call_starts_afresh(make_harness, clock: Clock) -> None:

@@ -86,7 +86,7 @@ def test_retries_from_the_connection(retries: Any, attempts: int) -> None:
     assert config.retry.max_attempts == attempts
 
 
-@pytest.mark.parametrize("retries", [-1, "some", 1.5])
+@pytest.mark.parametrize("retries", [-1, "some", 1.5, True, float("inf"), "nan"])
 def test_bad_retries_name_the_field(retries: Any) -> None:
     with pytest.raises(SinchConnectionError, match=r"extra\.retries must be a whole number"):
         config_from_connection(login="p", password="t", host=None, extra={"retries": retries})

@@ -165,6 +165,7 @@ def test_recipient_sensor_poke(fake: FakeSinch) -> None:
 
 
 def test_recipient_sensor_polls_again_while_sinch_has_no_report(fake: FakeSinch) -> None:
+    fake.add_batch("b1", ["46701234567"])
     fake.add_recipient("b1", "46701234567", ("Delivered", 0))
     fake.fail("recipient", 404)
     sensor = no_retry(SinchRecipientDeliverySensor(task_id="w", batch_id="b1", recipient="+46701234567",

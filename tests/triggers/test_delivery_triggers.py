@@ -305,6 +305,7 @@ async def test_triggers_share_the_hook_client_per_connection_and_loop(
 
 async def test_recipient_without_a_report_yet_is_polled_again(fake_sinch: FakeSinch, sleeps: list) -> None:
     """A 404 for a recipient's report may only mean Sinch has no report yet: poll again (budget applies)."""
+    fake_sinch.add_batch("b1", ["46701234567"])
     fake_sinch.add_recipient("b1", "46701234567", ("Delivered", 0))
     fake_sinch.fail("recipient", 404, 404)
     payload = await first_event(SinchRecipientDeliveryTrigger(batch_id="b1", recipient="+46701234567",
@@ -317,6 +318,7 @@ async def test_recipient_without_a_report_yet_is_polled_again(fake_sinch: FakeSi
 async def test_recipient_never_in_the_batch_fails_once_the_budget_is_spent(
     fake_sinch: FakeSinch, sleeps: list
 ) -> None:
+    fake_sinch.add_batch("b1", ["46709999999"])
     payload = await first_event(SinchRecipientDeliveryTrigger(batch_id="b1", recipient="+46701234567",
                                                               max_consecutive_failures=3))
     assert payload["status"] == "error"
@@ -326,3 +328,13 @@ async def test_recipient_never_in_the_batch_fails_once_the_budget_is_spent(
     assert "+4670****567" in payload["detail"]
     assert "46701234567" not in payload["detail"]  # the number is masked in the error
     assert fake_sinch.calls("recipient") == 3
+
+
+async def test_recipient_wait_on_an_unknown_batch_ends_at_once(fake_sinch: FakeSinch, sleeps: list) -> None:
+    """A 404 for the report, then for the batch itself: a wrong batch id, not a report that is late."""
+    payload = await first_event(SinchRecipientDeliveryTrigger(batch_id="nope", recipient="+46701234567",
+                                                              max_consecutive_failures=10))
+    assert payload["status"] == "error"
+    assert "SinchNotFoundError" in payload["detail"]
+    assert "/batches/nope" in payload["detail"]
+    assert (fake_sinch.calls("recipient"), sleeps) == (1, [])

@@ -27,8 +27,9 @@ class Fault(BaseModel):
         (``mode``).
     :param probability: the share of matching requests hit, 0 to 1.
     :param times: hit at most this many requests, then the fault is spent (``None``: no limit).
-    :param after: let this many matching requests through untouched first (``after=1``: the second send
-        fails, the first goes through), to fail a send part-way.
+    :param after: leave the first this-many requests the fault selects alone (``after=1``: the second send
+        fails, the first goes through), to fail a send part-way.  Counted among the requests that match
+        and pass the ``probability`` draw, whatever other faults then do to them.
     :param method: only requests with this HTTP method (``None``: any).
     :param path: only requests whose path below ``/xms/v1/{id}`` matches this regular expression
         (``"^/batches$"``: sends and lists; ``None``: any).
