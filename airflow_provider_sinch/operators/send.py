@@ -457,7 +457,9 @@ class SinchSendBatchOperator(ResumableJobMixin, SinchChunkedBatchOperator):
             try:
                 return client.send_batch(**chunk.request(fields))
             except SinchRateLimitError as exc:  # not accepted by Sinch: sending again is safe
-                wait_for = exc.retry_after if exc.retry_after is not None else pause
+                # The client already retried; wait at least ``pause`` (growing) even when Sinch says
+                # ``Retry-After: 0``, or a refusing Sinch would be hammered until the patience runs out.
+                wait_for = max(pause, exc.retry_after or 0.0)
                 if time.monotonic() + wait_for > deadline:
                     raise
                 self.log.warning("Chunk %d rate limited by Sinch; again in %.1f s", chunk.index, wait_for)
