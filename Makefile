@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: venv test lint demo bench clean
+.PHONY: venv test lint demo bench clean vendor-check wheel-check
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,14 @@ bench: $(STAMP)
 	$(PY) bench/bench_send.py --recipients 100000
 	$(PY) bench/bench_triggers.py
 	$(PY) bench/bench_triggers.py --latency 0.05
+
+# The Sinch contract and fixtures are vendored in tests/sinch_api; compare them with the team's reference
+# copy when it is beside the clone (it never is for a public clone, and nothing needs it).
+SINCH_REFERENCE ?= ../shared/sinch
+vendor-check:
+	@if [ -d "$(SINCH_REFERENCE)" ]; then \
+	  diff -r -x README.md -x validate_fixtures.py "$(SINCH_REFERENCE)" tests/sinch_api && echo "tests/sinch_api matches $(SINCH_REFERENCE)"; \
+	else echo "no reference copy at $(SINCH_REFERENCE): nothing to compare (tests use tests/sinch_api)"; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-SINCH_SHARED = Path(os.environ.get("SINCH_SHARED_DIR", SHARED / "sinch"))
+SINCH_API = Path(__file__).resolve().parent / "sinch_api"
 
 _home = tempfile.mkdtemp(prefix="sinch-airflow-home-")
 os.environ.setdefault("AIRFLOW_HOME", _home)
@@ -22,19 +21,17 @@ import pytest  # noqa: E402
 
 @pytest.fixture(scope="session")
 def sinch_sandbox_validator() -> Any:
-    """Check every answer any sandbox gives in the suite against the shared Sinch contract (the pytest
+    """Check every answer any sandbox gives in the suite against the Sinch contract (the pytest
     plugin's hook; 415s and injected 429/5xx faults excepted, an unexplained 429/5xx fails the test)."""
-    from tests.contract import contract_available, validate_response
+    from tests.contract import validate_response
 
-    return validate_response if contract_available() else None
+    return validate_response
 
 
 @pytest.fixture
-def sinch_shared_dir() -> Path:
-    """``../shared/sinch``: the API contract and the SDK/callback fixtures."""
-    if not SINCH_SHARED.exists():
-        pytest.skip(f"shared Sinch contract not found at {SINCH_SHARED}")
-    return SINCH_SHARED
+def sinch_api_dir() -> Path:
+    """``tests/sinch_api``: the vendored API contract and the SDK/callback fixtures."""
+    return SINCH_API
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Validate Sinch SMS requests and responses against ``../shared/sinch/contract.yaml``.
+"""Validate Sinch SMS requests and responses against ``tests/sinch_api/contract.yaml`` (vendored).
 
 The contract is an OpenAPI 3.0 file; this module is the one place that reads it for tests, so the client's
 contract tests and the sandbox's can share it::
@@ -26,7 +26,6 @@ it as a failed check).
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,10 +39,10 @@ import yaml
 from jsonschema import FormatChecker
 from openapi_schema_validator import OAS30Validator
 
-CONTRACT_PATH = (
-    Path(os.environ.get("SINCH_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared" / "sinch"))
-    / "contract.yaml"
-)
+# The Sinch contract and fixtures live in the repository (tests/sinch_api, see its README): a clone needs
+# nothing beside it.
+SINCH_API_DIR = Path(__file__).resolve().parent / "sinch_api"
+CONTRACT_PATH = SINCH_API_DIR / "contract.yaml"
 
 METHODS = ("get", "put", "post", "delete", "patch")
 # Statuses any operation may answer even where the contract does not list them (rate limiting, a proxy or
@@ -309,12 +308,8 @@ def _short(error: Any) -> str:
 
 @cache
 def default_contract() -> Contract:
-    """The contract at ``$SINCH_SHARED_DIR/contract.yaml`` (default ``../shared/sinch``), parsed once."""
+    """The vendored contract (``tests/sinch_api/contract.yaml``), parsed once."""
     return Contract(CONTRACT_PATH)
-
-
-def contract_available() -> bool:
-    return CONTRACT_PATH.exists()
 
 
 def validate_request(

@@ -57,16 +57,11 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 @pytest.fixture(scope="session")
 def contract() -> Contract:
-    """``../shared/sinch/contract.yaml``, parsed once."""
-    if not CONTRACT_PATH.exists():
-        pytest.skip(f"shared Sinch contract not found at {CONTRACT_PATH}")
+    """``tests/sinch_api/contract.yaml``, parsed once."""
     return Contract(CONTRACT_PATH)
 
 
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
-    """``../shared/sinch/fixtures``: request/response shapes from the official SDKs and real callbacks."""
-    path = CONTRACT_PATH.parent / "fixtures"
-    if not path.exists():
-        pytest.skip(f"shared Sinch fixtures not found at {path}")
-    return path
+    """``tests/sinch_api/fixtures``: request/response shapes from the official SDKs and real callbacks."""
+    return CONTRACT_PATH.parent / "fixtures"

@@ -1,4 +1,4 @@
-"""Every request the client can build, checked against ../shared/sinch/contract.yaml.
+"""Every request the client can build, checked against tests/sinch_api/contract.yaml.
 
 The requests are the real ones: captured from the sync client through requests-mock and from the async
 client through httpx.MockTransport, then validated (method, templated path, query, JSON body).  The canned

@@ -1,4 +1,4 @@
-"""Every fixture in ../shared/sinch/fixtures parses into the matching model.
+"""Every fixture in tests/sinch_api/fixtures parses into the matching model.
 
 Responses (and callback bodies) must parse as they are: Sinch's answers are the truth, including placeholder
 values.  Request fixtures go through the request models; a few carry placeholder values that our request

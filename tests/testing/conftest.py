@@ -1,7 +1,7 @@
 """Fixtures of the sandbox's tests.
 
 Every answer a sandbox gives in these tests (as in the whole suite: see ``tests/conftest.py``) is checked
-against ``../shared/sinch/contract.yaml`` (through ``tests.contract``) by the plugin's
+against ``tests/sinch_api/contract.yaml`` (through ``tests.contract``) by the plugin's
 ``sinch_sandbox_validator`` hook.  Two kinds of answers
 are not in the contract and are accepted only where expected (see ``answer_problems`` of the plugin): a 415
 (API-NOTES: a body without a JSON Content-Type gets 415; the contract does not list it) and 429/5xx answers

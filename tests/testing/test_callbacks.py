@@ -147,8 +147,8 @@ def test_retries_stop_after_the_retry_window(make_sandbox, receiver: CallbackRec
     assert len(receiver.received) == 3
 
 
-def test_signature_matches_sinch_fixture(sinch_shared_dir: Path) -> None:
-    folder = sinch_shared_dir / "fixtures" / "callbacks"
+def test_signature_matches_sinch_fixture(sinch_api_dir: Path) -> None:
+    folder = sinch_api_dir / "fixtures" / "callbacks"
     raw = (folder / "recipient_delivery_report_sms.signed.raw.json").read_bytes().rstrip(b"\n")
     headers = json.loads((folder / "recipient_delivery_report_sms.signed.headers.json").read_text())
     secret = headers["_secret_for_test"]
