@@ -56,29 +56,32 @@ def get_provider_info() -> dict[str, Any]:
                 "connection-type": "sinch",
                 "hook-name": "Sinch SMS",
                 "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "port"],
+                    # The port stays visible: Airflow 3.3.2's Test button in the connections list sends
+                    # port 0 for a connection without one and the API refuses that; a stored port (443,
+                    # ignored without a host override) avoids it.
+                    "hidden-fields": ["schema"],
                     "relabeling": {
                         "login": "Service plan ID (or project ID)",
                         "password": "API token (or access key secret)",
                         "host": "Base URL override (optional)",
+                        "port": "Port (optional; 443 makes the list's Test button work in Airflow 3.3.2)",
                     },
                     "placeholders": {
                         "login": "jd63jf88477ll123ab4567cd89012ef3",
                         "host": "leave empty for https://{region}.sms.api.sinch.com",
+                        "port": "443",
                     },
                 },
                 "conn-fields": {
                     "region": {
                         "label": "Region",
                         "description": "us, eu, au, br or ca (project auth: us or eu).",
-                        "schema": {"type": ["string", "null"], "enum": ["us", "eu", "au", "br", "ca", None],
-                                   "default": "us"},
+                        "schema": {"type": "string", "enum": ["us", "eu", "au", "br", "ca"], "default": "us"},
                     },
                     "auth_method": {
                         "label": "Authentication",
                         "description": "service_plan (API token) or project (OAuth2 access key).",
-                        "schema": {"type": ["string", "null"], "enum": ["service_plan", "project", None],
-                                   "default": "service_plan"},
+                        "schema": {"type": "string", "enum": ["service_plan", "project"], "default": "service_plan"},
                     },
                     "key_id": {
                         "label": "Access key ID (project auth)",

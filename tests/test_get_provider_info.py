@@ -54,6 +54,25 @@ def test_connection_form_is_declarative() -> None:
     assert "password" in conn["ui-field-behaviour"]["relabeling"]
 
 
+def test_connection_form_dropdowns_offer_no_null() -> None:
+    """A dropdown built from an enum shows each value: ``None`` in it rendered as a literal "null"."""
+    fields = get_provider_info()["connection-types"][0]["conn-fields"]
+    dropdowns = {name: f["schema"] for name, f in fields.items() if "enum" in f["schema"]}
+    assert set(dropdowns) == {"region", "auth_method"}
+    for name, schema in dropdowns.items():
+        assert None not in schema["enum"], name
+        assert schema["type"] == "string", name
+        assert schema["default"] in schema["enum"], name
+
+
+def test_port_is_not_hidden() -> None:
+    """Airflow 3.3.2's list Test button sends ``port: 0`` for a connection without a port, and the API
+    refuses it; with the port visible, a user can store one (443, ignored without a host override)."""
+    behaviour = get_provider_info()["connection-types"][0]["ui-field-behaviour"]
+    assert "port" not in behaviour["hidden-fields"]
+    assert "443" in behaviour["relabeling"]["port"]
+
+
 def _defined_classes(package: str, base: type) -> dict[str, list[str]]:
     """Public subclasses of ``base`` defined in each module of ``package`` (modules named ``base`` hold
     the shared abstract classes users do not instantiate)."""
