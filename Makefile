@@ -26,6 +26,10 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m airflow_provider_sinch.testing.demo
 
+# The built wheel, installed with apache-airflow alone in a fresh venv (CI runs it after `make test`).
+wheel-check: $(STAMP)
+	VENV=$(VENV) .ci/check-wheel
+
 bench: $(STAMP)
 	$(PY) bench/bench_sandbox.py
 	$(PY) bench/bench_send.py --recipients 100000
