@@ -7,7 +7,8 @@ from airflow_provider_sinch.hooks.connection import config_from_connection
 
 
 def test_port_without_host_keeps_the_region_url() -> None:
-    config = config_from_connection(login="plan", password="token", host=None, port=443, extra={"region": "eu"})
+    config = config_from_connection(login="plan", password="token", host=None, port=443,
+                                    extra={"region": "eu"})
     assert config.api_root == "https://eu.sms.api.sinch.com/xms/v1/plan"
 
 
