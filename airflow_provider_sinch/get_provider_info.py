@@ -64,12 +64,11 @@ def get_provider_info() -> dict[str, Any]:
                         "login": "Service plan ID (or project ID)",
                         "password": "API token (or access key secret)",
                         "host": "Base URL override (optional)",
-                        "port": "Port (optional; 443 makes the list's Test button work in Airflow 3.3.2)",
+                        "port": "Port (optional: enter 443 so Airflow 3.3.2's list Test button works)",
                     },
                     "placeholders": {
                         "login": "jd63jf88477ll123ab4567cd89012ef3",
                         "host": "leave empty for https://{region}.sms.api.sinch.com",
-                        "port": "443",
                     },
                 },
                 "conn-fields": {

@@ -71,6 +71,7 @@ def test_port_is_not_hidden() -> None:
     behaviour = get_provider_info()["connection-types"][0]["ui-field-behaviour"]
     assert "port" not in behaviour["hidden-fields"]
     assert "443" in behaviour["relabeling"]["port"]
+    assert "port" not in behaviour["placeholders"]  # a greyed "443" would look like a stored value
 
 
 def _defined_classes(package: str, base: type) -> dict[str, list[str]]:
