@@ -135,7 +135,7 @@ class Lifecycle:
                 later.setdefault(delay, []).append((recipient, rule))
         for recipient, code in aborted:
             self._set(recipient, ("Aborted", code), at, operator=False)
-        self._transition(batch, dispatched, DISPATCHED, when)
+        self._transition(batch, dispatched, DISPATCHED, when, at=at)
         if aborted:
             self._report(batch, [r for r, _ in aborted], when)
         for delay, outcomes in later.items():
@@ -165,9 +165,10 @@ class Lifecycle:
         batch.recipients = {n: current.get(n) or Recipient(msisdn=n, at=at) for n in wanted}
 
     def _transition(self, batch: Batch, recipients: list[Recipient], state: tuple[str, int], when: Moment,
-                    operator: bool = False) -> None:
+                    operator: bool = False, at: float | None = None) -> None:
+        """Move ``recipients`` (those not final) to ``state``, stamped ``at`` (default: ``when``'s stamp)."""
         changed = [r for r in recipients if not r.final]
-        at = self._clock.stamp(when.at)
+        at = self._clock.stamp(when.at) if at is None else at
         for recipient in changed:
             self._set(recipient, state, at, operator)
         self._report(batch, changed, when)
