@@ -210,6 +210,9 @@ def test_deferral_to_the_triggerer_and_inbound_asset_event(
     value = json.loads(value) if isinstance(value, str) else value
     assert value["batch_ids"] == [otp_batch[0]["id"]]
     assert value["delivery"]["counts"] == {"Delivered": 1}
+    # The OTP went out minutes after the sandbox's reset, at time_scale 10: its now is still the wall clock,
+    # so the 10-minute expire_at was 10 minutes away (issue 10: the clock ran ahead and expired the OTP).
+    assert abs(sinch_sandbox.clock.time() - time.time()) < 1
 
     total = time.monotonic() - standalone.started
     print(

@@ -26,15 +26,16 @@ def test_a_frozen_clock_moves_only_when_advanced() -> None:
     assert clock.real_delay(10) is None
 
 
-def test_a_scaled_clock_runs_faster() -> None:
+def test_a_scaled_clock_runs_its_timeline_faster_and_now_at_real_speed() -> None:
     clock = SandboxClock(time_scale=1000, start=0.0)
     time.sleep(0.05)
-    assert 40 <= clock.time() <= 1000
+    assert 40 <= clock.elapsed() <= 1000
+    assert 0.04 <= clock.time() < 1  # now runs with the wall clock whatever the scale
     assert clock.real_delay(500) == pytest.approx(0.5)
     clock.set_time_scale(0)
-    frozen = clock.time()
+    frozen, now = clock.elapsed(), clock.time()
     time.sleep(0.01)
-    assert clock.time() == frozen
+    assert (clock.elapsed(), clock.time()) == (frozen, now)
 
 
 def test_timestamps_are_utc_with_milliseconds() -> None:

@@ -26,7 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     add("--project-id", default=_DEFAULTS.project_id, help="project id for OAuth2 (project) auth")
     add("--key-id", default=_DEFAULTS.key_id, help="access key id for POST /oauth2/token")
     add("--key-secret", default=_DEFAULTS.key_secret, help="access key secret for POST /oauth2/token")
-    add("--time-scale", type=float, default=_DEFAULTS.time_scale, help="sandbox seconds per real second")
+    add("--time-scale", type=float, default=_DEFAULTS.time_scale,
+        help="how many times as fast as real time delivery, send_at, expire_at and callback retries pass "
+             "(the API's now stays the wall clock; 0 freezes the clock)")
     add("--dispatch-delay", type=float, default=_DEFAULTS.dispatch_delay, help="seconds Queued")
     add("--delivery-delay", type=float, default=_DEFAULTS.delivery_delay, help="seconds Dispatched")
     add("--default-callback-url", help="the plan's default delivery-report callback URL")

@@ -1,9 +1,9 @@
 """POSTing callbacks (delivery reports, inbound messages) the way Sinch does, retries included.
 
 Any 2xx acknowledges.  A 5xx, a 429 or no answer at all is retried after 5 s, 10 s, 20 s ... (doubling, on
-the sandbox clock, so an accelerated clock retries quickly) until the retry window (about 22 h 45 min) is
-spent; any other status is final.  Several worker threads POST in parallel, so callbacks can arrive out of
-order, as Sinch warns.  Every attempt is kept for inspection.
+the sandbox timeline, so a sandbox with a ``time_scale`` retries that much quicker) until the retry window
+(about 22 h 45 min) is spent; any other status is final.  Several worker threads POST in parallel, so
+callbacks can arrive out of order, as Sinch warns.  Every attempt is kept for inspection.
 """
 
 from __future__ import annotations
@@ -36,11 +36,12 @@ class CallbackAttempt:
     :param kind: ``delivery_report`` (batch summary/full), ``recipient_delivery_report`` or ``inbound``.
     :param url: where it was POSTed.
     :param attempt: 1 for the first try, 2 for the first retry ...
-    :param at: sandbox time of the attempt.
+    :param at: the sandbox's now at the attempt (epoch seconds).
     :param status: the receiver's HTTP status, ``None`` when it did not answer.
     :param error: why there was no answer (exception name), else ``None``.
     :param payload: the JSON sent.
-    :param retry_in: sandbox seconds until the next attempt, ``None`` when there is none.
+    :param retry_in: sandbox seconds until the next attempt (real: ``retry_in / time_scale``), ``None`` when
+        there is none.
     """
 
     delivery: int
@@ -81,7 +82,7 @@ def _safe_url(url: str) -> str:
 class CallbackDispatcher:
     """Delivers callbacks on worker threads and schedules their retries.
 
-    :param scheduler: schedules retries on the sandbox clock.
+    :param scheduler: schedules retries on the sandbox timeline.
     :param settings: returns the current settings (secret, timeout, retry schedule).
     """
 

@@ -4,7 +4,7 @@ They do over HTTP what the :class:`~.core.Sandbox` methods do in Python, for tes
 sandbox in another process::
 
     GET    /_sandbox/health                    -> {"status": "ok"}
-    GET    /_sandbox/clock                     -> {"now", "time_scale"}
+    GET    /_sandbox/clock                     -> {"now", "ahead", "time_scale", "elapsed"}
     POST   /_sandbox/clock/advance             {"seconds": 60}
     PUT    /_sandbox/clock                     {"time_scale": 100}
     GET    /_sandbox/batches                   every batch, newest first
@@ -39,13 +39,13 @@ if TYPE_CHECKING:
 
 
 class Advance(BaseModel):
-    """Body of ``POST /_sandbox/clock/advance``: sandbox seconds to jump ahead."""
+    """Body of ``POST /_sandbox/clock/advance``: seconds to jump ahead (the timeline and now alike)."""
 
     seconds: float = Field(ge=0)
 
 
 class Speed(BaseModel):
-    """Body of ``PUT /_sandbox/clock``: sandbox seconds per real second (0 freezes the clock)."""
+    """Body of ``PUT /_sandbox/clock``: timeline seconds per real second (0 freezes the clock)."""
 
     time_scale: float = Field(ge=0)
 
@@ -60,7 +60,12 @@ def control_router(sandbox: Sandbox) -> APIRouter:
 
     @router.get("/clock")
     async def clock() -> Response:
-        return json_response({"now": iso(sandbox.clock.time()), "time_scale": sandbox.clock.time_scale})
+        """``now``: the API's now (the wall clock unless advanced or frozen); ``ahead``: seconds it is ahead
+        of the wall clock; ``elapsed``: the timeline the scheduler runs on (``time_scale`` per second)."""
+        timing = sandbox.clock
+        now = timing.time()
+        return json_response({"now": iso(now), "ahead": round(now - timing.wall(), 3),
+                              "time_scale": timing.time_scale, "elapsed": round(timing.elapsed(), 3)})
 
     @router.post("/clock/advance")
     async def advance(body: Advance) -> Response:

@@ -35,14 +35,18 @@ class Sandbox:
     statuses, requests seen, callbacks sent).
 
     :param settings: the configuration (default :class:`~.settings.SandboxSettings`).
+    :param clock: the clock to run on (default: a new :class:`~.clock.SandboxClock` on the wall clock; tests
+        pass one with fake time sources); it is set to the settings' ``time_scale``.
     :param overrides: fields of :class:`~.settings.SandboxSettings` to change, e.g. ``time_scale=0``.
     """
 
-    def __init__(self, settings: SandboxSettings | None = None, **overrides: Any) -> None:
+    def __init__(self, settings: SandboxSettings | None = None, *, clock: SandboxClock | None = None,
+                 **overrides: Any) -> None:
         self._initial = (settings or SandboxSettings()).updated(**overrides)
         self._settings = self._initial
         self.url: str | None = None
-        self.clock = SandboxClock(self._settings.time_scale)
+        self.clock = clock or SandboxClock(self._settings.time_scale)
+        self.clock.set_time_scale(self._settings.time_scale)
         self.store = Store()
         self.scheduler = Scheduler(self.clock, self.store.lock)
         self.outcomes = OutcomeTable()
@@ -93,8 +97,8 @@ class Sandbox:
             self.close()
 
     def reset(self) -> None:
-        """A fresh start: no batches, groups, inbounds, requests or callbacks; the clock back at the
-        wall-clock time; the initial settings and outcome rules; no faults or auto replies."""
+        """A fresh start: no batches, groups, inbounds, requests or callbacks; now back at the wall clock
+        (undoing advances and freezes); the initial settings and outcome rules; no faults or auto replies."""
         with self.store.lock:
             self.scheduler.clear()
             self.store.clear()
@@ -115,12 +119,14 @@ class Sandbox:
     # Clock
 
     def advance(self, seconds: float) -> None:
-        """Move the sandbox clock ``seconds`` ahead and apply everything that became due."""
+        """Move the sandbox's time ``seconds`` ahead, as if that much time had passed (the timeline and the
+        API's now alike), and apply everything that became due."""
         self.clock.advance(seconds)
         self.settle()
 
     def set_time_scale(self, time_scale: float) -> None:
-        """Run the clock ``time_scale`` times as fast as real time (0: frozen)."""
+        """Let waits (delivery, ``send_at``, ``expire_at``, callback retries) pass ``time_scale`` times as
+        fast as real time; the API's now stays the wall clock (0: everything frozen until ``advance()``)."""
         self.configure(time_scale=time_scale)
 
     # Behaviour

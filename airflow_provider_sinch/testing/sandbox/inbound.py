@@ -3,7 +3,7 @@
 An injected message is stored, POSTed to the plan's inbound callback URL (if set) and applied to groups
 whose ``auto_update`` keywords it matches (the sender joins or leaves).  An auto-reply rule makes a
 recipient answer a batch: once its message is ``Delivered``, the recipient sends ``text`` back to the batch's
-sender after ``delay`` sandbox seconds.
+sender ``delay`` sandbox seconds later (a wait on the sandbox timeline, compressed by ``time_scale``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from airflow_provider_sinch.client.msisdn import normalize_msisdn
 from airflow_provider_sinch.testing.sandbox.callbacks import CallbackDispatcher
-from airflow_provider_sinch.testing.sandbox.clock import SandboxClock, iso
+from airflow_provider_sinch.testing.sandbox.clock import Moment, SandboxClock, iso
 from airflow_provider_sinch.testing.sandbox.errors import not_found
 from airflow_provider_sinch.testing.sandbox.ids import new_id
 from airflow_provider_sinch.testing.sandbox.parsing import Query, page_of
@@ -95,7 +95,7 @@ class InboundService:
     # Injection
 
     def inject(self, message: InboundMessage, at: float | None = None) -> dict[str, Any]:
-        """Receive ``message`` (now, or at sandbox time ``at``); returns it as the API shows it."""
+        """Receive ``message`` (now, or at time ``at``, epoch seconds); returns it as the API shows it."""
         received = self._clock.time() if at is None else at
         payload: dict[str, Any] = {
             "type": message.type,
@@ -132,17 +132,20 @@ class InboundService:
         with self._lock:
             self._replies.clear()
 
-    def on_final(self, batch: Batch, recipient: Recipient) -> None:
-        """Lifecycle hook: a delivered recipient with a matching rule answers the batch."""
+    def on_final(self, batch: Batch, recipient: Recipient, when: Moment) -> None:
+        """Lifecycle hook: a recipient delivered at ``when`` with a matching rule answers the batch."""
         if recipient.status != "Delivered":
             return
         sender = batch.sender or self._settings().default_originator
         for rule in self.auto_replies:
             if sender and recipient.msisdn.endswith(rule.recipient):
                 reply = InboundMessage(from_=recipient.msisdn, to=sender, body=rule.text)
-                when = recipient.at + rule.delay
-                self._scheduler.at(when, functools.partial(self.inject, reply, at=when))
+                answer = when.later(rule.delay)
+                self._scheduler.at(answer.due, functools.partial(self._reply, reply, answer))
                 return
+
+    def _reply(self, reply: InboundMessage, when: Moment) -> None:
+        self.inject(reply, at=self._clock.stamp(when.at))
 
     # Groups joined and left by keyword
 

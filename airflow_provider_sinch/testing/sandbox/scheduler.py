@@ -1,4 +1,8 @@
-"""Run callables at given sandbox times, in order, from a background thread or on demand."""
+"""Run callables at given points of the sandbox timeline, in order, from a background thread or on demand.
+
+The timeline is :meth:`~.clock.SandboxClock.elapsed` (sped up by ``time_scale``), not the API's now: see
+:mod:`~.clock`.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,9 @@ log = logging.getLogger(__name__)
 
 # Upper bound of one wait of the background thread, so a missed wake-up costs at most this long.
 _MAX_WAIT_S = 0.5
+# A job this close (timeline seconds) to the timeline counts as due: absorbs float rounding between jumps
+# summed in a different order (0.99 + 0.01 against 1.0).
+_DUE_TOLERANCE_S = 1e-9
 
 
 @dataclass(order=True)
@@ -25,14 +32,14 @@ class _Job:
 
 
 class Scheduler:
-    """A timer queue on the sandbox clock.
+    """A timer queue on the sandbox timeline.
 
     Jobs run in time order, one at a time, holding ``lock`` (the store's lock), so a job and a request never
     see each other half done.  A background thread runs jobs as they fall due; ``run_due()`` runs them at
     once (every API request calls it first, and ``advance()`` does after moving the clock), which makes
     what a request sees independent of how promptly the thread woke up.
 
-    :param clock: the sandbox clock the times refer to.
+    :param clock: the sandbox clock; job times are points of its timeline (``clock.elapsed()``).
     :param lock: the lock jobs run under (re-entrant; shared with the store).
     """
 
@@ -47,14 +54,15 @@ class Scheduler:
         clock.subscribe(self.wake)
 
     def at(self, when: float, action: Callable[[], object]) -> None:
-        """Run ``action`` once the sandbox time reaches ``when`` (epoch seconds)."""
+        """Run ``action`` once the timeline reaches ``when`` (a :meth:`~.clock.SandboxClock.elapsed` value;
+        :meth:`~.clock.SandboxClock.moment` turns an API time into one)."""
         with self._wake:
             heapq.heappush(self._jobs, _Job(when, next(self._seq), action))
             self._wake.notify()
 
     def after(self, seconds: float, action: Callable[[], object]) -> None:
-        """Run ``action`` ``seconds`` of sandbox time from now."""
-        self.at(self.clock.time() + seconds, action)
+        """Run ``action`` once the timeline has run ``seconds`` more (real: ``seconds / time_scale``)."""
+        self.at(self.clock.elapsed() + seconds, action)
 
     def run_due(self) -> int:
         """Run every job that is due now; returns how many ran."""
@@ -62,7 +70,7 @@ class Scheduler:
         with self.lock:
             while True:
                 with self._wake:
-                    if not self._jobs or self._jobs[0].when > self.clock.time():
+                    if not self._jobs or self._jobs[0].when > self.clock.elapsed() + _DUE_TOLERANCE_S:
                         return ran
                     job = heapq.heappop(self._jobs)
                 try:
@@ -114,5 +122,5 @@ class Scheduler:
     def _next_wait(self) -> float:
         if not self._jobs:
             return _MAX_WAIT_S
-        delay = self.clock.real_delay(self._jobs[0].when - self.clock.time())
+        delay = self.clock.real_delay(self._jobs[0].when - self.clock.elapsed())
         return _MAX_WAIT_S if delay is None else min(delay, _MAX_WAIT_S)

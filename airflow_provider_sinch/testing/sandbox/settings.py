@@ -19,7 +19,7 @@ class SandboxSettings:
     :param project_id: the project id accepted in the same paths with an OAuth2 token (project auth).
     :param key_id: access key id for ``POST /oauth2/token`` (HTTP Basic user).
     :param key_secret: access key secret for ``POST /oauth2/token`` (HTTP Basic password).
-    :param token_ttl: lifetime of an issued OAuth2 token, in sandbox seconds.
+    :param token_ttl: lifetime of an issued OAuth2 token, in seconds of the API's now (not compressed).
     :param default_originator: sender used when a batch has no ``from`` (Sinch's "automatic default
         originator"); without one, a batch without ``from`` is refused.
     :param default_callback_url: the service plan's default delivery-report URL; with it, a batch may ask for
@@ -29,7 +29,10 @@ class SandboxSettings:
     :param dispatch_delay: sandbox seconds a recipient stays ``Queued`` after the batch's send time.
     :param delivery_delay: sandbox seconds from ``Dispatched`` to the final status (an outcome rule may
         override it per number).
-    :param time_scale: sandbox seconds per real second; ``0`` freezes the clock (only ``advance()`` moves it).
+    :param time_scale: how many times as fast as real time the sandbox's waits pass (the delivery lifecycle,
+        the wait until ``send_at``, the life until ``expire_at``, callback retries), each counted from when
+        the sandbox received it; the API's now stays the wall clock.  ``0`` freezes the clock, now included
+        (only ``advance()`` moves it).
     :param callback_timeout: real seconds one callback POST may take.
     :param callback_retry_base: first retry delay of a failed callback (sandbox seconds; doubles each time).
     :param callback_retry_window: sandbox seconds after which a failing callback is given up.

@@ -1,7 +1,8 @@
 """What the sandbox remembers: batches with their recipients, groups and inbound messages.
 
 Everything is in memory and guarded by one re-entrant lock, which the scheduler's jobs also hold, so a
-request never sees a batch half-way through a transition.  Timestamps are sandbox epoch seconds.
+request never sees a batch half-way through a transition.  Timestamps are epoch seconds of the sandbox's
+now (the wall clock unless a test advanced or froze it: see :mod:`~.clock`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_sinch.client.models import FINAL_STATUSES
+from airflow_provider_sinch.testing.sandbox.clock import Moment
 
 _FINAL = frozenset(s.value for s in FINAL_STATUSES)
 
@@ -69,6 +71,8 @@ class Batch:
     :param version: bumped on every replace, update or cancel, so jobs scheduled for an older version stop.
     :param report_sent: the batch-level (summary/full) callback went out.
     :param feedback: recipients confirmed through delivery feedback.
+    :param release: where the send time falls on the sandbox timeline (set when the batch is scheduled).
+    :param expiry: where ``expire_at`` falls on the sandbox timeline (set when the batch is scheduled).
     """
 
     id: str
@@ -89,6 +93,8 @@ class Batch:
     version: int = 0
     report_sent: bool = False
     feedback: list[str] = field(default_factory=list)
+    release: Moment | None = None
+    expiry: Moment | None = None
 
     @property
     def send_time(self) -> float:
