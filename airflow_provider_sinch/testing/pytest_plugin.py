@@ -15,8 +15,8 @@ Installing the provider gives every test suite these fixtures:
     ``make(**settings)``: more sandboxes with their own settings, each on its own port, stopped after the
     test.
 
-The session sandbox runs its clock ``sinch_sandbox_time_scale`` times faster than real time (ini option,
-default 10): the default 1 s queue and 2 s delivery delays then take 0.3 s.
+The session sandbox passes its waits ``sinch_sandbox_time_scale`` times faster than real time (ini option,
+default 10): the default 1 s queue and 2 s delivery delays then take 0.3 s.  Its now stays the wall clock.
 
 Checking every answer: set the ini option ``sinch_sandbox_response_validator`` to ``module:function`` (or
 override the ``sinch_sandbox_validator`` fixture) with a function ``f(method, path, status, body)`` that

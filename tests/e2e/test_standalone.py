@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
-BUDGET_SECONDS = 180
+BUDGET_SECONDS = 240  # about 60-120 s; a loaded 2-core machine took 189 s once
 OUR_NUMBER = "+12017777777"
 
 
