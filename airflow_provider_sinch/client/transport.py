@@ -30,8 +30,8 @@ from airflow_provider_sinch.client.errors import (
     clip,
     error_for_status,
 )
-from airflow_provider_sinch.client.msisdn import mask_text
 from airflow_provider_sinch.client.operations import PreparedRequest
+from airflow_provider_sinch.client.redact import mask_text
 from airflow_provider_sinch.client.retry import parse_retry_after
 
 _EXCERPT = 200
