@@ -204,6 +204,11 @@ def check_destinations(values: Sequence[object], field: str, *, groups: bool = T
     :param field: the list's name for the message (``to``, ``members``).
     :param groups: whether group ids are allowed (not among a group's members).
     """
+    if isinstance(values, str):
+        values = [values]  # one destination, as the request models accept it
+    elif not isinstance(values, Sequence):
+        rule = f"must be a list of destinations, got a {type(values).__name__}"
+        raise SinchValidationError([(field, rule)])
     if _all_well_formed(values, _ALL_DESTINATIONS if groups else _ALL_NUMBERS):
         return list(values)  # type: ignore[arg-type]  # every entry is a str: join() checked it
     number, group = _NUMBER.fullmatch, _GROUP_ID.fullmatch if groups else _never
