@@ -67,8 +67,8 @@ def _group_ids(value: Any, info: ValidationInfo) -> Any:
     return [check_group_id(v, f"{info.field_name}[{i}]") for i, v in enumerate(value)]
 
 
-def _group_id(value: Any, info: ValidationInfo) -> str:
-    return check_group_id(value, info.field_name or "group")
+def _group_id(value: Any, info: ValidationInfo) -> Any:
+    return None if value is None else check_group_id(value, info.field_name or "group")
 
 
 # The checks run before pydantic's own, so that an entry of the wrong type is named like any other bad
