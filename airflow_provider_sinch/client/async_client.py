@@ -11,7 +11,7 @@ from tenacity import AsyncRetrying
 
 from airflow_provider_sinch.client.auth import ProjectAuth
 from airflow_provider_sinch.client.config import SinchConfig
-from airflow_provider_sinch.client.errors import SinchTransportError
+from airflow_provider_sinch.client.errors import SinchConfigurationError, SinchTransportError
 from airflow_provider_sinch.client.operations import (
     LIST_BATCHES,
     LIST_DELIVERY_REPORTS,
@@ -22,8 +22,10 @@ from airflow_provider_sinch.client.operations import (
     SinchOperations,
 )
 from airflow_provider_sinch.client.pagination import PageCursor
+from airflow_provider_sinch.client.retry import shown_number
 from airflow_provider_sinch.client.transport import (
     base_headers,
+    configuration_failure,
     handle_response,
     token_headers,
     transport_failure,
@@ -32,7 +34,9 @@ from airflow_provider_sinch.client.transport import (
 DEFAULT_MAX_IN_FLIGHT = 10
 """Requests one async client has on the wire at once (see :class:`AsyncSinchClient`)."""
 
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Requests httpx refuses to make: a configuration problem, not a network one (never retried).
+_UNUSABLE = (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.LocalProtocolError)
 
 
 class AsyncSinchClient(SinchOperations):
@@ -55,7 +59,8 @@ class AsyncSinchClient(SinchOperations):
     def __init__(self, config: SinchConfig, http: httpx.AsyncClient | None = None, *,
                  max_in_flight: int = DEFAULT_MAX_IN_FLIGHT) -> None:
         if isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int) or max_in_flight < 1:
-            raise ValueError(f"max_in_flight must be a whole number from 1, got {max_in_flight!r}")
+            raise SinchConfigurationError(
+                [("max_in_flight", f"must be a whole number from 1, got {shown_number(max_in_flight)}")])
         self.config = config
         self._own_http = http is None
         connect, read = config.timeouts
@@ -96,6 +101,9 @@ class AsyncSinchClient(SinchOperations):
                     headers={**self._headers, "Authorization": f"Bearer {await self._bearer()}"},
                     timeout=httpx.Timeout(read, connect=connect),
                 )
+        except _UNUSABLE as exc:
+            raise configuration_failure(prepared, exc, header=isinstance(exc, httpx.LocalProtocolError)) \
+                from None
         except httpx.HTTPError as exc:
             raise transport_failure(prepared, exc, sent=not isinstance(exc, _NOT_SENT)) from None
         return handle_response(prepared, response.status_code, response.headers, response.content,

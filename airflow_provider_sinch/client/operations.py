@@ -13,6 +13,7 @@ result and the async client by returning a coroutine.
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, TypeAdapter
 
 from airflow_provider_sinch.client.errors import SinchValidationError
+from airflow_provider_sinch.client.identifiers import check_path_id
 from airflow_provider_sinch.client.models import (
     Batch,
     BatchDeliveryReport,
@@ -46,7 +48,13 @@ from airflow_provider_sinch.client.models import (
     build,
 )
 from airflow_provider_sinch.client.models.common import QueryModel, RequestModel
-from airflow_provider_sinch.client.msisdn import mask_msisdn, normalize_msisdn
+from airflow_provider_sinch.client.msisdn import (
+    destination_problem,
+    is_group_id,
+    mask_destination,
+    mask_msisdn,
+    msisdn_digits,
+)
 
 _MEMBERS = TypeAdapter(list[str])
 
@@ -127,11 +135,12 @@ class Operation:
         path_values = {}
         for param in self.path_params:
             value = fields.pop(param, None)
-            if value is None or not str(value).strip():
+            if value is None:
                 raise SinchValidationError([(param, "is required and must not be empty")], self.name)
-            text = str(value).strip()
             if param == "recipient_msisdn":
-                text = normalize_msisdn(text)
+                text = _recipient_segment(value, self.name)
+            else:
+                text = check_path_id(value, param, model=self.name)
             path_values[param] = quote(text, safe="")
         path = self.path.format(**path_values)
         shown_path = None  # what errors show: the path with a phone number in it masked
@@ -156,6 +165,7 @@ class Operation:
             if self.body is BatchRequest and default_from and request.from_ is None:
                 request = request.model_copy(update={"from_": default_from})
             body = request.to_json() if isinstance(request, RequestModel) else request
+            _check_encodable(body, self.name)
             client_reference = getattr(request, "client_reference", None)
         if fields:
             unknown = ", ".join(sorted(fields))
@@ -169,6 +179,60 @@ class Operation:
         if self.response is _MEMBERS:
             return _MEMBERS.validate_python(payload)
         return self.response.model_validate(payload)
+
+
+def _check_encodable(body: Any, operation: str) -> None:
+    """Refuse a body that cannot be sent as UTF-8 JSON: a lone surrogate (``"\\ud800"``, from a badly
+    decoded file or a split emoji) would otherwise fail inside the HTTP library with a
+    ``UnicodeEncodeError``, or reach Sinch as a character it cannot deliver."""
+    where = _unencodable(body, ())
+    if where is not None:
+        path, ch = where
+        rule = f"must be valid Unicode text: contains a lone surrogate (U+{ord(ch):04X})"
+        raise SinchValidationError([(".".join(path) or "(body)", rule)], operation)
+
+
+def _unencodable(value: Any, path: tuple[str, ...]) -> tuple[tuple[str, ...], str] | None:
+    if isinstance(value, str):
+        if value.isascii():
+            return None
+        found = _SURROGATE.search(value)
+        return (path, found.group(0)) if found else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = _unencodable(key, path) or _unencodable(item, (*path, str(key)[:40]))
+            if where is not None:
+                return where
+    elif isinstance(value, list):
+        try:  # a list of strings (1,000 recipients) in one C-level pass when it is clean
+            joined = "".join(value)
+            if joined.isascii() or not _SURROGATE.search(joined):
+                return None
+        except TypeError:
+            pass  # not all strings: look at each entry
+        for index, item in enumerate(value):
+            where = _unencodable(item, (*path, str(index)))
+            if where is not None:
+                return where
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _recipient_segment(value: object, operation: str) -> str:
+    """The recipient of ``/delivery_report/{recipient_msisdn}``: a phone number (the destination rule),
+    sent as the canonical digits Sinch reports it under."""
+    digits = msisdn_digits(value)
+    if isinstance(value, str) and not value.strip():
+        raise SinchValidationError([("recipient_msisdn", "is required and must not be empty")], operation)
+    if digits is None:
+        problem = destination_problem(value) or "must be a phone number, not a group id"
+        if is_group_id(value):
+            problem = "must be a phone number in international format, not a group id"
+        raise SinchValidationError(
+            [("recipient_msisdn", f"{problem}; got {mask_destination(value)}")], operation)
+    return digits
 
 
 def _field_names(model: type[BaseModel]) -> set[str]:

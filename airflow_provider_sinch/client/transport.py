@@ -14,17 +14,24 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import ValidationError
+
 from airflow_provider_sinch.client.auth import Auth, ProjectAuth
 from airflow_provider_sinch.client.errors import (
     SinchAmbiguousSendError,
     SinchAPIError,
     SinchAuthenticationError,
+    SinchConfigurationError,
     SinchError,
+    SinchMalformedResponseError,
+    SinchMalformedSendResponseError,
     SinchServerError,
     SinchTransportError,
+    clip,
     error_for_status,
 )
 from airflow_provider_sinch.client.operations import PreparedRequest
+from airflow_provider_sinch.client.redact import mask_text
 from airflow_provider_sinch.client.retry import parse_retry_after
 
 _EXCERPT = 200
@@ -77,7 +84,10 @@ def handle_response(
                 status, None, f"expected a JSON body, got {_excerpt(content)!r}",
                 method=prepared.method, path=prepared.log_path,
             )
-        return prepared.operation.parse(payload)
+        try:
+            return prepared.operation.parse(payload)
+        except ValidationError as exc:
+            raise malformed(prepared, status, exc) from None
     payload = decode_body(content)
     code = text = None
     if isinstance(payload, dict):
@@ -85,6 +95,12 @@ def handle_response(
         text = _str_or_none(payload.get("text") or payload.get("message"))
     elif content and content.strip():
         text = _excerpt(content)
+    if text is not None:
+        # Sinch's text may quote a recipient ("Invalid number 4670..."): errors never carry a full number;
+        # and it is cut, like every message of this package.
+        text = clip(mask_text(text), _EXCERPT + 3)
+    if code is not None:
+        code = clip(code, 100)
     error = error_for_status(
         status, code, text, method=prepared.method, path=prepared.log_path,
         retry_after=parse_retry_after(headers.get("Retry-After") or headers.get("retry-after")),
@@ -109,6 +125,30 @@ def transport_failure(prepared: PreparedRequest, exc: BaseException, *, sent: bo
     detail = str(exc).replace(prepared.path, prepared.log_path)  # requests quotes the URL it failed on
     return SinchTransportError(f"could not reach Sinch for {where}: {kind}: {detail}",
                                method=prepared.method, path=prepared.log_path, sent=sent)
+
+
+def malformed(prepared: PreparedRequest, status: int, exc: ValidationError) -> SinchMalformedResponseError:
+    """The error for a 2xx answer whose body does not fit the response model: one line, not pydantic's
+    dump.  For an operation that changes state it is also ambiguous (applied, result unknown)."""
+    problems = [
+        (mask_text(".".join(str(p) for p in err["loc"])) or "(body)", err["msg"])
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
+    if not prepared.operation.safe_to_retry:
+        return SinchMalformedSendResponseError(
+            client_reference=prepared.client_reference, operation=prepared.operation.name,
+            method=prepared.method, path=prepared.log_path, status=status, problems=problems)
+    return SinchMalformedResponseError(operation=prepared.operation.name, method=prepared.method,
+                                       path=prepared.log_path, status=status, problems=problems)
+
+
+def configuration_failure(prepared: PreparedRequest, exc: BaseException, *, header: bool) -> SinchError:
+    """The error for a request the HTTP library refused to make (an unusable URL or header value): a
+    configuration problem, never retried as if the network had failed.  :class:`SinchConfig` checks these
+    when built; this catches what slips through (a session or transport with its own rules)."""
+    field = "auth or user_agent (an HTTP header)" if header else "base_url"
+    rule = clip(f"cannot be used for {prepared.method} {prepared.log_path}: {type(exc).__name__}", 200)
+    return SinchConfigurationError([(field, rule)])
 
 
 def ambiguous(prepared: PreparedRequest, cause: str) -> SinchAmbiguousSendError:

@@ -32,7 +32,8 @@ from airflow_provider_sinch.client.models import (
     UpdateBatchRequest,
     build,
 )
-from tests.client.harness import Harness
+from tests.client.harness import Harness, Reply
+from tests.client.refusals import nothing_sent, refused, silent
 from tests.client.samples import BATCH, BATCH_REPORT, DRY_RUN, GROUP, INBOUND, RECIPIENT_REPORT, SEND_AT, page
 
 NOW = datetime.now(UTC)
@@ -54,7 +55,7 @@ def b64(size: int) -> str:
 INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ("send_batch", {**TEXT, "to": []}, "to", "at least 1 item"),
     ("send_batch", {**TEXT, "to": [f"4670{i:07d}" for i in range(1001)]}, "to", "at most 1000 items"),
-    ("send_batch", {**TEXT, "to": [""]}, "to.0", "at least 1 character"),
+    ("send_batch", {**TEXT, "to": [""]}, "to[0]", "must not be empty"),
     ("send_batch", {**TEXT, "body": "x" * 2001}, "body", "at most 2000 characters"),
     ("send_batch", {**TEXT, "body": None}, "body", "Field required"),
     ("send_batch", {**BINARY, "body": b64(130), "udh": "00" * 11}, "body", "at most 140 bytes, got 141"),
@@ -111,13 +112,13 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ("dry_run", {**TEXT, "number_of_recipients": 1001}, "number_of_recipients", "less than or equal to 1000"),
     ("dry_run", {**TEXT, "body": "x" * 2001}, "body", "at most 2000 characters"),
     ("update_batch", {"batch_id": "b1", "body": "x" * 2001}, "body", "at most 2000 characters"),
-    ("update_batch", {"batch_id": "b1", "to_add": ["1"] * 1001}, "to_add", "at most 1000 items"),
+    ("update_batch", {"batch_id": "b1", "to_add": ["46701234567"] * 1001}, "to_add", "at most 1000 items"),
     ("update_batch", {"batch_id": "b1", "type": "mt_binary", "body": "Hi there!"}, "body", "must be base64"),
     ("update_batch", {"batch_id": "b1", "body": b64(140), "udh": "00"}, "body", "at most 140 bytes, got 141"),
     ("update_batch", {"batch_id": "b1", "udh": "xyz"}, "udh", "must be hexadecimal"),
     (
         "update_batch",
-        {"batch_id": "b1", "type": "mt_text", "body": {"url": "u"}},
+        {"batch_id": "b1", "type": "mt_text", "body": {"url": "https://e.example/a.png"}},
         "body",
         "needs type mt_media",
     ),
@@ -132,12 +133,12 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     (
         "send_delivery_feedback",
         {"batch_id": "b1", "recipients": [""]},
-        "recipients.0",
-        "at least 1 character",
+        "recipients[0]",
+        "must not be empty",
     ),
     ("create_group", {"name": ""}, "name", "at least 1 character"),
     ("create_group", {"name": "x" * 21}, "name", "at most 20 characters"),
-    ("create_group", {"members": ["1"] * 10001}, "members", "at most 10000 items"),
+    ("create_group", {"members": ["46701234567"] * 10001}, "members", "at most 10000 items"),
     ("create_group", {"child_groups": ["g"] * 11}, "child_groups", "at most 10 items"),
     (
         "create_group",
@@ -147,8 +148,8 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     ("create_group", {"auto_update": {"to": "1", "stop": "x"}}, "auto_update.stop", "Extra inputs"),
     ("replace_group", {"group_id": "g1", "name": "x" * 21}, "name", "at most 20 characters"),
-    ("update_group", {"group_id": "g1", "add": ["1"] * 10001}, "add", "at most 10000 items"),
-    ("update_group", {"group_id": "g1", "remove": ["1"] * 10001}, "remove", "at most 10000 items"),
+    ("update_group", {"group_id": "g1", "add": ["46701234567"] * 10001}, "add", "at most 10000 items"),
+    ("update_group", {"group_id": "g1", "remove": ["46701234567"] * 10001}, "remove", "at most 10000 items"),
     ("update_group", {"group_id": "g1", "name": "x" * 21}, "name", "at most 20 characters"),
     ("update_group", {"group_id": "g1", "name": "VIP", "remove_name": True}, "name", "either name"),
     ("list_batches", {"page_size": 101}, "page_size", "less than or equal to 100"),
@@ -255,10 +256,10 @@ def test_batch_wire_form() -> None:
 
 def test_group_update_never_sends_name_null_unless_asked() -> None:
     """The official SDK always sends "name": null, which removes the group's name."""
-    assert "name" not in GroupUpdateRequest(add=["1"]).to_json()
+    assert "name" not in GroupUpdateRequest(add=["46701234567"]).to_json()
     assert GroupUpdateRequest(name="VIP").to_json() == {"name": "VIP"}
     assert GroupUpdateRequest(remove_name=True).to_json() == {"name": None}
-    assert GroupRequest(name="x" * 20, members=["1"] * 10000).to_json()["name"] == "x" * 20
+    assert GroupRequest(name="x" * 20, members=["46701234567"] * 10000).to_json()["name"] == "x" * 20
 
 
 def test_update_without_send_at_does_not_guess_the_batch_schedule() -> None:
@@ -353,3 +354,92 @@ def test_status_sets_are_spelled_like_sinch() -> None:
         "Unknown",
     }
     assert DeliveryStatus("Delivered") is DeliveryStatus.DELIVERED
+
+
+# --- issue 11: extreme values end in the project's error, naming the field and the rule ------------------
+
+FAR_WEST = timezone(timedelta(hours=-14))
+FAR_EAST = timezone(timedelta(hours=14))
+NESTED: dict[str, Any] = {}
+_level = NESTED
+for _ in range(100_000):
+    _level["a"] = {}
+    _level = _level["a"]
+DEEP_LIST: list[Any] = []
+_item = DEEP_LIST
+for _ in range(100_000):
+    _item.append([])
+    _item = _item[0]
+
+EXTREMES: list[tuple[str, dict[str, Any], str, str]] = [
+    ("send_batch", {**TEXT, "send_at": "9999-12-31T23:59:59-23:59"}, "send_at", "between years 1 and 9999"),
+    ("send_batch", {**TEXT, "send_at": datetime.max.replace(tzinfo=FAR_WEST)}, "send_at", "between years 1"),
+    ("send_batch", {**TEXT, "expire_at": datetime.min.replace(tzinfo=FAR_EAST)}, "expire_at", "years 1 and"),
+    ("send_batch", {**TEXT, "expire_at": datetime.max.replace(tzinfo=UTC)}, "expire_at", "at most 3 days"),
+    ("send_batch", {**TEXT, "send_at": datetime.max.replace(tzinfo=UTC),
+                    "expire_at": datetime.min.replace(tzinfo=UTC)}, "expire_at", "must be after send_at"),
+    ("update_batch", {"batch_id": "b1", "send_at": datetime(9999, 12, 20, tzinfo=UTC),
+                      "expire_at": datetime.max.replace(tzinfo=UTC)}, "expire_at", "at most 3 days"),
+    ("list_batches", {"start_date": "0001-01-01T00:00:00+05:00"}, "start_date", "between years 1 and 9999"),
+    ("send_batch", {**TEXT, "body": "Hi \ud800"}, "body", "unicode"),
+    ("send_batch", {**TEXT, "parameters": {"name": {"default": "\udfff"}}}, "parameters.name.default",
+     "lone surrogate (U+DFFF)"),
+    ("send_batch", {**TEXT, "client_reference": "ref-\ud83d"}, "client_reference", "unicode"),
+    ("send_batch", {**TEXT, "to": "[" * 100_000}, "to[0]", "phone number in international format"),
+    ("send_batch", {**TEXT, "to": DEEP_LIST}, "to[0]", "must be a string"),
+    ("send_batch", {**TEXT, "parameters": NESTED}, "parameters.a.a", "valid string"),
+    ("send_batch", {**TEXT, "to": 46701234567}, "to", "valid list"),
+    ("send_batch", {**TEXT, "to": {"+46701234567": 1}}, "to", "valid list"),
+    ("send_batch", {**TEXT, "body": 123}, "body", "valid string"),
+    ("send_batch", {**TEXT, "send_at": "tomorrow"}, "send_at", "datetime"),
+    ("send_batch", {**TEXT, "parameters": "name=Ann"}, "parameters", "valid dictionary"),
+    ("send_batch", {**TEXT, "feedback_enabled": "maybe"}, "feedback_enabled", "valid boolean"),
+    ("send_batch", {**TEXT, "from_ton": "x"}, "from_ton", "valid integer"),
+    ("send_batch", {**TEXT, "max_number_of_message_parts": 1.5}, "max_number_of_message_parts", "integer"),
+    ("send_batch", {**TEXT, "callback_url": "not a url"}, "callback_url", "absolute http(s) URL"),
+    ("send_batch", {**TEXT, "callback_url": "ftp://cb.example/x"}, "callback_url", "absolute http(s) URL"),
+    ("send_batch", {**TEXT, "callback_url": "/callbacks/sinch"}, "callback_url", "absolute http(s) URL"),
+    ("send_batch", {**TEXT, "callback_url": "https://"}, "callback_url", "absolute http(s) URL"),
+    ("send_batch", {**TEXT, "callback_url": "javascript:alert(1)"}, "callback_url", "absolute http(s) URL"),
+    ("send_batch", {**TEXT, "callback_url": "https://cb.example/" + "x" * 3000}, "callback_url", "at most"),
+    ("update_batch", {"batch_id": "b1", "callback_url": "cb"}, "callback_url", "absolute http(s) URL"),
+    ("send_batch", {**TEXT, "type": "mt_media", "body": {"url": "image.png"}}, "body.url", "http(s)"),
+    ("create_group", {"child_groups": ["../x"]}, "child_groups[0]", "must be a group id"),
+    ("update_group", {"group_id": "g1", "add_from_group": "+46701234567"}, "add_from_group", "group id"),
+]
+
+
+@pytest.mark.parametrize(("op", "kwargs", "field", "rule"), EXTREMES,
+                         ids=[f"{op}-{field}-{i}" for i, (op, _, field, _) in enumerate(EXTREMES)])
+def test_extreme_values_end_in_the_project_error(
+    harness: Harness, op: str, kwargs: dict[str, Any], field: str, rule: str
+) -> None:
+    silent(harness)
+    refused(lambda: harness.call(op, **kwargs), field, rule)
+    nothing_sent(harness)
+
+
+def test_a_far_future_but_valid_schedule_is_sent_as_given(harness: Harness) -> None:
+    harness.reply(Reply(201, json=BATCH))
+    send_at = datetime(9999, 12, 31, 22, tzinfo=UTC)
+    harness.call("send_batch", **TEXT, send_at=send_at, expire_at=send_at + timedelta(hours=1))
+    assert harness.last.json["expire_at"] == "9999-12-31T23:00:00Z"
+
+
+@pytest.mark.parametrize("url", ["https://cb.example/sinch?x=1", "http://127.0.0.1:8080/cb",
+                                 "https://user:pw@cb.example/"])
+def test_an_absolute_http_callback_url_passes(url: str) -> None:
+    assert build(BatchRequest, {**TEXT, "callback_url": url}).callback_url == url
+
+
+def test_a_phone_number_in_an_error_location_is_masked(harness: Harness) -> None:
+    silent(harness)
+    exc = refused(lambda: harness.call("send_batch", **TEXT, parameters={"name": {"46701234567": 5}}),
+                  "parameters.name.4670****567", "valid string")
+    assert "46701234567" not in str(exc)
+
+
+def test_optional_destination_and_group_fields_accept_none() -> None:
+    assert GroupUpdateRequest(add_from_group=None, add=None, remove=None).to_json() == {}
+    assert GroupRequest(members=None, child_groups=None).to_json() == {}
+    assert UpdateBatchRequest(to_add=None, to_remove=None).to_json() == {}

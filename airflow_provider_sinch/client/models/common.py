@@ -7,11 +7,12 @@ client must keep working, so unknown fields are kept (``extra="allow"``) rather 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -19,9 +20,15 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
 )
 
 from airflow_provider_sinch.client.errors import SinchValidationError
+from airflow_provider_sinch.client.msisdn import check_destinations, check_group_id
+from airflow_provider_sinch.client.redact import mask_text
+from airflow_provider_sinch.client.urls import url_problem
+
+MAX_URL_LENGTH = 2048
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -40,17 +47,72 @@ def _csv_or_many(value: Any) -> Any:
     return value
 
 
-Recipient = Annotated[str, Field(min_length=1, max_length=64)]
-"""A phone number (``+``, ``00`` or bare) or a group id."""
+def _destinations(value: Any, info: ValidationInfo) -> Any:
+    value = _one_or_many(value)
+    if not isinstance(value, list | tuple):
+        return value  # not a list: pydantic says so
+    return check_destinations(value, info.field_name or "to")
 
-RecipientList = Annotated[list[Recipient], BeforeValidator(_one_or_many)]
+
+def _numbers(value: Any, info: ValidationInfo) -> Any:
+    value = _one_or_many(value)
+    if not isinstance(value, list | tuple):
+        return value
+    return check_destinations(value, info.field_name or "members", groups=False)
+
+
+def _group_ids(value: Any, info: ValidationInfo) -> Any:
+    if not isinstance(value, list | tuple):
+        return value
+    return [check_group_id(v, f"{info.field_name}[{i}]") for i, v in enumerate(value)]
+
+
+def _group_id(value: Any, info: ValidationInfo) -> Any:
+    return None if value is None else check_group_id(value, info.field_name or "group")
+
+
+# The checks run before pydantic's own, so that an entry of the wrong type is named like any other bad
+# entry (``to[3]: must be a string``) and the list is walked once.
+RecipientList = Annotated[list[str], BeforeValidator(_destinations)]
+"""Destinations: phone numbers (``+``, ``00`` or bare) or group ids, checked by
+:func:`~airflow_provider_sinch.client.msisdn.check_destinations`; a single string is a list of one."""
+
+NumberList = Annotated[list[str], BeforeValidator(_numbers)]
+"""Phone numbers only (group members, delivery-feedback recipients)."""
+
+GroupIdList = Annotated[list[str], BeforeValidator(_group_ids)]
+"""Group ids (``child_groups``)."""
+
+GroupId = Annotated[str, BeforeValidator(_group_id)]
+"""One group id (``add_from_group``)."""
+
+
+def _check_url(value: str, info: ValidationInfo) -> str:
+    problem = url_problem(value)
+    if problem:
+        raise FieldRuleError(info.field_name or "url", problem)
+    return value
+
+
+HttpUrl = Annotated[str, Field(min_length=1, max_length=MAX_URL_LENGTH), AfterValidator(_check_url)]
+"""An absolute ``http``/``https`` URL with a host, at most 2048 characters (``callback_url``, media)."""
 
 T = TypeVar("T")
 CsvList = Annotated[list[T], BeforeValidator(_csv_or_many)]
 """A list-valued query filter (sent comma-separated); a single value or ``"a,b"`` is accepted too."""
 
-Timestamp = AwareDatetime
-"""Request timestamps must carry a timezone: a naive datetime is ambiguous and Sinch would read it as UTC."""
+def _in_utc_range(value: datetime, info: ValidationInfo) -> datetime:
+    try:
+        value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59-05:00 is in year 10000 in UTC
+        rule = "must be a date between years 1 and 9999 in UTC"
+        raise FieldRuleError(info.field_name or "timestamp", rule) from None
+    return value
+
+
+Timestamp = Annotated[AwareDatetime, AfterValidator(_in_utc_range)]
+"""Request timestamps must carry a timezone (a naive datetime is ambiguous and Sinch would read it as UTC)
+and fall between years 1 and 9999 once in UTC (or every computation with them overflows)."""
 
 
 class FieldRuleError(ValueError):
@@ -149,6 +211,9 @@ def build(model: Any, data: Any, name: str | None = None) -> Any:
         return _adapter(model).validate_python(data)
     except ValidationError as exc:
         raise SinchValidationError(_describe(exc), name or _model_name(model)) from None
+    except RecursionError:
+        raise SinchValidationError(
+            [("(body)", "is nested too deeply to be a Sinch request")], name or _model_name(model)) from None
 
 
 def _model_name(model: Any) -> str:
@@ -161,7 +226,7 @@ _UNION_TAGS = frozenset({"mt_text", "mt_binary", "mt_media", "text-body", "media
 
 
 def _describe(exc: ValidationError) -> list[tuple[str, str]]:
-    out = []
+    out: list[tuple[str, str]] = []
     for err in exc.errors(include_url=False, include_input=False):
         loc = [str(p) for p in err["loc"] if not str(p).startswith("function-")]
         # Drop union/discriminator tags such as 'mt_text' so the path reads like the JSON body.
@@ -172,8 +237,13 @@ def _describe(exc: ValidationError) -> list[tuple[str, str]]:
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
         cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, SinchValidationError):  # a rule of our own (destinations): keep its fields
+            out.extend((".".join([*loc[:-1], field]), rule) for field, rule in cause.errors)
+            continue
         if isinstance(cause, FieldRuleError):
-            loc, msg = [*loc, cause.field], cause.rule
-        field = "type" if err["type"] == "invalid_batch_type" else (".".join(loc) or "(body)")
+            loc, msg = [*loc[:-1], cause.field] if loc and loc[-1] == cause.field else [*loc, cause.field], \
+                cause.rule
+        # A dict key in the location may be a phone number (parameters.name.46701234567): mask it.
+        field = "type" if err["type"] == "invalid_batch_type" else (mask_text(".".join(loc)) or "(body)")
         out.append((field, msg))
     return out
