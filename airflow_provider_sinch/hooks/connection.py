@@ -19,9 +19,17 @@ extra.default_from  sender used when an operator gives no ``from_``
 
 from __future__ import annotations
 
+import math
 from typing import Any
+from urllib.parse import urlsplit
 
-from airflow_provider_sinch.client import ProjectAuth, RetryPolicy, ServicePlanAuth, SinchConfig
+from airflow_provider_sinch.client import (
+    ProjectAuth,
+    RetryPolicy,
+    ServicePlanAuth,
+    SinchConfig,
+    SinchValidationError,
+)
 from airflow_provider_sinch.client.auth import DEFAULT_AUTH_URL
 from airflow_provider_sinch.client.config import DEFAULT_TIMEOUT
 
@@ -29,38 +37,97 @@ AUTH_SERVICE_PLAN = "service_plan"
 AUTH_PROJECT = "project"
 
 
-class SinchConnectionError(ValueError):
-    """The ``sinch`` connection is incomplete or inconsistent; the message names the field."""
+MAX_TIMEOUT_SECONDS = 3600.0
+"""The longest request timeout a connection may set (longer is a typo, and overflows some socket calls)."""
+
+_FIELDS = {"timeout": "extra.timeout", "base_url": "host", "auth_url": "extra.auth_url",
+           "region": "extra.region", "token": "password", "api_token": "password", "key_secret": "password",
+           "key_id": "extra.key_id",
+           "service_plan_id": "login", "project_id": "login", "retry": "extra.retries"}
+"""How the client configuration's fields are called in the connection."""
 
 
-def _base_url(host: str | None, schema: str | None, port: int | None) -> str | None:
-    if not host:
+class SinchConnectionError(SinchValidationError):
+    """The ``sinch`` connection is incomplete or inconsistent; the message names the field and the rule.
+
+    A :class:`~airflow_provider_sinch.client.SinchValidationError` (so a ``SinchError`` and a
+    ``ValueError``): a configuration error, never retried as if Sinch were briefly unreachable.
+
+    :param field: the connection field (``login``, ``password``, ``host``, ``extra.timeout``, ...).
+    :param rule: the rule it broke, starting with a verb (``must be positive``); never the secret.
+    :param conn_id: the connection id, when known.
+    """
+
+    def __init__(self, field: str, rule: str, conn_id: str | None = None) -> None:
+        where = f"connection {conn_id!r}" if conn_id else "connection"
+        super().__init__([(field, rule)], where)
+        self.conn_id = conn_id
+        self.args = (f"invalid Sinch {where}: {field} {rule}",)
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    """``repr(value)``, cut to ``limit`` characters so an error message stays short."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _base_url(host: str | None, schema: str | None, port: int | None, conn_id: str) -> str | None:
+    if not host or not str(host).strip():
         return None
+    host = str(host).strip()
     if "://" not in host:
         host = f"{schema or 'https'}://{host}"
     if port and host.count(":") < 2:
         host = f"{host.rstrip('/')}:{port}"
+    _check_http_url(host, "host", conn_id)
     return host.rstrip("/")
 
 
-def _timeout(value: Any) -> float | tuple[float, float]:
-    if value in (None, ""):
+def _check_http_url(url: str, field: str, conn_id: str) -> None:
+    """An absolute http(s) URL with a host name; the message shows the scheme only (a URL may carry a
+    user and password)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise SinchConnectionError(field, "must be an http(s) URL with a valid port", conn_id) from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise SinchConnectionError(field, f"must be an http or https URL, got scheme {_shown(parts.scheme)}",
+                                   conn_id)
+    if not parts.hostname or any(c.isspace() for c in url):
+        raise SinchConnectionError(field, "must be an http(s) URL with a host name and no spaces", conn_id)
+
+
+def _seconds(value: Any) -> float:
+    """A positive, finite number of seconds (not a boolean), else ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError
+    seconds = float(value)
+    if not math.isfinite(seconds) or not 0 < seconds <= MAX_TIMEOUT_SECONDS:
+        raise ValueError
+    return seconds
+
+
+def _timeout(value: Any, conn_id: str = "") -> float | tuple[float, float]:
+    if value is None or (isinstance(value, str) and not value.strip()):
         return DEFAULT_TIMEOUT
     try:
         if isinstance(value, list | tuple):
-            connect, read = (float(v) for v in value)
+            if len(value) != 2:
+                raise ValueError
+            connect, read = (_seconds(v) for v in value)
             return (connect, read)
-        timeout = float(value)
-    except (TypeError, ValueError):
+        return _seconds(value)
+    except (TypeError, ValueError, OverflowError):
         raise SinchConnectionError(
-            f"extra.timeout must be seconds or [connect, read], got {value!r}"
+            "extra.timeout",
+            f"must be seconds greater than 0 and at most {MAX_TIMEOUT_SECONDS:.0f} (finite), or a "
+            f"[connect, read] pair of them, got {_shown(value)}",
+            conn_id or None,
         ) from None
-    if timeout <= 0:
-        raise SinchConnectionError("extra.timeout must be positive")
-    return timeout
 
 
-def _retry(value: Any) -> RetryPolicy:
+def _retry(value: Any, conn_id: str = "") -> RetryPolicy:
     if value in (None, ""):
         return RetryPolicy()
     try:
@@ -70,8 +137,19 @@ def _retry(value: Any) -> RetryPolicy:
         if retries != float(value) or retries < 0:
             raise ValueError
     except (TypeError, ValueError, OverflowError):
-        raise SinchConnectionError(f"extra.retries must be a whole number from 0, got {value!r}") from None
+        raise SinchConnectionError("extra.retries", f"must be a whole number from 0, got {_shown(value)}",
+                                   conn_id or None) from None
     return RetryPolicy(max_attempts=retries + 1)
+
+
+def _from_config_error(exc: ValueError, conn_id: str) -> SinchConnectionError:
+    """The client configuration's own check, in the connection's field names."""
+    if isinstance(exc, SinchValidationError) and exc.errors:
+        field, rule = exc.errors[0]
+    else:  # "region must be one of ..." : the field is the first word
+        field, _, rule = str(exc).partition(" ")
+    name = _FIELDS.get(field.split(".")[0], field)
+    return SinchConnectionError(name, rule.strip(), conn_id)
 
 
 def config_from_connection(
@@ -93,34 +171,40 @@ def config_from_connection(
     extra = {k.removeprefix("extra__sinch__"): v for k, v in (extra or {}).items()}
     method = str(extra.get("auth_method") or AUTH_SERVICE_PLAN).lower()
     region = str(extra.get("region") or "us").lower()
-    if not login:
-        raise SinchConnectionError(f"connection {conn_id!r}: login (service plan id or project id) is empty")
-    if not password:
-        raise SinchConnectionError(f"connection {conn_id!r}: password (API token or key secret) is empty")
+    if not login or not str(login).strip():
+        raise SinchConnectionError("login", "is empty: give the service plan id (or project id)", conn_id)
+    if not password or not str(password).strip():
+        raise SinchConnectionError("password", "is empty: give the API token (or access key secret)", conn_id)
     auth: ServicePlanAuth | ProjectAuth
     if method == AUTH_SERVICE_PLAN:
         auth = ServicePlanAuth(service_plan_id=login, api_token=password)
     elif method == AUTH_PROJECT:
         key_id = extra.get("key_id")
         if not key_id:
-            raise SinchConnectionError(f"connection {conn_id!r}: extra.key_id is required for project auth")
-        auth = ProjectAuth(
-            project_id=login, key_id=str(key_id), key_secret=password,
-            auth_url=str(extra.get("auth_url") or DEFAULT_AUTH_URL),
-        )
+            raise SinchConnectionError("extra.key_id", "is required for project auth", conn_id)
+        auth_url = str(extra.get("auth_url") or DEFAULT_AUTH_URL)
+        _check_http_url(auth_url, "extra.auth_url", conn_id)
+        auth = ProjectAuth(project_id=login, key_id=str(key_id), key_secret=password, auth_url=auth_url)
     else:
         raise SinchConnectionError(
-            f"connection {conn_id!r}: extra.auth_method must be {AUTH_SERVICE_PLAN!r} or {AUTH_PROJECT!r}, "
-            f"got {method!r}"
+            "extra.auth_method", f"must be {AUTH_SERVICE_PLAN!r} or {AUTH_PROJECT!r}, got {_shown(method)}",
+            conn_id,
         )
+    if timeout is not None:
+        try:
+            timeout = _timeout(timeout)
+        except SinchConnectionError as exc:
+            raise SinchConnectionError("timeout", f"(hook argument) {exc.errors[0][1]}", conn_id) from None
     try:
         return SinchConfig(
             auth=auth,
             region=region,
-            base_url=_base_url(host, schema, port),
-            timeout=timeout if timeout is not None else _timeout(extra.get("timeout")),
-            retry=retry or _retry(extra.get("retries")),
+            base_url=_base_url(host, schema, port, conn_id),
+            timeout=timeout if timeout is not None else _timeout(extra.get("timeout"), conn_id),
+            retry=retry or _retry(extra.get("retries"), conn_id),
             default_from=extra.get("default_from") or None,
         )
+    except SinchConnectionError:
+        raise
     except ValueError as exc:
-        raise SinchConnectionError(f"connection {conn_id!r}: {exc}") from None
+        raise _from_config_error(exc, conn_id) from None
