@@ -24,10 +24,12 @@ from airflow_provider_sinch.operators.base import (
     as_bool,
     as_list,
     as_mapping,
+    check_text,
     invalid,
     masked,
     to_xcom,
 )
+from airflow_provider_sinch.triggers.events import shown
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -107,6 +109,7 @@ class SinchGroupContentOperator(SinchGroupOperatorBase):
             "child_groups": as_list(self.child_groups, "child_groups", keys=GROUP_ID_KEYS) or None,
             "auto_update": as_mapping(self.auto_update, "auto_update"),
         })
+        check_text(fields, "", self.where)
         build(GroupRequest, fields, "group")
         for block in _blocks(rest):
             build(GroupUpdateRequest, {"add": block}, "group update")
@@ -130,7 +133,7 @@ class SinchCreateGroupOperator(SinchGroupContentOperator):
     def __init__(self, *, if_exists: Literal["fail", "reuse"] = "fail", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if if_exists not in ("fail", "reuse"):
-            raise ValueError(f"if_exists must be 'fail' or 'reuse', got {if_exists!r}")
+            raise self.invalid("if_exists", f"must be 'fail' or 'reuse', got {shown(if_exists)}")
         self.if_exists = if_exists
 
     def execute(self, context: Context) -> Any:
@@ -225,6 +228,7 @@ class SinchUpdateGroupOperator(SinchGroupOperatorBase):
         })
         more = [{"add": b} for b in _blocks(add[MAX_MEMBERS_PER_REQUEST:])]
         more += [{"remove": b} for b in _blocks(remove[MAX_MEMBERS_PER_REQUEST:])]
+        check_text(fields, "", self.where)
         for request in (fields, *more):
             build(GroupUpdateRequest, request, "group update")
         if not fields:
