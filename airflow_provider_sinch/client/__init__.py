@@ -12,9 +12,12 @@ from airflow_provider_sinch.client.errors import (
     SinchAPIError,
     SinchAuthenticationError,
     SinchBadRequestError,
+    SinchConfigurationError,
     SinchConflictError,
     SinchError,
     SinchForbiddenError,
+    SinchMalformedResponseError,
+    SinchMalformedSendResponseError,
     SinchNotFoundError,
     SinchRateLimitError,
     SinchReportNotReadyError,
@@ -22,13 +25,23 @@ from airflow_provider_sinch.client.errors import (
     SinchTransportError,
     SinchValidationError,
 )
-from airflow_provider_sinch.client.msisdn import mask_msisdn, normalize_msisdn
+from airflow_provider_sinch.client.identifiers import MAX_PATH_ID_LENGTH, check_path_id
+from airflow_provider_sinch.client.msisdn import (
+    check_destination,
+    check_destinations,
+    mask_all,
+    mask_destination,
+    mask_msisdn,
+    mask_text,
+    normalize_msisdn,
+)
 from airflow_provider_sinch.client.operations import OPERATIONS, Operation, SinchOperations
 from airflow_provider_sinch.client.retry import RetryPolicy
 from airflow_provider_sinch.client.segments import count_segments, truncate_to_parts
 from airflow_provider_sinch.client.sync_client import SinchClient
 
 __all__ = [
+    "MAX_PATH_ID_LENGTH",
     "OPERATIONS",
     "REGIONS",
     "AsyncSinchClient",
@@ -42,9 +55,12 @@ __all__ = [
     "SinchBadRequestError",
     "SinchClient",
     "SinchConfig",
+    "SinchConfigurationError",
     "SinchConflictError",
     "SinchError",
     "SinchForbiddenError",
+    "SinchMalformedResponseError",
+    "SinchMalformedSendResponseError",
     "SinchNotFoundError",
     "SinchOperations",
     "SinchRateLimitError",
@@ -52,8 +68,14 @@ __all__ = [
     "SinchServerError",
     "SinchTransportError",
     "SinchValidationError",
+    "check_destination",
+    "check_destinations",
+    "check_path_id",
     "count_segments",
+    "mask_all",
+    "mask_destination",
     "mask_msisdn",
+    "mask_text",
     "normalize_msisdn",
     "region_base_url",
     "truncate_to_parts",

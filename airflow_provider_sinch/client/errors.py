@@ -14,18 +14,51 @@ class SinchError(Exception):
     """Base class of every error raised by this provider's Sinch client."""
 
 
+MAX_MESSAGE = 500
+"""No error message of this package is longer than this: a message quoting user input (a 100,000-character
+id, a list of 2,500 bad recipients) would otherwise flood logs, XCom and the UI."""
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, ending in ``...`` when cut."""
+    return text if len(text) <= limit else text[: max(0, limit - 3)] + "..."
+
+
 class SinchValidationError(SinchError, ValueError):
     """Input that the Sinch API would reject, caught before any request is sent.
+
+    The message names every field and rule, but is cut to at most 500 characters (``errors`` keeps the
+    full list); each field name and rule is cut first, so a long message still shows several of them.
 
     :param errors: ``[(field, rule), ...]`` naming each offending field and the rule it broke.
     :param model: what was being validated (``batch``, ``SinchSendBatchOperator arguments``, ...).
     """
 
+    _joiner = ": "
+
     def __init__(self, errors: list[tuple[str, str]], model: str = "request") -> None:
         self.errors = errors
         self.model = model
-        detail = "; ".join(f"{field}: {rule}" for field, rule in errors)
-        super().__init__(f"invalid Sinch {model}: {detail}")
+        head = f"invalid Sinch {clip(str(model), 80)}: "
+        detail = "; ".join(
+            f"{clip(str(field), 80)}{self._joiner}{clip(str(rule), 300)}" for field, rule in errors)
+        super().__init__(clip(head + detail, MAX_MESSAGE))
+
+
+class SinchConfigurationError(SinchValidationError):
+    """A :class:`~airflow_provider_sinch.client.config.SinchConfig` (or its auth) that cannot work: an empty
+    token, a timeout that is not a positive finite number, a base URL without an http(s) scheme or host.
+
+    Raised when the configuration is built, so nothing is sent; never retried (retrying cannot fix it).
+
+    :param errors: ``[(field, rule), ...]`` naming each offending setting and the rule it broke; the message
+        reads ``invalid Sinch configuration: timeout must be ...``.
+    """
+
+    _joiner = " "
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        super().__init__(errors, "configuration")
 
 
 class SinchAPIError(SinchError):
@@ -149,6 +182,71 @@ class SinchAmbiguousSendError(SinchError):
             f"outcome of {method} {path} is unknown{ref}: {cause}. The request may have been accepted; "
             "look it up before sending it again."
         )
+
+
+class SinchMalformedResponseError(SinchError):
+    """Sinch answered 2xx, but the body does not fit the operation's response model (``{"nope": 1}``).
+
+    Not retried: the same request would most likely get the same answer (a proxy or an API change), and for
+    an operation that changes state the 2xx says it was *applied*.  For those (``send_batch``,
+    ``update_batch``, ``create_group``, ``update_group``) the client raises
+    :class:`SinchMalformedSendResponseError`, which is also a :class:`SinchAmbiguousSendError`: the result
+    is unknown, so whoever retries must look the request up first (the send operator does, by
+    ``client_reference``).
+
+    :param operation: the operation's name (``get_batch``).
+    :param method: HTTP method.
+    :param path: request path relative to the service plan, a phone number in it masked.
+    :param status: the 2xx status.
+    :param problems: ``[(location, problem), ...]`` of the body, the first few shown in the message.
+    """
+
+    def __init__(self, *, operation: str, method: str, path: str, status: int,
+                 problems: list[tuple[str, str]]) -> None:
+        self.operation = operation
+        self.method = method
+        self.path = path
+        self.status = status
+        self.problems = problems
+        super().__init__(malformed_message(operation, method, path, status, problems))
+
+
+def malformed_message(operation: str, method: str, path: str, status: int,
+                      problems: list[tuple[str, str]], advice: str = "") -> str:
+    """One line, at most 500 characters: what was asked, the first three problems of the body, advice."""
+    shown = "; ".join(f"{clip(loc, 60)}: {clip(msg, 80)}" for loc, msg in problems[:3])
+    more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
+    text = (f"Sinch answered {method} {clip(path, 120)} ({operation}) with HTTP {status}, but the body does "
+            f"not have the expected shape: {shown or 'no details'}{more}")
+    return clip(text, MAX_MESSAGE - len(advice)) + advice
+
+
+class SinchMalformedSendResponseError(SinchMalformedResponseError, SinchAmbiguousSendError):
+    """A state-changing ``POST`` got a 2xx whose body does not fit: Sinch applied it, but its result (the
+    batch or group id) is unknown.
+
+    It is both a :class:`SinchMalformedResponseError` and a :class:`SinchAmbiguousSendError`, so code that
+    recovers lost answers (the send operator's ``client_reference`` lookup, create-group with reuse) looks
+    the request up instead of sending it a second time.
+
+    :param client_reference: the ``client_reference`` of the request, when it had one.
+    :param operation: the operation's name (``send_batch``).
+    :param method: HTTP method.
+    :param path: request path relative to the service plan.
+    :param status: the 2xx status.
+    :param problems: ``[(location, problem), ...]`` of the body.
+    """
+
+    def __init__(self, *, client_reference: str | None, operation: str, method: str, path: str,
+                 status: int, problems: list[tuple[str, str]]) -> None:
+        self.client_reference = client_reference
+        self.cause = f"HTTP {status} with a body that does not have the expected shape"
+        SinchMalformedResponseError.__init__(
+            self, operation=operation, method=method, path=path, status=status, problems=problems)
+        ref = f" (client_reference={clip(client_reference, 60)!r})" if client_reference else ""
+        self.args = (malformed_message(
+            operation, method, path, status, problems,
+            f". Sinch applied the request{ref}; look it up before sending it again."),)
 
 
 _BY_STATUS: dict[int, type[SinchAPIError]] = {

@@ -21,6 +21,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, TypeAdapter
 
 from airflow_provider_sinch.client.errors import SinchValidationError
+from airflow_provider_sinch.client.identifiers import check_path_id
 from airflow_provider_sinch.client.models import (
     Batch,
     BatchDeliveryReport,
@@ -46,7 +47,13 @@ from airflow_provider_sinch.client.models import (
     build,
 )
 from airflow_provider_sinch.client.models.common import QueryModel, RequestModel
-from airflow_provider_sinch.client.msisdn import mask_msisdn, normalize_msisdn
+from airflow_provider_sinch.client.msisdn import (
+    destination_problem,
+    is_group_id,
+    mask_destination,
+    mask_msisdn,
+    msisdn_digits,
+)
 
 _MEMBERS = TypeAdapter(list[str])
 
@@ -127,11 +134,12 @@ class Operation:
         path_values = {}
         for param in self.path_params:
             value = fields.pop(param, None)
-            if value is None or not str(value).strip():
+            if value is None:
                 raise SinchValidationError([(param, "is required and must not be empty")], self.name)
-            text = str(value).strip()
             if param == "recipient_msisdn":
-                text = normalize_msisdn(text)
+                text = _recipient_segment(value, self.name)
+            else:
+                text = check_path_id(value, param, model=self.name)
             path_values[param] = quote(text, safe="")
         path = self.path.format(**path_values)
         shown_path = None  # what errors show: the path with a phone number in it masked
@@ -169,6 +177,19 @@ class Operation:
         if self.response is _MEMBERS:
             return _MEMBERS.validate_python(payload)
         return self.response.model_validate(payload)
+
+
+def _recipient_segment(value: object, operation: str) -> str:
+    """The recipient of ``/delivery_report/{recipient_msisdn}``: a phone number (the destination rule),
+    sent as the canonical digits Sinch reports it under."""
+    digits = msisdn_digits(value)
+    if digits is None:
+        problem = destination_problem(value) or "must be a phone number, not a group id"
+        if is_group_id(value):
+            problem = "must be a phone number in international format, not a group id"
+        raise SinchValidationError(
+            [("recipient_msisdn", f"{problem}; got {mask_destination(value)}")], operation)
+    return digits
 
 
 def _field_names(model: type[BaseModel]) -> set[str]:

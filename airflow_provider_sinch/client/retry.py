@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from tenacity import RetryCallState, retry_if_exception
 from airflow_provider_sinch.client.errors import (
     SinchAPIError,
     SinchAuthenticationError,
+    SinchConfigurationError,
     SinchRateLimitError,
     SinchServerError,
     SinchTransportError,
@@ -51,8 +53,18 @@ class RetryPolicy:
     retry_after_cap: float = 60.0
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
+        errors = []
+        attempts = self.max_attempts
+        if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+            errors.append(
+                ("retry.max_attempts", f"must be a whole number, at least 1, got {shown_number(attempts)}"))
+        for name in ("backoff_base", "backoff_max", "retry_after_cap"):
+            value = getattr(self, name)
+            if not is_finite_number(value) or value < 0:
+                rule = f"must be a finite number of seconds from 0, got {shown_number(value)}"
+                errors.append((f"retry.{name}", rule))
+        if errors:
+            raise SinchConfigurationError(errors)
 
     def backoff(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
@@ -97,6 +109,22 @@ class RetryPolicy:
             "before_sleep": before_sleep,
             "reraise": True,
         }
+
+
+def is_finite_number(value: object) -> bool:
+    """An ``int`` or a finite ``float``, not a ``bool`` (``True`` is not a number of seconds)."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+
+
+def shown_number(value: object) -> str:
+    """A setting for an error message: a number as written (unless huge), anything else by its type."""
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return repr(value) if abs(value) < 10**15 else "a very large number"
+    return f"a {type(value).__name__}"
 
 
 def is_retryable(exc: BaseException, safe_to_retry: bool) -> bool:

@@ -14,16 +14,21 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import ValidationError
+
 from airflow_provider_sinch.client.auth import Auth, ProjectAuth
 from airflow_provider_sinch.client.errors import (
     SinchAmbiguousSendError,
     SinchAPIError,
     SinchAuthenticationError,
     SinchError,
+    SinchMalformedResponseError,
+    SinchMalformedSendResponseError,
     SinchServerError,
     SinchTransportError,
     error_for_status,
 )
+from airflow_provider_sinch.client.msisdn import mask_text
 from airflow_provider_sinch.client.operations import PreparedRequest
 from airflow_provider_sinch.client.retry import parse_retry_after
 
@@ -77,7 +82,10 @@ def handle_response(
                 status, None, f"expected a JSON body, got {_excerpt(content)!r}",
                 method=prepared.method, path=prepared.log_path,
             )
-        return prepared.operation.parse(payload)
+        try:
+            return prepared.operation.parse(payload)
+        except ValidationError as exc:
+            raise malformed(prepared, status, exc) from None
     payload = decode_body(content)
     code = text = None
     if isinstance(payload, dict):
@@ -109,6 +117,21 @@ def transport_failure(prepared: PreparedRequest, exc: BaseException, *, sent: bo
     detail = str(exc).replace(prepared.path, prepared.log_path)  # requests quotes the URL it failed on
     return SinchTransportError(f"could not reach Sinch for {where}: {kind}: {detail}",
                                method=prepared.method, path=prepared.log_path, sent=sent)
+
+
+def malformed(prepared: PreparedRequest, status: int, exc: ValidationError) -> SinchMalformedResponseError:
+    """The error for a 2xx answer whose body does not fit the response model: one line, not pydantic's
+    dump.  For an operation that changes state it is also ambiguous (applied, result unknown)."""
+    problems = [
+        (mask_text(".".join(str(p) for p in err["loc"])) or "(body)", err["msg"])
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
+    if not prepared.operation.safe_to_retry:
+        return SinchMalformedSendResponseError(
+            client_reference=prepared.client_reference, operation=prepared.operation.name,
+            method=prepared.method, path=prepared.log_path, status=status, problems=problems)
+    return SinchMalformedResponseError(operation=prepared.operation.name, method=prepared.method,
+                                       path=prepared.log_path, status=status, problems=problems)
 
 
 def ambiguous(prepared: PreparedRequest, cause: str) -> SinchAmbiguousSendError:

@@ -12,9 +12,14 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from airflow_provider_sinch.client.models.common import (
+    MAX_URL_LENGTH as MAX_URL_LENGTH,  # re-exported: the send operator sizes client references with it
+)
+from airflow_provider_sinch.client.models.common import (
     CsvList,
     DateRangeQuery,
     FieldRuleError,
+    HttpUrl,
+    NumberList,
     Page,
     QueryModel,
     RecipientList,
@@ -27,7 +32,6 @@ from airflow_provider_sinch.client.models.common import (
 MAX_RECIPIENTS = 1000
 MAX_TEXT_LENGTH = 2000
 MAX_BINARY_BYTES = 140
-MAX_URL_LENGTH = 2048
 MAX_EXPIRY = timedelta(days=3)
 _PARAM_KEY = re.compile(r"^[A-Za-z0-9._-]+$")
 
@@ -67,24 +71,34 @@ def _check_expiry(
 
     A new batch without ``send_at`` is sent now, so ``expire_at`` is checked against now.  An update without
     ``send_at`` keeps the batch's own, which we do not know: then only an explicit ``send_at`` is checked.
+    Only differences of two datetimes are computed (never ``datetime + timedelta``), so a date near year
+    9999 gets this rule's error instead of an ``OverflowError``.
     """
     if expire_at is None:
         return
     if send_at is None:
         if not send_at_defaults_to_now:
             return
-        now = datetime.now(UTC)
-        if expire_at <= now:
+        ahead = _difference(expire_at, datetime.now(UTC), "expire_at")
+        if ahead <= timedelta(0):
             raise FieldRuleError("expire_at", "must be in the future (after send_at, which defaults to now)")
-        if expire_at > now + MAX_EXPIRY + timedelta(seconds=1):
+        if ahead > MAX_EXPIRY + timedelta(seconds=1):
             raise FieldRuleError(
                 "expire_at", "must be at most 3 days after send_at (now, when send_at is unset)"
             )
         return
-    if expire_at <= send_at:
+    ahead = _difference(expire_at, send_at, "expire_at")
+    if ahead <= timedelta(0):
         raise FieldRuleError("expire_at", "must be after send_at")
-    if expire_at > send_at + MAX_EXPIRY:
+    if ahead > MAX_EXPIRY:
         raise FieldRuleError("expire_at", "must be at most 3 days after send_at")
+
+
+def _difference(later: datetime, earlier: datetime, field: str) -> timedelta:
+    try:
+        return later - earlier
+    except OverflowError:  # offsets that push a date past year 9999 (or before year 1) in UTC
+        raise FieldRuleError(field, "must be a date between years 1 and 9999 in UTC") from None
 
 
 def _check_binary(body: str, udh: str | None) -> None:
@@ -112,7 +126,7 @@ class _BatchFields(RequestModel):
     delivery_report: DeliveryReportType | None = None
     send_at: Timestamp | None = None
     expire_at: Timestamp | None = None
-    callback_url: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
+    callback_url: HttpUrl | None = None
     client_reference: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
     feedback_enabled: bool | None = None
     from_ton: int | None = Field(default=None, ge=0, le=6)
@@ -165,7 +179,7 @@ class BinaryBatchRequest(_BatchFields):
 class MediaBody(RequestModel):
     """The body of an ``mt_media`` (MMS) batch you send (unknown keys are typos and are rejected)."""
 
-    url: str = Field(min_length=1, max_length=MAX_URL_LENGTH)
+    url: HttpUrl
     message: str | None = None
     subject: str | None = None
 
@@ -232,7 +246,7 @@ class UpdateBatchRequest(RequestModel):
     delivery_report: DeliveryReportType | None = None
     send_at: Timestamp | None = None
     expire_at: Timestamp | None = None
-    callback_url: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
+    callback_url: HttpUrl | None = None
     client_reference: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
     feedback_enabled: bool | None = None
     flash_message: bool | None = None
@@ -279,7 +293,7 @@ class ListBatchesQuery(DateRangeQuery):
 class DeliveryFeedbackRequest(RequestModel):
     """Body of ``POST /batches/{id}/delivery_feedback`` (``[]`` means every recipient of the batch)."""
 
-    recipients: RecipientList = Field(default_factory=list)
+    recipients: NumberList = Field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"recipients": list(self.recipients)}

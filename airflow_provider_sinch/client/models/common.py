@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -19,9 +20,14 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
 )
 
 from airflow_provider_sinch.client.errors import SinchValidationError
+from airflow_provider_sinch.client.msisdn import check_destinations, check_group_id
+from airflow_provider_sinch.client.urls import url_problem
+
+MAX_URL_LENGTH = 2048
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -40,10 +46,45 @@ def _csv_or_many(value: Any) -> Any:
     return value
 
 
-Recipient = Annotated[str, Field(min_length=1, max_length=64)]
-"""A phone number (``+``, ``00`` or bare) or a group id."""
+def _destinations(value: list[str], info: ValidationInfo) -> list[str]:
+    return check_destinations(value, info.field_name or "to")
 
-RecipientList = Annotated[list[Recipient], BeforeValidator(_one_or_many)]
+
+def _numbers(value: list[str], info: ValidationInfo) -> list[str]:
+    return check_destinations(value, info.field_name or "members", groups=False)
+
+
+def _group_ids(value: list[str], info: ValidationInfo) -> list[str]:
+    return [check_group_id(v, f"{info.field_name}[{i}]") for i, v in enumerate(value)]
+
+
+def _group_id(value: str, info: ValidationInfo) -> str:
+    return check_group_id(value, info.field_name or "group")
+
+
+RecipientList = Annotated[list[str], BeforeValidator(_one_or_many), AfterValidator(_destinations)]
+"""Destinations: phone numbers (``+``, ``00`` or bare) or group ids, checked by
+:func:`~airflow_provider_sinch.client.msisdn.check_destinations`; a single string is a list of one."""
+
+NumberList = Annotated[list[str], BeforeValidator(_one_or_many), AfterValidator(_numbers)]
+"""Phone numbers only (group members, delivery-feedback recipients)."""
+
+GroupIdList = Annotated[list[str], AfterValidator(_group_ids)]
+"""Group ids (``child_groups``)."""
+
+GroupId = Annotated[str, AfterValidator(_group_id)]
+"""One group id (``add_from_group``)."""
+
+
+def _check_url(value: str, info: ValidationInfo) -> str:
+    problem = url_problem(value)
+    if problem:
+        raise FieldRuleError(info.field_name or "url", problem)
+    return value
+
+
+HttpUrl = Annotated[str, Field(min_length=1, max_length=MAX_URL_LENGTH), AfterValidator(_check_url)]
+"""An absolute ``http``/``https`` URL with a host, at most 2048 characters (``callback_url``, media)."""
 
 T = TypeVar("T")
 CsvList = Annotated[list[T], BeforeValidator(_csv_or_many)]
@@ -149,6 +190,9 @@ def build(model: Any, data: Any, name: str | None = None) -> Any:
         return _adapter(model).validate_python(data)
     except ValidationError as exc:
         raise SinchValidationError(_describe(exc), name or _model_name(model)) from None
+    except RecursionError:
+        raise SinchValidationError(
+            [("(body)", "is nested too deeply to be a Sinch request")], name or _model_name(model)) from None
 
 
 def _model_name(model: Any) -> str:
@@ -161,7 +205,7 @@ _UNION_TAGS = frozenset({"mt_text", "mt_binary", "mt_media", "text-body", "media
 
 
 def _describe(exc: ValidationError) -> list[tuple[str, str]]:
-    out = []
+    out: list[tuple[str, str]] = []
     for err in exc.errors(include_url=False, include_input=False):
         loc = [str(p) for p in err["loc"] if not str(p).startswith("function-")]
         # Drop union/discriminator tags such as 'mt_text' so the path reads like the JSON body.
@@ -172,8 +216,12 @@ def _describe(exc: ValidationError) -> list[tuple[str, str]]:
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
         cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, SinchValidationError):  # a rule of our own (destinations): keep its fields
+            out.extend((".".join([*loc[:-1], field]), rule) for field, rule in cause.errors)
+            continue
         if isinstance(cause, FieldRuleError):
-            loc, msg = [*loc, cause.field], cause.rule
+            loc, msg = [*loc[:-1], cause.field] if loc and loc[-1] == cause.field else [*loc, cause.field], \
+                cause.rule
         field = "type" if err["type"] == "invalid_batch_type" else (".".join(loc) or "(body)")
         out.append((field, msg))
     return out

@@ -8,6 +8,9 @@ from pydantic import Field, model_validator
 
 from airflow_provider_sinch.client.models.common import (
     FieldRuleError,
+    GroupId,
+    GroupIdList,
+    NumberList,
     Page,
     PageQuery,
     RequestModel,
@@ -57,8 +60,8 @@ class GroupRequest(RequestModel):
     """Body of create (``POST /groups``) and replace (``PUT /groups/{id}``)."""
 
     name: GroupName | None = None
-    members: list[str] | None = Field(default=None, max_length=MAX_MEMBERS_PER_REQUEST)
-    child_groups: list[str] | None = Field(default=None, max_length=MAX_CHILD_GROUPS)
+    members: NumberList | None = Field(default=None, max_length=MAX_MEMBERS_PER_REQUEST)
+    child_groups: GroupIdList | None = Field(default=None, max_length=MAX_CHILD_GROUPS)
     auto_update: AutoUpdate | None = None
 
 
@@ -72,10 +75,10 @@ class GroupUpdateRequest(RequestModel):
 
     name: GroupName | None = None
     remove_name: bool = Field(default=False, exclude=True)
-    add: list[str] | None = Field(default=None, max_length=MAX_MEMBERS_PER_REQUEST)
-    remove: list[str] | None = Field(default=None, max_length=MAX_MEMBERS_PER_REQUEST)
-    add_from_group: str | None = None
-    remove_from_group: str | None = None
+    add: NumberList | None = Field(default=None, max_length=MAX_MEMBERS_PER_REQUEST)
+    remove: NumberList | None = Field(default=None, max_length=MAX_MEMBERS_PER_REQUEST)
+    add_from_group: GroupId | None = None
+    remove_from_group: GroupId | None = None
     auto_update: AutoUpdate | None = None
 
     @model_validator(mode="after")
