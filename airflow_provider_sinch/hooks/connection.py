@@ -148,7 +148,8 @@ def _from_config_error(exc: ValueError, conn_id: str) -> SinchConnectionError:
         field, rule = exc.errors[0]
     else:  # "region must be one of ..." : the field is the first word
         field, _, rule = str(exc).partition(" ")
-    name = _FIELDS.get(field.split(".")[0], field)
+    parts = field.split(".")  # auth.api_token, retry.max_attempts, timeout
+    name = _FIELDS.get(parts[-1]) or _FIELDS.get(parts[0]) or field
     return SinchConnectionError(name, rule.strip(), conn_id)
 
 
