@@ -183,6 +183,8 @@ def _recipient_segment(value: object, operation: str) -> str:
     """The recipient of ``/delivery_report/{recipient_msisdn}``: a phone number (the destination rule),
     sent as the canonical digits Sinch reports it under."""
     digits = msisdn_digits(value)
+    if isinstance(value, str) and not value.strip():
+        raise SinchValidationError([("recipient_msisdn", "is required and must not be empty")], operation)
     if digits is None:
         problem = destination_problem(value) or "must be a phone number, not a group id"
         if is_group_id(value):

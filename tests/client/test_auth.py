@@ -145,7 +145,7 @@ def test_a_401_renews_the_token_once_and_resends_even_a_send(make_harness, clock
     fake.api_reply = lambda sent: (
         Reply(401) if sent.headers["authorization"] == "Bearer access-1" else Reply(json=BATCH)
     )
-    assert harness.call("send_batch", to=["1"], body="x").id == BATCH_ID
+    assert harness.call("send_batch", to=["46701234567"], body="x").id == BATCH_ID
     assert bearers(harness) == ["Bearer access-1", "Bearer access-2"]
     assert harness.call("get_batch", BATCH_ID).id == BATCH_ID  # the new token is cached
     assert bearers(harness)[-1] == "Bearer access-2"
@@ -161,7 +161,7 @@ def test_the_token_renewal_resend_happens_even_with_retries_off(make_harness, cl
     fake.api_reply = lambda sent: (
         Reply(401) if sent.headers["authorization"] == "Bearer access-1" else Reply(json=BATCH)
     )
-    assert harness.call("send_batch", to=["1"], body="x").id == BATCH_ID
+    assert harness.call("send_batch", to=["46701234567"], body="x").id == BATCH_ID
     assert bearers(harness) == ["Bearer access-1", "Bearer access-2"]
     fake.api_reply = lambda sent: Reply(401)
     with pytest.raises(SinchAuthenticationError):
@@ -175,7 +175,7 @@ def test_a_second_401_is_final_and_the_next_call_starts_afresh(make_harness, clo
     harness = project_harness(make_harness, fake)
     fake.api_reply = lambda sent: Reply(401, json={"code": "unauthorized", "text": "no access"})
     with pytest.raises(SinchAuthenticationError, match="no access"):
-        harness.call("send_batch", to=["1"], body="x")
+        harness.call("send_batch", to=["46701234567"], body="x")
     assert bearers(harness) == ["Bearer access-1", "Bearer access-2"]
     with pytest.raises(SinchAuthenticationError):
         harness.call("get_batch", BATCH_ID)
@@ -202,7 +202,7 @@ def test_a_refused_key_is_an_authentication_error_and_nothing_is_sent(
 ) -> None:
     harness = project_harness(make_harness, FakeSinch(token_reply=token_reply))
     with pytest.raises(SinchAuthenticationError, match="project id, key id and key secret"):
-        harness.call("send_batch", to=["1"], body="x")
+        harness.call("send_batch", to=["46701234567"], body="x")
     assert harness.api_requests == []
 
 
@@ -215,7 +215,7 @@ def test_a_token_service_hiccup_is_retried_even_for_a_send(
     """Nothing reached the SMS API, so resending cannot duplicate the batch."""
     fake = FakeSinch(token_reply=token_reply)
     harness = project_harness(make_harness, fake)
-    assert harness.call("send_batch", to=["1"], body="x").id == BATCH_ID
+    assert harness.call("send_batch", to=["46701234567"], body="x").id == BATCH_ID
     assert len(harness.api_requests) == 1
     assert fake.issued == 1
 

@@ -54,8 +54,8 @@ def test_send_batch(harness: Harness) -> None:
 
 def test_send_binary_and_media_batches(harness: Harness) -> None:
     harness.reply(Reply(201, json=BINARY_BATCH), Reply(201, json=MEDIA_BATCH))
-    binary = harness.call("send_batch", to="1", type="mt_binary", body="SGVsbG8=", udh="0605040B8423F0")
-    media = harness.call("send_batch", to="1", type="mt_media", body={"url": "https://e.example/a.png"})
+    binary = harness.call("send_batch", to="46701234567", type="mt_binary", body="SGVsbG8=", udh="0605040B8423F0")
+    media = harness.call("send_batch", to="46701234567", type="mt_media", body={"url": "https://e.example/a.png"})
     assert (binary.type, binary.udh) == ("mt_binary", "0605040B8423F0")
     assert isinstance(media.body, BatchMediaBody)
     assert media.body.url == "https://e.example/a.png"
@@ -80,16 +80,16 @@ def test_get_batch(harness: Harness) -> None:
 
 def test_update_batch(harness: Harness) -> None:
     harness.reply(Reply(json=BATCH))
-    assert isinstance(harness.call("update_batch", BATCH_ID, to_add=["+1555"], body="New"), Batch)
+    assert isinstance(harness.call("update_batch", BATCH_ID, to_add=["+15551231234"], body="New"), Batch)
     assert (harness.last.method, harness.last.api_path) == ("POST", f"/batches/{BATCH_ID}")
-    assert harness.last.json == {"to_add": ["+1555"], "body": "New"}  # only what changes
+    assert harness.last.json == {"to_add": ["+15551231234"], "body": "New"}  # only what changes
 
 
 def test_replace_batch(harness: Harness) -> None:
     harness.reply(Reply(json=BATCH))
-    harness.call("replace_batch", BATCH_ID, to=["1"], body="Replaced")
+    harness.call("replace_batch", BATCH_ID, to=["46701234567"], body="Replaced")
     assert (harness.last.method, harness.last.api_path) == ("PUT", f"/batches/{BATCH_ID}")
-    assert harness.last.json == {"to": ["1"], "type": "mt_text", "body": "Replaced"}
+    assert harness.last.json == {"to": ["46701234567"], "type": "mt_text", "body": "Replaced"}
 
 
 def test_cancel_batch_is_a_delete(harness: Harness) -> None:
@@ -101,7 +101,7 @@ def test_cancel_batch_is_a_delete(harness: Harness) -> None:
 
 def test_dry_run(harness: Harness) -> None:
     harness.reply(Reply(json=DRY_RUN))
-    result = harness.call("dry_run", per_recipient=True, number_of_recipients=2, to=["1", "2"], body="Hi")
+    result = harness.call("dry_run", per_recipient=True, number_of_recipients=2, to=["46701234567", "46701234568"], body="Hi")
     assert isinstance(result, DryRunResponse)
     assert (result.number_of_messages, result.per_recipient[1].body) == (2, "Hi there")
     sent = harness.last
@@ -174,20 +174,20 @@ def test_get_group(harness: Harness) -> None:
 
 def test_update_group_keeps_or_removes_the_name_on_purpose(harness: Harness) -> None:
     harness.reply(Reply(json=GROUP), Reply(json=UNNAMED_GROUP))
-    harness.call("update_group", GROUP_ID, add=["+1555"], remove=["1556"], name=None)
+    harness.call("update_group", GROUP_ID, add=["+15551231234"], remove=["15551231235"], name=None)
     removed = harness.call("update_group", GROUP_ID, remove_name=True)
     keep, remove = harness.api_requests
     assert (keep.method, keep.api_path) == ("POST", f"/groups/{GROUP_ID}")
-    assert keep.json == {"add": ["+1555"], "remove": ["1556"]}  # no "name": null, the name stays
+    assert keep.json == {"add": ["+15551231234"], "remove": ["15551231235"]}  # no "name": null, the name stays
     assert remove.json == {"name": None}
     assert removed.name is None
 
 
 def test_replace_group(harness: Harness) -> None:
     harness.reply(Reply(json=GROUP))
-    harness.call("replace_group", GROUP_ID, name="Everyone", members=["1"])
+    harness.call("replace_group", GROUP_ID, name="Everyone", members=["46701234567"])
     assert (harness.last.method, harness.last.api_path) == ("PUT", f"/groups/{GROUP_ID}")
-    assert harness.last.json == {"name": "Everyone", "members": ["1"]}
+    assert harness.last.json == {"name": "Everyone", "members": ["46701234567"]}
 
 
 def test_delete_group_answers_200_with_no_body(harness: Harness) -> None:
@@ -224,7 +224,7 @@ def test_get_inbound(harness: Harness) -> None:
 
 def test_every_request_carries_user_agent_auth_json_headers_and_timeout(harness: Harness) -> None:
     harness.reply(Reply(201, json=BATCH), Reply(json=GROUP), Reply(200))
-    harness.call("send_batch", to="1", body="x")
+    harness.call("send_batch", to="46701234567", body="x")
     harness.call("get_group", GROUP_ID)
     harness.call("delete_group", GROUP_ID)
     for sent in harness.api_requests:

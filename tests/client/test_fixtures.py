@@ -177,16 +177,47 @@ def _long_keywords(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "auto_update": {**auto, "remove": remove}}
 
 
-# Request fixtures our validation rightly refuses: (field, rule) it names, and the repair of the placeholder.
-PARAM_KEY = ("parameters", "parameter key 'an identifier' may only contain", _key_with_space)
+def _number(value: str) -> str:
+    # "+0123456789" has no country code (a country code never starts with 0): make it "+4123456789".
+    return "+4" + value[2:] if value.startswith("+0") else value
+
+
+def _destination_placeholders(data: dict[str, Any]) -> dict[str, Any]:
+    """Placeholders the destination and URL rules refuse (issue 11): numbers "+0..." with no country code,
+    a group member "foo" that is not a number, and a callback_url "callback url" that is not a URL."""
+    data = dict(data)
+    for key in ("to", "to_add", "to_remove", "add", "remove"):
+        if isinstance(data.get(key), list):
+            data[key] = [_number(v) for v in data[key]]
+    if data.get("members") == ["foo"]:
+        data["members"] = ["+15551231234"]
+    if data.get("callback_url") == "callback url":
+        data["callback_url"] = "https://callback.example/"
+    return data
+
+
+def _also_destinations(
+    repair: Callable[[dict[str, Any]], dict[str, Any]],
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda data: _destination_placeholders(repair(data))
+
+
+# Request fixtures our validation rightly refuses: (field, rule) it names, and the repair of the placeholder
+# (plus the destination and URL placeholders some of them also carry).
+PARAM_KEY = ("parameters", "parameter key 'an identifier' may only contain", _also_destinations(_key_with_space))
 # "Hi ${name} ..." is not base64 and "foo udh" is not hex: an mt_binary body Sinch could not decode.
-BINARY = ("body", "must be base64 for an mt_binary batch", _binary_placeholders)
+BINARY = ("body", "must be base64 for an mt_binary batch", _also_destinations(_binary_placeholders))
 # Keywords of 18 characters: the contract (and Sinch) limit auto-update keywords to 15.
-KEYWORD = ("auto_update.remove.first_word", "at most 15 characters", _long_keywords)
+KEYWORD = ("auto_update.remove.first_word", "at most 15 characters", _also_destinations(_long_keywords))
+# "+0123456789": no country code; a group member "foo": not a phone number.
+NO_COUNTRY = ("to_remove[0]", "must start with the country code", _destination_placeholders)
+MEMBER = ("members[0]", "must be a phone number in international format", _destination_placeholders)
 REFUSED: dict[str, tuple[str, str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
     # The Java SDK's placeholder parameter key "an identifier" has a space: ${an identifier} cannot be
     # referenced in a body (the .NET fixtures use "an_identifier", and pass).
     "java/batches_request_TextRequestDto.json": PARAM_KEY,
+    "dotnet/Batch_UpdateMediaRequest.json": NO_COUNTRY,
+    "java/ReplaceGroupRequestDto.json": MEMBER,
     "java/batches_request_MediaRequestDto.json": PARAM_KEY,
     "java/MediaRequestDto.json": PARAM_KEY,
     "java/batches_request_UpdateTextRequestDto.json": PARAM_KEY,
@@ -237,6 +268,10 @@ def test_placeholder_request_fixture_is_refused_by_field(fixtures_dir: Path, nam
     model, _ = PLAN[name]
     field, rule, repair = REFUSED[name]
     data = load(fixtures_dir, name)
+    if REFUSED[name] is BINARY:
+        # The binary size check looks at the whole model, which pydantic does only once every field is
+        # valid: repair the destination and URL placeholders first so that it runs.
+        data = _destination_placeholders(data)
     with pytest.raises(SinchValidationError) as caught:
         build(model, data)
     assert any(f == field and rule in r for f, r in caught.value.errors), caught.value.errors
@@ -281,7 +316,7 @@ def test_inbound_fixtures_give_their_text(fixtures_dir: Path) -> None:
 
 def test_error_fixture_becomes_a_typed_error(fixtures_dir: Path) -> None:
     content = (fixtures_dir / "java/error-response.json").read_bytes()
-    prepared = SEND_BATCH.prepare({"to": ["1"], "from_": "2", "body": "x"})
+    prepared = SEND_BATCH.prepare({"to": ["46701234567"], "from_": "2", "body": "x"})
     with pytest.raises(SinchBadRequestError) as caught:
         handle_response(prepared, 400, {}, content)
     assert (caught.value.status, caught.value.code) == (400, "syntax_invalid_parameter_format")

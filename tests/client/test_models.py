@@ -54,7 +54,7 @@ def b64(size: int) -> str:
 INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ("send_batch", {**TEXT, "to": []}, "to", "at least 1 item"),
     ("send_batch", {**TEXT, "to": [f"4670{i:07d}" for i in range(1001)]}, "to", "at most 1000 items"),
-    ("send_batch", {**TEXT, "to": [""]}, "to.0", "at least 1 character"),
+    ("send_batch", {**TEXT, "to": [""]}, "to[0]", "must not be empty"),
     ("send_batch", {**TEXT, "body": "x" * 2001}, "body", "at most 2000 characters"),
     ("send_batch", {**TEXT, "body": None}, "body", "Field required"),
     ("send_batch", {**BINARY, "body": b64(130), "udh": "00" * 11}, "body", "at most 140 bytes, got 141"),
@@ -111,13 +111,13 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ("dry_run", {**TEXT, "number_of_recipients": 1001}, "number_of_recipients", "less than or equal to 1000"),
     ("dry_run", {**TEXT, "body": "x" * 2001}, "body", "at most 2000 characters"),
     ("update_batch", {"batch_id": "b1", "body": "x" * 2001}, "body", "at most 2000 characters"),
-    ("update_batch", {"batch_id": "b1", "to_add": ["1"] * 1001}, "to_add", "at most 1000 items"),
+    ("update_batch", {"batch_id": "b1", "to_add": ["46701234567"] * 1001}, "to_add", "at most 1000 items"),
     ("update_batch", {"batch_id": "b1", "type": "mt_binary", "body": "Hi there!"}, "body", "must be base64"),
     ("update_batch", {"batch_id": "b1", "body": b64(140), "udh": "00"}, "body", "at most 140 bytes, got 141"),
     ("update_batch", {"batch_id": "b1", "udh": "xyz"}, "udh", "must be hexadecimal"),
     (
         "update_batch",
-        {"batch_id": "b1", "type": "mt_text", "body": {"url": "u"}},
+        {"batch_id": "b1", "type": "mt_text", "body": {"url": "https://e.example/a.png"}},
         "body",
         "needs type mt_media",
     ),
@@ -132,12 +132,12 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     (
         "send_delivery_feedback",
         {"batch_id": "b1", "recipients": [""]},
-        "recipients.0",
-        "at least 1 character",
+        "recipients[0]",
+        "must not be empty",
     ),
     ("create_group", {"name": ""}, "name", "at least 1 character"),
     ("create_group", {"name": "x" * 21}, "name", "at most 20 characters"),
-    ("create_group", {"members": ["1"] * 10001}, "members", "at most 10000 items"),
+    ("create_group", {"members": ["46701234567"] * 10001}, "members", "at most 10000 items"),
     ("create_group", {"child_groups": ["g"] * 11}, "child_groups", "at most 10 items"),
     (
         "create_group",
@@ -147,8 +147,8 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     ("create_group", {"auto_update": {"to": "1", "stop": "x"}}, "auto_update.stop", "Extra inputs"),
     ("replace_group", {"group_id": "g1", "name": "x" * 21}, "name", "at most 20 characters"),
-    ("update_group", {"group_id": "g1", "add": ["1"] * 10001}, "add", "at most 10000 items"),
-    ("update_group", {"group_id": "g1", "remove": ["1"] * 10001}, "remove", "at most 10000 items"),
+    ("update_group", {"group_id": "g1", "add": ["46701234567"] * 10001}, "add", "at most 10000 items"),
+    ("update_group", {"group_id": "g1", "remove": ["46701234567"] * 10001}, "remove", "at most 10000 items"),
     ("update_group", {"group_id": "g1", "name": "x" * 21}, "name", "at most 20 characters"),
     ("update_group", {"group_id": "g1", "name": "VIP", "remove_name": True}, "name", "either name"),
     ("list_batches", {"page_size": 101}, "page_size", "less than or equal to 100"),
@@ -255,10 +255,10 @@ def test_batch_wire_form() -> None:
 
 def test_group_update_never_sends_name_null_unless_asked() -> None:
     """The official SDK always sends "name": null, which removes the group's name."""
-    assert "name" not in GroupUpdateRequest(add=["1"]).to_json()
+    assert "name" not in GroupUpdateRequest(add=["46701234567"]).to_json()
     assert GroupUpdateRequest(name="VIP").to_json() == {"name": "VIP"}
     assert GroupUpdateRequest(remove_name=True).to_json() == {"name": None}
-    assert GroupRequest(name="x" * 20, members=["1"] * 10000).to_json()["name"] == "x" * 20
+    assert GroupRequest(name="x" * 20, members=["46701234567"] * 10000).to_json()["name"] == "x" * 20
 
 
 def test_update_without_send_at_does_not_guess_the_batch_schedule() -> None:

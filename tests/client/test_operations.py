@@ -59,7 +59,7 @@ ARGS: dict[str, dict[str, Any]] = {
     "dry_run": TEXT,
     "send_delivery_feedback": {"batch_id": "b1"},
     "get_delivery_report": {"batch_id": "b1"},
-    "get_recipient_delivery_report": {"batch_id": "b1", "recipient_msisdn": "1"},
+    "get_recipient_delivery_report": {"batch_id": "b1", "recipient_msisdn": "46701234567"},
     "get_group": {"group_id": "g1"},
     "update_group": {"group_id": "g1"},
     "replace_group": {"group_id": "g1"},
@@ -79,7 +79,7 @@ def test_each_method_runs_its_own_operation(name: str) -> None:
 
 
 def test_path_ids_are_quoted_and_recipients_normalised() -> None:
-    assert OPERATIONS["get_batch"].prepare({"batch_id": " a/b c?d "}).path == "/batches/a%2Fb%20c%3Fd"
+    assert OPERATIONS["get_batch"].prepare({"batch_id": "a?b#c%d"}).path == "/batches/a%3Fb%23c%25d"
     report = OPERATIONS["get_recipient_delivery_report"].prepare(
         {"batch_id": "b1", "recipient_msisdn": "+46 (70) 123-45-67"}
     )
@@ -99,7 +99,7 @@ def test_default_from_fills_a_missing_sender_only(name: str) -> None:
     assert op.prepare({**ids, **TEXT, "from_": "12345"}, default_from="Acme").json["from"] == "12345"
     assert op.prepare({**ids, **TEXT, "from": "12345"}, default_from="Acme").json["from"] == "12345"
     assert op.prepare({**ids, "request": dict(TEXT)}, default_from="Acme").json["from"] == "Acme"
-    model = TextBatchRequest(to=["1"], body="x")
+    model = TextBatchRequest(to=["46701234567"], body="x")
     assert op.prepare({**ids, "request": model}, default_from="Acme").json["from"] == "Acme"
     assert model.from_ is None  # the caller's object is not changed
     assert "from" not in op.prepare({**ids, **TEXT}).json
@@ -114,9 +114,9 @@ def test_default_from_is_not_added_to_updates() -> None:
 
 def test_request_object_or_dict_is_accepted_and_checked() -> None:
     op = OPERATIONS["send_batch"]
-    model = TextBatchRequest(to=["1"], body="x", client_reference="ref-7")
+    model = TextBatchRequest(to=["46701234567"], body="x", client_reference="ref-7")
     prepared = op.prepare({"request": model})
-    assert prepared.json == {"to": ["1"], "type": "mt_text", "body": "x", "client_reference": "ref-7"}
+    assert prepared.json == {"to": ["46701234567"], "type": "mt_text", "body": "x", "client_reference": "ref-7"}
     assert prepared.client_reference == "ref-7"
     assert op.prepare({"request": {**TEXT, "client_reference": "ref-8"}}).client_reference == "ref-8"
     with pytest.raises(SinchValidationError):

@@ -56,7 +56,7 @@ ARGS: dict[str, dict[str, Any]] = {
     "send_batch": SEND,
     "update_batch": {"batch_id": BATCH_ID, "body": "x", "client_reference": "upd-1"},
     "create_group": {"name": "G"},
-    "update_group": {"group_id": GROUP_ID, "add": ["1"]},
+    "update_group": {"group_id": GROUP_ID, "add": ["46701234567"]},
     "send_delivery_feedback": {"batch_id": BATCH_ID},
     "list_batches": {},
     "get_batch": {"batch_id": BATCH_ID},
