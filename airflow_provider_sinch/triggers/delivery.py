@@ -38,6 +38,8 @@ from airflow_provider_sinch.client.delivery import (
     RecipientDeliveryProbe,
     arun_probe,
 )
+from airflow_provider_sinch.client.identifiers import check_path_id
+from airflow_provider_sinch.client.msisdn import mask_destination, number_problem
 from airflow_provider_sinch.triggers.base import SinchPollingTrigger
 from airflow_provider_sinch.triggers.events import (
     EventKind,
@@ -84,9 +86,21 @@ def check_batch_ids(batch_ids: Any, where: str = "trigger arguments") -> list[st
         raise SinchArgumentError("batch_ids", f"must be a batch id or a list of them, got {shown(batch_ids)}",
                                  where)
     try:
-        return BatchDeliveryProbe(batch_ids, DeliveryCriteria()).batch_ids
+        ids = BatchDeliveryProbe(batch_ids, DeliveryCriteria()).batch_ids
     except ValueError as exc:
         raise argument_error(exc, where) from None
+    field = "batch_ids" if len(ids) == 1 else "batch_ids[{}]"
+    return [check_path_id(b, field.format(i), model=where) for i, b in enumerate(ids)]
+
+
+def check_recipient(recipient: Any, where: str = "trigger arguments") -> str:
+    """A recipient as a trigger keeps it: a phone number in international format (any spelling the client
+    accepts), never a group id or text that would go into the report's URL."""
+    problem = number_problem(recipient)  # the client's destination rule, group ids excluded
+    if problem is not None:
+        got = f"; got {mask_destination(recipient)}" if isinstance(recipient, str) else ""
+        raise SinchArgumentError("recipient", problem + got, where)
+    return str(recipient)
 
 
 def delivery_event(progress: DeliveryProgress) -> dict[str, Any] | None:
@@ -182,10 +196,8 @@ class SinchRecipientDeliveryTrigger(SinchDeliveryTriggerBase):
 
     def __init__(self, *, batch_id: str, recipient: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        for name, value in (("batch_id", batch_id), ("recipient", recipient)):
-            if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
-                raise SinchArgumentError(name, f"must be a non-empty string, got {shown(value)}")
-        probe = RecipientDeliveryProbe(batch_id, recipient, self.criteria)
+        probe = RecipientDeliveryProbe(check_path_id(batch_id, "batch_id", model="trigger arguments"),
+                                       check_recipient(recipient), self.criteria)
         self.batch_id, self.recipient = probe.batch_id, probe.recipient
 
     def delivery_target(self) -> dict[str, Any]:
