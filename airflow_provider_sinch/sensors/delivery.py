@@ -48,9 +48,12 @@ def coerce_batch_ids(value: Any, where: str = "sensor arguments") -> list[str]:
 
 
 def _rendered(value: Any) -> bool:
-    """Whether ``value`` is final when the DAG is parsed (plain text or a list of it, no Jinja)."""
-    values = value if isinstance(value, list | tuple) else [value]
-    return all(isinstance(v, str) and "{{" not in v and "{%" not in v for v in values)
+    """Whether ``value`` is final when the DAG is parsed: no Jinja, no XCom reference, in it."""
+    if isinstance(value, list | tuple):
+        return all(_rendered(v) for v in value)
+    if isinstance(value, str):
+        return "{{" not in value and "{%" not in value
+    return not hasattr(value, "resolve")  # XComArg and Airflow's other references resolve at run time
 
 
 class SinchDeliverySensorBase(SinchPollingSensor):
