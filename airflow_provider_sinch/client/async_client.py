@@ -24,6 +24,7 @@ from airflow_provider_sinch.client.operations import (
 from airflow_provider_sinch.client.pagination import PageCursor
 from airflow_provider_sinch.client.transport import (
     base_headers,
+    configuration_failure,
     handle_response,
     token_headers,
     transport_failure,
@@ -32,7 +33,9 @@ from airflow_provider_sinch.client.transport import (
 DEFAULT_MAX_IN_FLIGHT = 10
 """Requests one async client has on the wire at once (see :class:`AsyncSinchClient`)."""
 
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Requests httpx refuses to make: a configuration problem, not a network one (never retried).
+_UNUSABLE = (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.LocalProtocolError)
 
 
 class AsyncSinchClient(SinchOperations):
@@ -96,6 +99,9 @@ class AsyncSinchClient(SinchOperations):
                     headers={**self._headers, "Authorization": f"Bearer {await self._bearer()}"},
                     timeout=httpx.Timeout(read, connect=connect),
                 )
+        except _UNUSABLE as exc:
+            raise configuration_failure(prepared, exc, header=isinstance(exc, httpx.LocalProtocolError)) \
+                from None
         except httpx.HTTPError as exc:
             raise transport_failure(prepared, exc, sent=not isinstance(exc, _NOT_SENT)) from None
         return handle_response(prepared, response.status_code, response.headers, response.content,

@@ -30,7 +30,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from airflow_provider_sinch.client.errors import SinchNotFoundError, SinchReportNotReadyError
+from airflow_provider_sinch.client.errors import (
+    SinchNotFoundError,
+    SinchReportNotReadyError,
+    SinchValidationError,
+    clip,
+)
+from airflow_provider_sinch.client.identifiers import check_path_id
 from airflow_provider_sinch.client.models import (
     FINAL_STATUSES,
     Batch,
@@ -38,7 +44,18 @@ from airflow_provider_sinch.client.models import (
     DeliveryStatus,
     RecipientDeliveryReport,
 )
-from airflow_provider_sinch.client.msisdn import is_msisdn, mask_msisdn, normalize_msisdn
+from airflow_provider_sinch.client.msisdn import (
+    is_msisdn,
+    mask_destination,
+    mask_msisdn,
+    msisdn_digits,
+    normalize_msisdn,
+    number_problem,
+)
+from airflow_provider_sinch.client.retry import is_finite_number, shown_number
+
+WAIT = "delivery wait"
+CRITERIA = "delivery criteria"
 
 DELIVERY_CODES: dict[int, str] = {
     0: "delivered",
@@ -93,18 +110,22 @@ class DeliveryCriteria:
         statuses = self.success_statuses
         if isinstance(statuses, str):
             statuses = (statuses,)
+        if not isinstance(statuses, list | tuple | set | frozenset):
+            raise SinchValidationError([("success_statuses", "success_statuses must be a list of final "
+                                         f"statuses, got a {type(statuses).__name__}")], CRITERIA)
         object.__setattr__(self, "success_statuses", tuple(str(s) for s in statuses))
         if not self.success_statuses:
-            raise ValueError("success_statuses must name at least one final status")
+            raise SinchValidationError(
+                [("success_statuses", "success_statuses must name at least one final status")], CRITERIA)
         unknown = [s for s in self.success_statuses if s not in FINAL_STATUS_NAMES]
         if unknown:
-            raise ValueError(
+            raise SinchValidationError([("success_statuses", clip(
                 f"success_statuses must be final Sinch statuses ({', '.join(sorted(FINAL_STATUS_NAMES))}); "
-                f"got {', '.join(unknown)}"
-            )
+                f"got {', '.join(unknown)}", 300))], CRITERIA)
         ratio = self.min_success_ratio
-        if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0.0 <= ratio <= 1.0:
-            raise ValueError(f"min_success_ratio must be a number from 0.0 to 1.0, got {ratio!r}")
+        if not is_finite_number(ratio) or not 0.0 <= ratio <= 1.0:  # type: ignore[operator]
+            raise SinchValidationError([("min_success_ratio", f"min_success_ratio must be a number from 0.0 "
+                                         f"to 1.0, got {shown_number(ratio)}")], CRITERIA)
         object.__setattr__(self, "min_success_ratio", float(ratio))
 
     @property
@@ -347,9 +368,9 @@ class BatchDeliveryProbe:
     def __init__(self, batch_ids: Sequence[str], criteria: DeliveryCriteria) -> None:
         if isinstance(batch_ids, str):
             batch_ids = [batch_ids]
-        ids = [str(b).strip() for b in batch_ids]
-        if not ids or not all(ids):
-            raise ValueError("batch_ids must name at least one batch, without empty ids")
+        if not isinstance(batch_ids, Sequence) or not batch_ids:
+            raise SinchValidationError([("batch_ids", "must name at least one batch")], WAIT)
+        ids = [check_path_id(b, f"batch_ids[{i}]", model=WAIT) for i, b in enumerate(batch_ids)]
         self.batch_ids = list(dict.fromkeys(ids))
         self.criteria = criteria
         self.batches: dict[str, Batch | None] = {}
@@ -386,10 +407,12 @@ class RecipientDeliveryProbe:
     """
 
     def __init__(self, batch_id: str, recipient: str, criteria: DeliveryCriteria) -> None:
-        if not str(batch_id).strip() or not str(recipient).strip():
-            raise ValueError("batch_id and recipient must not be empty")
-        self.batch_id = str(batch_id).strip()
-        self.recipient = normalize_msisdn(recipient)
+        self.batch_id = check_path_id(batch_id, "batch_id", model=WAIT)
+        digits = msisdn_digits(recipient)
+        if digits is None:
+            problem = number_problem(recipient) or "must be a phone number in international format"
+            raise SinchValidationError([("recipient", f"{problem}; got {mask_destination(recipient)}")], WAIT)
+        self.recipient = digits  # canonical, so a probe re-created from it polls the same recipient
         self.criteria = criteria
 
     def calls(self) -> list[Call]:

@@ -208,7 +208,9 @@ class SinchMalformedResponseError(SinchError):
         self.path = path
         self.status = status
         self.problems = problems
-        super().__init__(malformed_message(operation, method, path, status, problems))
+        # Not super(): in SinchMalformedSendResponseError the next class is SinchAmbiguousSendError, whose
+        # __init__ takes other arguments.
+        Exception.__init__(self, malformed_message(operation, method, path, status, problems))
 
 
 def malformed_message(operation: str, method: str, path: str, status: int,

@@ -13,6 +13,7 @@ result and the async client by returning a coroutine.
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass, field
 from typing import Any
@@ -164,6 +165,7 @@ class Operation:
             if self.body is BatchRequest and default_from and request.from_ is None:
                 request = request.model_copy(update={"from_": default_from})
             body = request.to_json() if isinstance(request, RequestModel) else request
+            _check_encodable(body, self.name)
             client_reference = getattr(request, "client_reference", None)
         if fields:
             unknown = ", ".join(sorted(fields))
@@ -177,6 +179,39 @@ class Operation:
         if self.response is _MEMBERS:
             return _MEMBERS.validate_python(payload)
         return self.response.model_validate(payload)
+
+
+def _check_encodable(body: Any, operation: str) -> None:
+    """Refuse a body that cannot be sent as UTF-8 JSON: a lone surrogate (``"\\ud800"``, from a badly
+    decoded file or a split emoji) would otherwise fail inside the HTTP library with a
+    ``UnicodeEncodeError``, or reach Sinch as a character it cannot deliver."""
+    where = _unencodable(body, ())
+    if where is not None:
+        path, ch = where
+        rule = f"must be valid Unicode text: contains a lone surrogate (U+{ord(ch):04X})"
+        raise SinchValidationError([(".".join(path) or "(body)", rule)], operation)
+
+
+def _unencodable(value: Any, path: tuple[str, ...]) -> tuple[tuple[str, ...], str] | None:
+    if isinstance(value, str):
+        if value.isascii():
+            return None
+        found = _SURROGATE.search(value)
+        return (path, found.group(0)) if found else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = _unencodable(key, path) or _unencodable(item, (*path, str(key)[:40]))
+            if where is not None:
+                return where
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            where = _unencodable(item, (*path, str(index)))
+            if where is not None:
+                return where
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _recipient_segment(value: object, operation: str) -> str:

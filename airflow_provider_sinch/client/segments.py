@@ -48,7 +48,9 @@ def count_segments(text: str) -> SegmentInfo:
         costs = [2 if ch in GSM7_EXTENSION else 1 for ch in text]
         single, multi, encoding = GSM7_SINGLE, GSM7_MULTI, "GSM"
     else:
-        costs = [len(ch.encode("utf-16-le")) // 2 for ch in text]
+        # UTF-16 code units: 2 above the BMP (an emoji), else 1.  Computed from the code point, not by
+        # encoding, so a lone surrogate (one unit, as a handset would count it) cannot raise.
+        costs = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
         single, multi, encoding = UCS2_SINGLE, UCS2_MULTI, "UNICODE"
     units = sum(costs)
     if units == 0:

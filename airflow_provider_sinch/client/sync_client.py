@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import requests
+from requests.exceptions import InvalidHeader, InvalidSchema, InvalidURL, MissingSchema
 from tenacity import Retrying
 from urllib3.exceptions import NewConnectionError
 
@@ -24,10 +25,14 @@ from airflow_provider_sinch.client.operations import (
 from airflow_provider_sinch.client.pagination import PageCursor
 from airflow_provider_sinch.client.transport import (
     base_headers,
+    configuration_failure,
     handle_response,
     token_headers,
     transport_failure,
 )
+
+# Requests the library refuses to make: a configuration problem, not a network one (never retried).
+_UNUSABLE = (InvalidURL, InvalidSchema, MissingSchema, InvalidHeader)
 
 
 def _not_sent(exc: requests.RequestException) -> bool:
@@ -85,6 +90,8 @@ class SinchClient(SinchOperations):
                 headers={**self._headers, "Authorization": f"Bearer {self._bearer()}"},
                 timeout=self.config.timeouts,
             )
+        except _UNUSABLE as exc:
+            raise configuration_failure(prepared, exc, header=isinstance(exc, InvalidHeader)) from None
         except requests.RequestException as exc:
             raise transport_failure(prepared, exc, sent=not _not_sent(exc)) from None
         return handle_response(prepared, response.status_code, response.headers, response.content,

@@ -21,11 +21,13 @@ from airflow_provider_sinch.client.errors import (
     SinchAmbiguousSendError,
     SinchAPIError,
     SinchAuthenticationError,
+    SinchConfigurationError,
     SinchError,
     SinchMalformedResponseError,
     SinchMalformedSendResponseError,
     SinchServerError,
     SinchTransportError,
+    clip,
     error_for_status,
 )
 from airflow_provider_sinch.client.msisdn import mask_text
@@ -132,6 +134,15 @@ def malformed(prepared: PreparedRequest, status: int, exc: ValidationError) -> S
             method=prepared.method, path=prepared.log_path, status=status, problems=problems)
     return SinchMalformedResponseError(operation=prepared.operation.name, method=prepared.method,
                                        path=prepared.log_path, status=status, problems=problems)
+
+
+def configuration_failure(prepared: PreparedRequest, exc: BaseException, *, header: bool) -> SinchError:
+    """The error for a request the HTTP library refused to make (an unusable URL or header value): a
+    configuration problem, never retried as if the network had failed.  :class:`SinchConfig` checks these
+    when built; this catches what slips through (a session or transport with its own rules)."""
+    field = "auth or user_agent (an HTTP header)" if header else "base_url"
+    rule = clip(f"cannot be used for {prepared.method} {prepared.log_path}: {type(exc).__name__}", 200)
+    return SinchConfigurationError([(field, rule)])
 
 
 def ambiguous(prepared: PreparedRequest, cause: str) -> SinchAmbiguousSendError:

@@ -54,7 +54,8 @@ def test_send_batch(harness: Harness) -> None:
 
 def test_send_binary_and_media_batches(harness: Harness) -> None:
     harness.reply(Reply(201, json=BINARY_BATCH), Reply(201, json=MEDIA_BATCH))
-    binary = harness.call("send_batch", to="46701234567", type="mt_binary", body="SGVsbG8=", udh="0605040B8423F0")
+    binary = harness.call("send_batch", to="46701234567", type="mt_binary", body="SGVsbG8=",
+                          udh="0605040B8423F0")
     media = harness.call("send_batch", to="46701234567", type="mt_media", body={"url": "https://e.example/a.png"})
     assert (binary.type, binary.udh) == ("mt_binary", "0605040B8423F0")
     assert isinstance(media.body, BatchMediaBody)
@@ -101,7 +102,8 @@ def test_cancel_batch_is_a_delete(harness: Harness) -> None:
 
 def test_dry_run(harness: Harness) -> None:
     harness.reply(Reply(json=DRY_RUN))
-    result = harness.call("dry_run", per_recipient=True, number_of_recipients=2, to=["46701234567", "46701234568"], body="Hi")
+    result = harness.call("dry_run", per_recipient=True, number_of_recipients=2,
+                          to=["46701234567", "46701234568"], body="Hi")
     assert isinstance(result, DryRunResponse)
     assert (result.number_of_messages, result.per_recipient[1].body) == (2, "Hi there")
     sent = harness.last
@@ -178,7 +180,8 @@ def test_update_group_keeps_or_removes_the_name_on_purpose(harness: Harness) -> 
     removed = harness.call("update_group", GROUP_ID, remove_name=True)
     keep, remove = harness.api_requests
     assert (keep.method, keep.api_path) == ("POST", f"/groups/{GROUP_ID}")
-    assert keep.json == {"add": ["+15551231234"], "remove": ["15551231235"]}  # no "name": null, the name stays
+    # no "name": null, the name stays
+    assert keep.json == {"add": ["+15551231234"], "remove": ["15551231235"]}
     assert remove.json == {"name": None}
     assert removed.name is None
 

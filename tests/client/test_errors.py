@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_sinch.client import (
+    OPERATIONS,
     ProjectAuth,
     RetryPolicy,
     SinchAmbiguousSendError,
@@ -19,13 +20,15 @@ from airflow_provider_sinch.client import (
     SinchConflictError,
     SinchError,
     SinchForbiddenError,
+    SinchMalformedResponseError,
+    SinchMalformedSendResponseError,
     SinchNotFoundError,
     SinchRateLimitError,
     SinchServerError,
     SinchValidationError,
 )
 from tests.client.harness import TOKEN, Harness, Reply, make_config
-from tests.client.samples import BATCH, BATCH_ID, GROUP_ID
+from tests.client.samples import BATCH, BATCH_ID, CASES, GROUP_ID, Case
 
 ONCE = RetryPolicy(max_attempts=1)
 SEND = {"to": ["+46701234567"], "body": "Hi", "client_reference": "ref-1"}
@@ -275,3 +278,68 @@ def test_a_phone_number_in_the_path_is_masked_in_errors(make_harness) -> None:
     assert "+4670****567" in str(caught_transport.value)
     for error in (caught.value, caught_transport.value):
         assert "46701234567" not in str(error)
+
+
+# --- issue 11: a 2xx body that does not fit the model is a project error ---------------------------------
+
+MALFORMED_CASES = list({c.op: c for c in reversed(CASES) if c.answer is not None}.values())  # one per op
+STATE_CHANGING = {"send_batch", "update_batch", "create_group", "update_group"}
+
+
+def test_every_operation_with_a_body_is_covered() -> None:
+    assert len(MALFORMED_CASES) == 18
+
+
+@pytest.mark.parametrize("case", MALFORMED_CASES, ids=[c.op for c in MALFORMED_CASES])
+def test_a_2xx_body_that_does_not_fit_is_a_malformed_response_error(harness: Harness, case: Case) -> None:
+    harness.route(lambda captured: Reply(case.status, json={"nope": 1}))
+    with pytest.raises(SinchMalformedResponseError) as caught:
+        harness.call(case.op, **case.kwargs)
+    error = caught.value
+    message = str(error)
+    assert isinstance(error, SinchError)
+    assert len(harness.api_requests) == 1  # not retried: the same request would get the same answer
+    assert case.op in message
+    assert "does not have the expected shape" in message
+    assert "\n" not in message
+    assert len(message) <= 500
+    assert TOKEN not in message
+    assert "46701234567" not in message  # a number in the path is masked
+    assert "validation error" not in message.lower()  # not pydantic's dump
+    assert error.status == case.status
+    assert error.problems
+    assert (error.operation, error.method) == (case.op, OPERATIONS[case.op].method)
+    # A state-changing POST was applied (2xx): whoever retries must look it up, as after a lost answer.
+    assert isinstance(error, SinchAmbiguousSendError) is (case.op in STATE_CHANGING)
+    assert isinstance(error, SinchMalformedSendResponseError) is (case.op in STATE_CHANGING)
+
+
+def test_a_malformed_send_answer_carries_the_client_reference(once: Harness) -> None:
+    once.reply(Reply(201, json={"id": 5, "to": "nope"}))
+    with pytest.raises(SinchAmbiguousSendError) as caught:
+        once.call("send_batch", **SEND)
+    error = caught.value
+    assert isinstance(error, SinchMalformedResponseError)
+    assert error.client_reference == "ref-1"
+    assert "look it up before sending it again" in str(error)
+    assert "ref-1" in str(error)
+    assert len(str(error)) <= 500
+
+
+def test_many_problems_are_cut_to_the_first_three(once: Harness) -> None:
+    page = {"count": "x", "page": "y", "page_size": "z", "batches": [{"nope": i} for i in range(500)]}
+    once.reply(Reply(200, json=page))
+    with pytest.raises(SinchMalformedResponseError) as caught:
+        once.call("list_batches")
+    message = str(caught.value)
+    assert len(caught.value.problems) > 3
+    assert f"(+{len(caught.value.problems) - 3} more)" in message
+    assert len(message) <= 500
+
+
+def test_a_malformed_recipient_report_masks_the_number(once: Harness) -> None:
+    once.reply(Reply(200, json=["not", "a", "report"]))
+    with pytest.raises(SinchMalformedResponseError) as caught:
+        once.call("get_recipient_delivery_report", BATCH_ID, "+46 70 123 45 67")
+    assert "+4670****567" in str(caught.value)
+    assert "46701234567" not in str(caught.value)

@@ -204,7 +204,8 @@ def _also_destinations(
 
 # Request fixtures our validation rightly refuses: (field, rule) it names, and the repair of the placeholder
 # (plus the destination and URL placeholders some of them also carry).
-PARAM_KEY = ("parameters", "parameter key 'an identifier' may only contain", _also_destinations(_key_with_space))
+PARAM_KEY = (
+    "parameters", "parameter key 'an identifier' may only contain", _also_destinations(_key_with_space))
 # "Hi ${name} ..." is not base64 and "foo udh" is not hex: an mt_binary body Sinch could not decode.
 BINARY = ("body", "must be base64 for an mt_binary batch", _also_destinations(_binary_placeholders))
 # Keywords of 18 characters: the contract (and Sinch) limit auto-update keywords to 15.

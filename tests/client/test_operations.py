@@ -116,7 +116,8 @@ def test_request_object_or_dict_is_accepted_and_checked() -> None:
     op = OPERATIONS["send_batch"]
     model = TextBatchRequest(to=["46701234567"], body="x", client_reference="ref-7")
     prepared = op.prepare({"request": model})
-    assert prepared.json == {"to": ["46701234567"], "type": "mt_text", "body": "x", "client_reference": "ref-7"}
+    assert prepared.json == {
+        "to": ["46701234567"], "type": "mt_text", "body": "x", "client_reference": "ref-7"}
     assert prepared.client_reference == "ref-7"
     assert op.prepare({"request": {**TEXT, "client_reference": "ref-8"}}).client_reference == "ref-8"
     with pytest.raises(SinchValidationError):

@@ -328,7 +328,7 @@ class Batch(ResponseModel):
 class ListBatchesResponse(Page):
     """A page of batches."""
 
-    batches: list[Batch] = Field(default_factory=list)
+    batches: list[Batch]  # required: a page without its list is not an answer to a list request
 
 
 class DryRunRecipient(ResponseModel):

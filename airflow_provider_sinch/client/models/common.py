@@ -46,33 +46,43 @@ def _csv_or_many(value: Any) -> Any:
     return value
 
 
-def _destinations(value: list[str], info: ValidationInfo) -> list[str]:
+def _destinations(value: Any, info: ValidationInfo) -> Any:
+    value = _one_or_many(value)
+    if not isinstance(value, list | tuple):
+        return value  # not a list: pydantic says so
     return check_destinations(value, info.field_name or "to")
 
 
-def _numbers(value: list[str], info: ValidationInfo) -> list[str]:
+def _numbers(value: Any, info: ValidationInfo) -> Any:
+    value = _one_or_many(value)
+    if not isinstance(value, list | tuple):
+        return value
     return check_destinations(value, info.field_name or "members", groups=False)
 
 
-def _group_ids(value: list[str], info: ValidationInfo) -> list[str]:
+def _group_ids(value: Any, info: ValidationInfo) -> Any:
+    if not isinstance(value, list | tuple):
+        return value
     return [check_group_id(v, f"{info.field_name}[{i}]") for i, v in enumerate(value)]
 
 
-def _group_id(value: str, info: ValidationInfo) -> str:
+def _group_id(value: Any, info: ValidationInfo) -> str:
     return check_group_id(value, info.field_name or "group")
 
 
-RecipientList = Annotated[list[str], BeforeValidator(_one_or_many), AfterValidator(_destinations)]
+# The checks run before pydantic's own, so that an entry of the wrong type is named like any other bad
+# entry (``to[3]: must be a string``) and the list is walked once.
+RecipientList = Annotated[list[str], BeforeValidator(_destinations)]
 """Destinations: phone numbers (``+``, ``00`` or bare) or group ids, checked by
 :func:`~airflow_provider_sinch.client.msisdn.check_destinations`; a single string is a list of one."""
 
-NumberList = Annotated[list[str], BeforeValidator(_one_or_many), AfterValidator(_numbers)]
+NumberList = Annotated[list[str], BeforeValidator(_numbers)]
 """Phone numbers only (group members, delivery-feedback recipients)."""
 
-GroupIdList = Annotated[list[str], AfterValidator(_group_ids)]
+GroupIdList = Annotated[list[str], BeforeValidator(_group_ids)]
 """Group ids (``child_groups``)."""
 
-GroupId = Annotated[str, AfterValidator(_group_id)]
+GroupId = Annotated[str, BeforeValidator(_group_id)]
 """One group id (``add_from_group``)."""
 
 

@@ -99,4 +99,5 @@ class RecipientDeliveryReport(ResponseModel):
 class ListDeliveryReportsResponse(Page):
     """A page of recipient delivery reports."""
 
-    delivery_reports: list[RecipientDeliveryReport] = Field(default_factory=list)
+    # Required: a page without its list is not an answer to a list request.
+    delivery_reports: list[RecipientDeliveryReport]

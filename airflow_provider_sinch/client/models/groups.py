@@ -115,4 +115,4 @@ class Group(ResponseModel):
 class ListGroupsResponse(Page):
     """A page of groups."""
 
-    groups: list[Group] = Field(default_factory=list)
+    groups: list[Group]  # required: a page without its list is not an answer to a list request

@@ -65,4 +65,4 @@ class ListInboundsQuery(DateRangeQuery):
 class ListInboundsResponse(Page):
     """A page of inbound messages."""
 
-    inbounds: list[InboundMessage] = Field(default_factory=list)
+    inbounds: list[InboundMessage]  # required: a page without its list is not an answer to a list request
