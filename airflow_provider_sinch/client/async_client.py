@@ -11,7 +11,7 @@ from tenacity import AsyncRetrying
 
 from airflow_provider_sinch.client.auth import ProjectAuth
 from airflow_provider_sinch.client.config import SinchConfig
-from airflow_provider_sinch.client.errors import SinchTransportError
+from airflow_provider_sinch.client.errors import SinchConfigurationError, SinchTransportError
 from airflow_provider_sinch.client.operations import (
     LIST_BATCHES,
     LIST_DELIVERY_REPORTS,
@@ -22,6 +22,7 @@ from airflow_provider_sinch.client.operations import (
     SinchOperations,
 )
 from airflow_provider_sinch.client.pagination import PageCursor
+from airflow_provider_sinch.client.retry import shown_number
 from airflow_provider_sinch.client.transport import (
     base_headers,
     configuration_failure,
@@ -58,7 +59,8 @@ class AsyncSinchClient(SinchOperations):
     def __init__(self, config: SinchConfig, http: httpx.AsyncClient | None = None, *,
                  max_in_flight: int = DEFAULT_MAX_IN_FLIGHT) -> None:
         if isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int) or max_in_flight < 1:
-            raise ValueError(f"max_in_flight must be a whole number from 1, got {max_in_flight!r}")
+            raise SinchConfigurationError(
+                [("max_in_flight", f"must be a whole number from 1, got {shown_number(max_in_flight)}")])
         self.config = config
         self._own_http = http is None
         connect, read = config.timeouts

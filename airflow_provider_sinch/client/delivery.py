@@ -150,9 +150,15 @@ class DeliveryCriteria:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> DeliveryCriteria:
         """Inverse of :meth:`to_dict`; missing keys take their defaults."""
+        if data is not None and not isinstance(data, Mapping):
+            rule = f"must be a mapping, got a {type(data).__name__}"
+            raise SinchValidationError([("criteria", rule)], CRITERIA)
         data = dict(data or {})
-        if "success_statuses" in data:
-            data["success_statuses"] = tuple(data["success_statuses"])
+        unknown = sorted(str(k) for k in data if k not in CRITERIA_KEYS)
+        if unknown:
+            raise SinchValidationError(
+                [(clip(", ".join(unknown), 80), f"is not a delivery criterion ({', '.join(CRITERIA_KEYS)})")],
+                CRITERIA)
         return cls(**data)
 
 

@@ -44,6 +44,11 @@ _DROP = str.maketrans("", "", SEPARATORS)
 # ``[0-9]``, not ``\d``: ``\d`` matches every Unicode digit (full-width, Arabic-Indic, ...).
 _NUMBER = re.compile(rf"(?:\+|00)?([1-9][0-9]{{{MIN_DIGITS - 1},{MAX_DIGITS - 1}}})")
 _GROUP_ID = re.compile(rf"(?=[0-9]*[A-Za-z])[A-Za-z0-9]{{1,{MAX_GROUP_ID_LENGTH}}}")
+# Whole lists at once, entries joined by "\n" (which no entry may contain): one C-level pass per list.
+_ONE_NUMBER = rf"(?:\+|00)?[1-9][0-9]{{{MIN_DIGITS - 1},{MAX_DIGITS - 1}}}"
+_ONE_GROUP = rf"(?=[0-9]*[A-Za-z])[A-Za-z0-9]{{1,{MAX_GROUP_ID_LENGTH}}}"
+_ALL_DESTINATIONS = re.compile(rf"(?:{_ONE_NUMBER}|{_ONE_GROUP})(?:\n(?:{_ONE_NUMBER}|{_ONE_GROUP}))*")
+_ALL_NUMBERS = re.compile(rf"{_ONE_NUMBER}(?:\n{_ONE_NUMBER})*")
 # A number inside any text: digits (any script) joined by separators, with an optional leading "+".
 _DIGIT_RUN = re.compile(r"\+?\d(?:[ \-().\[\]/]*\d)*")
 
@@ -221,6 +226,8 @@ def check_destinations(values: Sequence[object], field: str, *, groups: bool = T
     :param field: the list's name for the message (``to``, ``members``).
     :param groups: whether group ids are allowed (not among a group's members).
     """
+    if _all_well_formed(values, _ALL_DESTINATIONS if groups else _ALL_NUMBERS):
+        return list(values)  # type: ignore[arg-type]  # every entry is a str: join() checked it
     number, group = _NUMBER.fullmatch, _GROUP_ID.fullmatch if groups else _never
     problem_of = destination_problem if groups else number_problem
     bad: list[int] = []
@@ -243,6 +250,22 @@ def check_destinations(values: Sequence[object], field: str, *, groups: bool = T
         summary = (field, f"{len(bad)} of {len(values)} entries are not {what} (the first {shown} follow)")
         errors = [summary, errors[0], *((f, _short(r)) for f, r in errors[1:])]
     raise SinchValidationError(errors)
+
+
+def _all_well_formed(values: Sequence[object], pattern: re.Pattern[str]) -> bool:
+    """True when every entry is a string already in canonical shape (no surrounding spaces or separators):
+    the common case of a large send, checked with one regular expression over the joined list (about ten
+    times faster than one call per entry)."""
+    if not values:
+        return False
+    try:
+        joined = "\n".join(values)  # type: ignore[arg-type]  # a TypeError answers "not all strings"
+    except TypeError:
+        return False
+    if joined.count("\n") != len(values) - 1:
+        return False
+    # Numbers alone first: the simpler expression is about twice as fast as numbers-or-group-ids.
+    return _ALL_NUMBERS.fullmatch(joined) is not None or pattern.fullmatch(joined) is not None
 
 
 def _got(value: object) -> str:

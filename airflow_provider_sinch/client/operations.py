@@ -204,6 +204,12 @@ def _unencodable(value: Any, path: tuple[str, ...]) -> tuple[tuple[str, ...], st
             if where is not None:
                 return where
     elif isinstance(value, list):
+        try:  # a list of strings (1,000 recipients) in one C-level pass when it is clean
+            joined = "".join(value)
+            if joined.isascii() or not _SURROGATE.search(joined):
+                return None
+        except TypeError:
+            pass  # not all strings: look at each entry
         for index, item in enumerate(value):
             where = _unencodable(item, (*path, str(index)))
             if where is not None:

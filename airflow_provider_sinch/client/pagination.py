@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_sinch.client.errors import SinchValidationError
+
 
 @dataclass
 class PageCursor:
@@ -28,7 +30,11 @@ class PageCursor:
 
     def __post_init__(self) -> None:
         self.filters = dict(self.filters)
-        self.page = int(self.filters.pop("page", None) or 0)
+        page = self.filters.pop("page", None) or 0
+        if isinstance(page, bool) or not isinstance(page, int) or page < 0:
+            raise SinchValidationError([("page", "must be a whole number from 0 (the first page to fetch)")],
+                                       "pagination")
+        self.page = page
 
     def request(self) -> dict[str, Any]:
         """Arguments for the next page's request."""

@@ -70,7 +70,8 @@ class RetryPolicy:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
         if retry_after is not None:
             return max(0.0, min(retry_after, self.retry_after_cap))
-        ceiling = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
+        # Capped exponent: 2 ** 1024 does not fit a float, and the ceiling is reached long before.
+        ceiling = min(self.backoff_max, self.backoff_base * (2.0 ** min(attempt - 1, 64)))
         return random.uniform(ceiling / 2, ceiling)
 
     def tenacity_kwargs(self, safe_to_retry: bool) -> dict[str, Any]:

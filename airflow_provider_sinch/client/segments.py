@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from airflow_provider_sinch.client.errors import SinchValidationError
+from airflow_provider_sinch.client.retry import shown_number
+
 GSM7_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
@@ -44,6 +47,8 @@ def is_gsm7(text: str) -> bool:
 
 def count_segments(text: str) -> SegmentInfo:
     """Count the encoding units and SMS parts ``text`` needs."""
+    if not isinstance(text, str):
+        raise SinchValidationError([("text", f"must be a string, got a {type(text).__name__}")], "message")
     if is_gsm7(text):
         costs = [2 if ch in GSM7_EXTENSION else 1 for ch in text]
         single, multi, encoding = GSM7_SINGLE, GSM7_MULTI, "GSM"
@@ -74,8 +79,9 @@ def _pack(costs: list[int], capacity: int) -> int:
 
 def truncate_to_parts(text: str, max_parts: int, ellipsis: str = "...") -> str:
     """Cut ``text`` so that it fits in ``max_parts`` SMS parts, ending with ``ellipsis`` when cut."""
-    if max_parts < 1:
-        raise ValueError(f"max_parts must be at least 1, got {max_parts}")
+    if isinstance(max_parts, bool) or not isinstance(max_parts, int) or max_parts < 1:
+        rule = f"max_parts must be a whole number, at least 1, got {shown_number(max_parts)}"
+        raise SinchValidationError([("max_parts", rule)], "message")
     if count_segments(text).parts <= max_parts:
         return text
     lo, hi = 0, len(text)

@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from airflow_provider_sinch.client import AsyncSinchClient
+from airflow_provider_sinch.client import AsyncSinchClient, SinchConfigurationError
 from tests.client.harness import TOKEN, make_config
 from tests.client.samples import BATCH, BATCH_ID, GROUP, page
 
@@ -82,3 +82,9 @@ async def test_own_pool_is_as_big_as_the_limit_and_the_limit_is_checked() -> Non
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="max_in_flight"):
             AsyncSinchClient(make_config(), max_in_flight=bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("limit", [0, -1, True, "10", 2.5])
+def test_max_in_flight_is_checked(limit: object) -> None:
+    with pytest.raises(SinchConfigurationError, match="max_in_flight must be a whole number from 1"):
+        AsyncSinchClient(make_config(), max_in_flight=limit)  # type: ignore[arg-type]

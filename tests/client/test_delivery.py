@@ -19,6 +19,7 @@ from airflow_provider_sinch.client.delivery import (
     run_probe,
 )
 from airflow_provider_sinch.client.models import Batch, BatchDeliveryReport, RecipientDeliveryReport
+from tests.client.refusals import refused
 from tests.triggers.fake_sinch import recipient_report, report
 
 FINAL = ["Delivered", "Failed", "Expired", "Rejected", "Aborted", "Cancelled", "Deleted", "Unknown"]
@@ -298,3 +299,53 @@ def test_probe_arguments_are_checked() -> None:
     assert BatchDeliveryProbe("b1", DeliveryCriteria()).batch_ids == ["b1"]
     with pytest.raises(ValueError, match="must not be empty"):
         RecipientDeliveryProbe("b1", "", DeliveryCriteria())
+
+
+# --- issue 11: a wait's targets are checked when it is built -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("batch_ids", "field", "words"),
+    [
+        ([".."], "batch_ids[0]", ("'..'",)),
+        (["b1", "a/b"], "batch_ids[1]", ("'/'",)),
+        (["b" * 200], "batch_ids[0]", ("at most 128",)),
+        ([5], "batch_ids[0]", ("must be a string id",)),
+        (5, "batch_ids", ("at least one batch",)),
+    ],
+)
+def test_a_batch_wait_refuses_ids_that_cannot_be_in_a_path(batch_ids: object, field: str,
+                                                           words: tuple[str, ...]) -> None:
+    refused(lambda: BatchDeliveryProbe(batch_ids, DeliveryCriteria()), field, *words)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("recipient", "words"),
+    [("not a number", ("phone number",)), ("01FC66621XXXXX119Z8PMV1AHY", ("not a group id",)),
+     ("+0046701234567", ("country code",)),
+     ("\uff14\uff16\uff17\uff10\uff11\uff12\uff13\uff14", ("not ASCII",)),
+     ("+4670\u200b1234567", ("U+200B",)), (46701234567, ("must be a string",))],
+)
+def test_a_recipient_wait_needs_a_phone_number(recipient: object, words: tuple[str, ...]) -> None:
+    exc = refused(lambda: RecipientDeliveryProbe("b1", recipient, DeliveryCriteria()),  # type: ignore[arg-type]
+                  "recipient", *words)
+    assert "46701234567" not in str(exc)
+
+
+def test_a_recipient_wait_keeps_the_canonical_number_so_a_recreated_wait_polls_the_same() -> None:
+    first = RecipientDeliveryProbe("b1", "+46 (70) 123-45-67", DeliveryCriteria())
+    again = RecipientDeliveryProbe(first.batch_id, first.recipient, DeliveryCriteria())
+    assert first.recipient == again.recipient == "46701234567"
+    assert first.calls() == again.calls()
+    assert RecipientDeliveryProbe("b1", "0046701234567", DeliveryCriteria()).recipient == "46701234567"
+
+
+@pytest.mark.parametrize(
+    ("criteria", "field"),
+    [({"min_success_ratio": "x"}, "min_success_ratio"),
+     ({"min_success_ratio": float("nan")}, "min_success_ratio"),
+     ({"success_statuses": 5}, "success_statuses"), ({"success_statuses": []}, "success_statuses"),
+     ({"colour": "red"}, "colour")],
+)
+def test_bad_criteria_are_the_project_error(criteria: dict[str, object], field: str) -> None:
+    refused(lambda: DeliveryCriteria.from_dict(criteria), field)

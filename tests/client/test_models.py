@@ -32,7 +32,8 @@ from airflow_provider_sinch.client.models import (
     UpdateBatchRequest,
     build,
 )
-from tests.client.harness import Harness
+from tests.client.harness import Harness, Reply
+from tests.client.refusals import nothing_sent, refused, silent
 from tests.client.samples import BATCH, BATCH_REPORT, DRY_RUN, GROUP, INBOUND, RECIPIENT_REPORT, SEND_AT, page
 
 NOW = datetime.now(UTC)
@@ -353,3 +354,79 @@ def test_status_sets_are_spelled_like_sinch() -> None:
         "Unknown",
     }
     assert DeliveryStatus("Delivered") is DeliveryStatus.DELIVERED
+
+
+# --- issue 11: extreme values end in the project's error, naming the field and the rule ------------------
+
+FAR_WEST = timezone(timedelta(hours=-14))
+FAR_EAST = timezone(timedelta(hours=14))
+NESTED: dict[str, Any] = {}
+_level = NESTED
+for _ in range(100_000):
+    _level["a"] = {}
+    _level = _level["a"]
+DEEP_LIST: list[Any] = []
+_item = DEEP_LIST
+for _ in range(100_000):
+    _item.append([])
+    _item = _item[0]
+
+EXTREMES: list[tuple[str, dict[str, Any], str, str]] = [
+    ("send_batch", {**TEXT, "send_at": "9999-12-31T23:59:59-23:59"}, "send_at", "between years 1 and 9999"),
+    ("send_batch", {**TEXT, "send_at": datetime.max.replace(tzinfo=FAR_WEST)}, "send_at", "between years 1"),
+    ("send_batch", {**TEXT, "expire_at": datetime.min.replace(tzinfo=FAR_EAST)}, "expire_at", "years 1 and"),
+    ("send_batch", {**TEXT, "expire_at": datetime.max.replace(tzinfo=UTC)}, "expire_at", "at most 3 days"),
+    ("send_batch", {**TEXT, "send_at": datetime.max.replace(tzinfo=UTC),
+                    "expire_at": datetime.min.replace(tzinfo=UTC)}, "expire_at", "must be after send_at"),
+    ("update_batch", {"batch_id": "b1", "send_at": datetime(9999, 12, 20, tzinfo=UTC),
+                      "expire_at": datetime.max.replace(tzinfo=UTC)}, "expire_at", "at most 3 days"),
+    ("list_batches", {"start_date": "0001-01-01T00:00:00+05:00"}, "start_date", "between years 1 and 9999"),
+    ("send_batch", {**TEXT, "body": "Hi \ud800"}, "body", "unicode"),
+    ("send_batch", {**TEXT, "parameters": {"name": {"default": "\udfff"}}}, "parameters.name.default",
+     "lone surrogate (U+DFFF)"),
+    ("send_batch", {**TEXT, "client_reference": "ref-\ud83d"}, "client_reference", "unicode"),
+    ("send_batch", {**TEXT, "to": "[" * 100_000}, "to[0]", "phone number in international format"),
+    ("send_batch", {**TEXT, "to": DEEP_LIST}, "to[0]", "must be a string"),
+    ("send_batch", {**TEXT, "parameters": NESTED}, "parameters.a.a", "valid string"),
+    ("send_batch", {**TEXT, "to": 46701234567}, "to", "valid list"),
+    ("send_batch", {**TEXT, "to": {"+46701234567": 1}}, "to", "valid list"),
+    ("send_batch", {**TEXT, "body": 123}, "body", "valid string"),
+    ("send_batch", {**TEXT, "send_at": "tomorrow"}, "send_at", "datetime"),
+    ("send_batch", {**TEXT, "parameters": "name=Ann"}, "parameters", "valid dictionary"),
+    ("send_batch", {**TEXT, "feedback_enabled": "maybe"}, "feedback_enabled", "valid boolean"),
+    ("send_batch", {**TEXT, "from_ton": "x"}, "from_ton", "valid integer"),
+    ("send_batch", {**TEXT, "max_number_of_message_parts": 1.5}, "max_number_of_message_parts", "integer"),
+    ("send_batch", {**TEXT, "callback_url": "not a url"}, "callback_url", "absolute http(s) URL"),
+    ("send_batch", {**TEXT, "callback_url": "ftp://cb.example/x"}, "callback_url", "absolute http(s) URL"),
+    ("send_batch", {**TEXT, "callback_url": "/callbacks/sinch"}, "callback_url", "absolute http(s) URL"),
+    ("send_batch", {**TEXT, "callback_url": "https://"}, "callback_url", "absolute http(s) URL"),
+    ("send_batch", {**TEXT, "callback_url": "javascript:alert(1)"}, "callback_url", "absolute http(s) URL"),
+    ("send_batch", {**TEXT, "callback_url": "https://cb.example/" + "x" * 3000}, "callback_url", "at most"),
+    ("update_batch", {"batch_id": "b1", "callback_url": "cb"}, "callback_url", "absolute http(s) URL"),
+    ("send_batch", {**TEXT, "type": "mt_media", "body": {"url": "image.png"}}, "body.url", "http(s)"),
+    ("create_group", {"child_groups": ["../x"]}, "child_groups[0]", "must be a group id"),
+    ("update_group", {"group_id": "g1", "add_from_group": "+46701234567"}, "add_from_group", "group id"),
+]
+
+
+@pytest.mark.parametrize(("op", "kwargs", "field", "rule"), EXTREMES,
+                         ids=[f"{op}-{field}-{i}" for i, (op, _, field, _) in enumerate(EXTREMES)])
+def test_extreme_values_end_in_the_project_error(
+    harness: Harness, op: str, kwargs: dict[str, Any], field: str, rule: str
+) -> None:
+    silent(harness)
+    refused(lambda: harness.call(op, **kwargs), field, rule)
+    nothing_sent(harness)
+
+
+def test_a_far_future_but_valid_schedule_is_sent_as_given(harness: Harness) -> None:
+    harness.reply(Reply(201, json=BATCH))
+    send_at = datetime(9999, 12, 31, 22, tzinfo=UTC)
+    harness.call("send_batch", **TEXT, send_at=send_at, expire_at=send_at + timedelta(hours=1))
+    assert harness.last.json["expire_at"] == "9999-12-31T23:00:00Z"
+
+
+@pytest.mark.parametrize("url", ["https://cb.example/sinch?x=1", "http://127.0.0.1:8080/cb",
+                                 "https://user:pw@cb.example/"])
+def test_an_absolute_http_callback_url_passes(url: str) -> None:
+    assert build(BatchRequest, {**TEXT, "callback_url": url}).callback_url == url

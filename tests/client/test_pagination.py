@@ -116,3 +116,10 @@ def test_page_cursor() -> None:
     last = type("Answer", (), {"count": 12, "items": [2, 2]})()
     cursor.advance(last, "items")
     assert (cursor.page, cursor.seen, cursor.done) == (5, 12, True)
+
+
+@pytest.mark.parametrize("start", ["x", -1, 1.5, True])
+def test_a_bad_first_page_is_the_project_error(harness: Harness, start: object) -> None:
+    with pytest.raises(SinchValidationError, match="page: must be a whole number from 0"):
+        list(harness.iterate("batches", page=start))
+    assert harness.requests == []

@@ -407,3 +407,8 @@ def test_real_lost_answer_to_a_read_is_retried(kind: str, server: TinyServer) ->
     assert caught.value.sent is True
     assert server.requests == 3
     assert isinstance(caught.value, SinchError)
+
+
+def test_the_backoff_of_a_very_late_attempt_does_not_overflow() -> None:
+    policy = RetryPolicy(backoff_base=1.0, backoff_max=5.0)
+    assert 2.5 <= policy.backoff(5000) <= 5.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_sinch.client import count_segments, truncate_to_parts
+from airflow_provider_sinch.client import SinchValidationError, count_segments, truncate_to_parts
 from airflow_provider_sinch.client.segments import GSM7_BASIC, GSM7_EXTENSION, is_gsm7
 
 
@@ -80,3 +80,23 @@ def test_truncate_to_parts_edge_cases() -> None:
     assert truncate_to_parts("ж" * 71, 1, ellipsis="…") == "ж" * 69 + "…"
     with pytest.raises(ValueError, match="at least 1"):
         truncate_to_parts("x", 0)
+
+
+def test_a_lone_surrogate_counts_as_one_unit_instead_of_raising() -> None:
+    info = count_segments("Hi \ud800")
+    assert (info.encoding, info.units, info.parts) == ("UNICODE", 4, 1)
+    assert truncate_to_parts("\ud83d" * 200, 1).endswith("...")
+
+
+@pytest.mark.parametrize("text", [123, None, b"Hi"])
+def test_counting_something_that_is_not_text_is_the_project_error(text: object) -> None:
+    with pytest.raises(SinchValidationError, match="text: must be a string"):
+        count_segments(text)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "parts", [0, -1, True, "2", 1.5, -(10**5000)], ids=["0", "-1", "True", "str", "float", "huge"])
+def test_max_parts_must_be_a_whole_number_from_1(parts: object) -> None:
+    with pytest.raises(SinchValidationError, match="max_parts must be a whole number") as caught:
+        truncate_to_parts("Hi", parts)  # type: ignore[arg-type]
+    assert len(str(caught.value)) <= 500

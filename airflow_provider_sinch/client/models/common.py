@@ -7,7 +7,7 @@ client must keep working, so unknown fields are kept (``extra="allow"``) rather 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
@@ -100,8 +100,18 @@ T = TypeVar("T")
 CsvList = Annotated[list[T], BeforeValidator(_csv_or_many)]
 """A list-valued query filter (sent comma-separated); a single value or ``"a,b"`` is accepted too."""
 
-Timestamp = AwareDatetime
-"""Request timestamps must carry a timezone: a naive datetime is ambiguous and Sinch would read it as UTC."""
+def _in_utc_range(value: datetime, info: ValidationInfo) -> datetime:
+    try:
+        value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59-05:00 is in year 10000 in UTC
+        rule = "must be a date between years 1 and 9999 in UTC"
+        raise FieldRuleError(info.field_name or "timestamp", rule) from None
+    return value
+
+
+Timestamp = Annotated[AwareDatetime, AfterValidator(_in_utc_range)]
+"""Request timestamps must carry a timezone (a naive datetime is ambiguous and Sinch would read it as UTC)
+and fall between years 1 and 9999 once in UTC (or every computation with them overflows)."""
 
 
 class FieldRuleError(ValueError):
