@@ -19,9 +19,7 @@ extra.default_from  sender used when an operator gives no ``from_``
 
 from __future__ import annotations
 
-import math
 from typing import Any
-from urllib.parse import urlsplit
 
 from airflow_provider_sinch.client import (
     ProjectAuth,
@@ -37,13 +35,10 @@ AUTH_SERVICE_PLAN = "service_plan"
 AUTH_PROJECT = "project"
 
 
-MAX_TIMEOUT_SECONDS = 3600.0
-"""The longest request timeout a connection may set (longer is a typo, and overflows some socket calls)."""
-
 _FIELDS = {"timeout": "extra.timeout", "base_url": "host", "auth_url": "extra.auth_url",
            "region": "extra.region", "token": "password", "api_token": "password", "key_secret": "password",
-           "key_id": "extra.key_id",
-           "service_plan_id": "login", "project_id": "login", "retry": "extra.retries"}
+           "key_id": "extra.key_id", "service_plan_id": "login", "project_id": "login",
+           "retry": "extra.retries", "default_from": "extra.default_from"}
 """How the client configuration's fields are called in the connection."""
 
 
@@ -71,7 +66,7 @@ def _shown(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _base_url(host: str | None, schema: str | None, port: int | None, conn_id: str) -> str | None:
+def _base_url(host: str | None, schema: str | None, port: int | None) -> str | None:
     if not host or not str(host).strip():
         return None
     host = str(host).strip()
@@ -79,52 +74,28 @@ def _base_url(host: str | None, schema: str | None, port: int | None, conn_id: s
         host = f"{schema or 'https'}://{host}"
     if port and host.count(":") < 2:
         host = f"{host.rstrip('/')}:{port}"
-    _check_http_url(host, "host", conn_id)
     return host.rstrip("/")
 
 
-def _check_http_url(url: str, field: str, conn_id: str) -> None:
-    """An absolute http(s) URL with a host name; the message shows the scheme only (a URL may carry a
-    user and password)."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:
-        raise SinchConnectionError(field, "must be an http(s) URL with a valid port", conn_id) from None
-    if parts.scheme.lower() not in ("http", "https"):
-        raise SinchConnectionError(field, f"must be an http or https URL, got scheme {_shown(parts.scheme)}",
-                                   conn_id)
-    if not parts.hostname or any(c.isspace() for c in url):
-        raise SinchConnectionError(field, "must be an http(s) URL with a host name and no spaces", conn_id)
+def _number(value: Any) -> Any:
+    """An extra given as text (``"5"``, ``"nan"``) read as a number; the configuration checks the value."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
 
 
-def _seconds(value: Any) -> float:
-    """A positive, finite number of seconds (not a boolean), else ``ValueError``."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError
-    seconds = float(value)
-    if not math.isfinite(seconds) or not 0 < seconds <= MAX_TIMEOUT_SECONDS:
-        raise ValueError
-    return seconds
+def _timeout(value: Any) -> Any:
+    """``extra.timeout`` as the configuration takes it: one number or a ``(connect, read)`` pair.
 
-
-def _timeout(value: Any, conn_id: str = "") -> float | tuple[float, float]:
+    The rule (positive, finite, at most an hour) is the client configuration's, so the connection, the
+    plain client and the hook's ``timeout`` argument cannot disagree.
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         return DEFAULT_TIMEOUT
-    try:
-        if isinstance(value, list | tuple):
-            if len(value) != 2:
-                raise ValueError
-            connect, read = (_seconds(v) for v in value)
-            return (connect, read)
-        return _seconds(value)
-    except (TypeError, ValueError, OverflowError):
-        raise SinchConnectionError(
-            "extra.timeout",
-            f"must be seconds greater than 0 and at most {MAX_TIMEOUT_SECONDS:.0f} (finite), or a "
-            f"[connect, read] pair of them, got {_shown(value)}",
-            conn_id or None,
-        ) from None
+    return tuple(_number(v) for v in value) if isinstance(value, list | tuple) else _number(value)
 
 
 def _retry(value: Any, conn_id: str = "") -> RetryPolicy:
@@ -142,14 +113,16 @@ def _retry(value: Any, conn_id: str = "") -> RetryPolicy:
     return RetryPolicy(max_attempts=retries + 1)
 
 
-def _from_config_error(exc: ValueError, conn_id: str) -> SinchConnectionError:
-    """The client configuration's own check, in the connection's field names."""
+def _from_config_error(exc: ValueError, conn_id: str, hook_timeout: bool) -> SinchConnectionError:
+    """The client configuration's own check (its first problem), in the connection's field names."""
     if isinstance(exc, SinchValidationError) and exc.errors:
         field, rule = exc.errors[0]
-    else:  # "region must be one of ..." : the field is the first word
+    else:  # "region must be one of ...": the field is the first word
         field, _, rule = str(exc).partition(" ")
     parts = field.split(".")  # auth.api_token, retry.max_attempts, timeout
     name = _FIELDS.get(parts[-1]) or _FIELDS.get(parts[0]) or field
+    if field == "timeout" and hook_timeout:
+        name = "timeout (hook argument)"
     return SinchConnectionError(name, rule.strip(), conn_id)
 
 
@@ -183,29 +156,23 @@ def config_from_connection(
         key_id = extra.get("key_id")
         if not key_id:
             raise SinchConnectionError("extra.key_id", "is required for project auth", conn_id)
-        auth_url = str(extra.get("auth_url") or DEFAULT_AUTH_URL)
-        _check_http_url(auth_url, "extra.auth_url", conn_id)
-        auth = ProjectAuth(project_id=login, key_id=str(key_id), key_secret=password, auth_url=auth_url)
+        auth = ProjectAuth(project_id=login, key_id=str(key_id), key_secret=password,
+                           auth_url=str(extra.get("auth_url") or DEFAULT_AUTH_URL))
     else:
         raise SinchConnectionError(
             "extra.auth_method", f"must be {AUTH_SERVICE_PLAN!r} or {AUTH_PROJECT!r}, got {_shown(method)}",
             conn_id,
         )
-    if timeout is not None:
-        try:
-            timeout = _timeout(timeout)
-        except SinchConnectionError as exc:
-            raise SinchConnectionError("timeout", f"(hook argument) {exc.errors[0][1]}", conn_id) from None
     try:
         return SinchConfig(
             auth=auth,
             region=region,
-            base_url=_base_url(host, schema, port, conn_id),
-            timeout=timeout if timeout is not None else _timeout(extra.get("timeout"), conn_id),
+            base_url=_base_url(host, schema, port),
+            timeout=_timeout(timeout if timeout is not None else extra.get("timeout")),
             retry=retry or _retry(extra.get("retries"), conn_id),
             default_from=extra.get("default_from") or None,
         )
     except SinchConnectionError:
         raise
     except ValueError as exc:
-        raise _from_config_error(exc, conn_id) from None
+        raise _from_config_error(exc, conn_id, hook_timeout=timeout is not None) from None

@@ -403,5 +403,5 @@ async def test_a_bad_connection_ends_the_wait_at_once_without_a_request(
         {"conn_type": "sinch", "login": "plan-1", "password": "token-1", "host": "ftp://files.example"}))
     payload = await first_event(batch_trigger(sinch_conn_id="bad_host"))
     assert payload["status"] == "error"
-    assert "host must be an http or https URL" in payload["detail"]
+    assert "host must be an absolute http(s) URL" in payload["detail"]
     assert "token-1" not in payload["detail"]
