@@ -32,10 +32,10 @@ from airflow_provider_sinch.client.msisdn import (
     mask_all,
     mask_destination,
     mask_msisdn,
-    mask_text,
     normalize_msisdn,
 )
 from airflow_provider_sinch.client.operations import OPERATIONS, Operation, SinchOperations
+from airflow_provider_sinch.client.redact import mask_text
 from airflow_provider_sinch.client.retry import RetryPolicy
 from airflow_provider_sinch.client.segments import count_segments, truncate_to_parts
 from airflow_provider_sinch.client.sync_client import SinchClient

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from airflow_provider_sinch import __version__
 from airflow_provider_sinch.client.auth import Auth, ProjectAuth, ServicePlanAuth
 from airflow_provider_sinch.client.errors import SinchConfigurationError
-from airflow_provider_sinch.client.identifiers import path_id_problem, shown_value
+from airflow_provider_sinch.client.identifiers import path_id_problem
+from airflow_provider_sinch.client.redact import shown_value
 from airflow_provider_sinch.client.retry import RetryPolicy, is_finite_number, shown_number
 from airflow_provider_sinch.client.urls import url_problem
 

@@ -14,7 +14,7 @@ format, so the rule only refuses what cannot be an id of any format:
 * at most :data:`MAX_PATH_ID_LENGTH` characters.
 
 The error never repeats a long id in full (a 100,000-character value gives a message of a few hundred
-characters).
+characters), nor a phone number pasted by mistake.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 
 from airflow_provider_sinch.client.errors import SinchValidationError
+from airflow_provider_sinch.client.redact import ch_is_space, shown_value
 
 MAX_PATH_ID_LENGTH = 128
 """Longest id accepted in a path.  Sinch's ids are 26 characters; 128 leaves room for any id format Sinch
@@ -29,16 +30,6 @@ might adopt (a UUID is 36, a prefixed or composite id rarely over 64) while refu
 not ids (a message body, a file's content), whose URL a proxy might refuse with a puzzling 414."""
 
 _PLAIN = re.compile(r"[!-.0-~]+", re.ASCII)  # printable ASCII without space and without "/"
-_SHOWN = 40
-
-
-def shown_value(value: str, limit: int = _SHOWN) -> str:
-    """``value`` for an error message: escaped (``repr``, ASCII only) and cut to about ``limit``
-    characters, with its length when cut, so a huge or invisible value stays readable."""
-    if len(value) <= limit:
-        return ascii(value)
-    return f"{value[:limit]!a}... ({len(value)} characters)"
-
 
 def path_id_problem(value: object) -> str | None:
     """Why ``value`` cannot go into a URL path as an id, or ``None`` when it can."""
@@ -59,11 +50,6 @@ def path_id_problem(value: object) -> str | None:
         else "a non-ASCII character"
     return (f"must be printable ASCII without spaces; contains {kind} (U+{ord(bad):04X}) in "
             f"{shown_value(value)}")
-
-
-def ch_is_space(ch: str) -> bool:
-    """Whitespace, including the invisible kinds ``str.isspace`` misses (zero-width space, joiners, BOM)."""
-    return ch.isspace() or ch in "\u200b\u200c\u200d\u2060\ufeff"
 
 
 def check_path_id(value: object, field: str, *, model: str = "request") -> str:

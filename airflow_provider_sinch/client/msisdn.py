@@ -26,9 +26,9 @@ import re
 from collections.abc import Sequence
 
 from airflow_provider_sinch.client.errors import SinchValidationError, clip
-from airflow_provider_sinch.client.identifiers import ch_is_space
+from airflow_provider_sinch.client.redact import MIN_NUMBER_DIGITS, ch_is_space, mask_text, masked_digits
 
-MIN_DIGITS = 7
+MIN_DIGITS = MIN_NUMBER_DIGITS
 """Fewest digits of a number in international format (country code included): ``+683 1234`` (Niue)."""
 MAX_DIGITS = 15
 """Most digits of a number in international format (E.164)."""
@@ -49,9 +49,6 @@ _ONE_NUMBER = rf"(?:\+|00)?[1-9][0-9]{{{MIN_DIGITS - 1},{MAX_DIGITS - 1}}}"
 _ONE_GROUP = rf"(?=[0-9]*[A-Za-z])[A-Za-z0-9]{{1,{MAX_GROUP_ID_LENGTH}}}"
 _ALL_DESTINATIONS = re.compile(rf"(?:{_ONE_NUMBER}|{_ONE_GROUP})(?:\n(?:{_ONE_NUMBER}|{_ONE_GROUP}))*")
 _ALL_NUMBERS = re.compile(rf"{_ONE_NUMBER}(?:\n{_ONE_NUMBER})*")
-# A number inside any text: digits (any script) joined by separators, with an optional leading "+".
-_DIGIT_RUN = re.compile(r"\+?\d(?:[ \-().\[\]/]*\d)*")
-
 NUMBER_RULE = (
     f"a phone number in international format (+ or 00 optional, then {MIN_DIGITS}-{MAX_DIGITS} ASCII digits, "
     "country code first) or a group id (ASCII letters and digits, with a letter)"
@@ -102,26 +99,7 @@ def mask_msisdn(number: str) -> str:
     digits = msisdn_digits(number)
     if digits is None or len(digits) < 8:
         return "****"
-    return _masked(digits)
-
-
-def _masked(digits: str, plus: str = "+") -> str:
-    return f"{plus}{digits[:4]}{'*' * 4}{digits[-3:]}" if len(digits) >= 8 else "****"
-
-
-def mask_text(text: str) -> str:
-    """``text`` with every run of :data:`MIN_DIGITS` or more digits (separators allowed between them, any
-    script) masked, so no phone number survives whatever surrounds it: ``"+46701234567 (mobile)"`` ->
-    ``"+4670****567 (mobile)"``.  Shorter runs (``mobile 2``) are kept."""
-
-    def one(found: re.Match[str]) -> str:
-        run = found.group(0)
-        digits = [ch for ch in run if ch.isdecimal()]
-        if len(digits) < MIN_DIGITS:
-            return run
-        return _masked("".join(str(int(ch)) for ch in digits), "+" if run.startswith("+") else "")
-
-    return _DIGIT_RUN.sub(one, text)
+    return masked_digits(digits)
 
 
 def mask_destination(value: object, limit: int = 40) -> str:
@@ -226,6 +204,11 @@ def check_destinations(values: Sequence[object], field: str, *, groups: bool = T
     :param field: the list's name for the message (``to``, ``members``).
     :param groups: whether group ids are allowed (not among a group's members).
     """
+    if isinstance(values, str):
+        values = [values]  # one destination, as the request models accept it
+    elif not isinstance(values, Sequence):
+        rule = f"must be a list of destinations, got a {type(values).__name__}"
+        raise SinchValidationError([(field, rule)])
     if _all_well_formed(values, _ALL_DESTINATIONS if groups else _ALL_NUMBERS):
         return list(values)  # type: ignore[arg-type]  # every entry is a str: join() checked it
     number, group = _NUMBER.fullmatch, _GROUP_ID.fullmatch if groups else _never

@@ -30,8 +30,8 @@ from airflow_provider_sinch.client.errors import (
     clip,
     error_for_status,
 )
-from airflow_provider_sinch.client.msisdn import mask_text
 from airflow_provider_sinch.client.operations import PreparedRequest
+from airflow_provider_sinch.client.redact import mask_text
 from airflow_provider_sinch.client.retry import parse_retry_after
 
 _EXCERPT = 200
@@ -95,6 +95,12 @@ def handle_response(
         text = _str_or_none(payload.get("text") or payload.get("message"))
     elif content and content.strip():
         text = _excerpt(content)
+    if text is not None:
+        # Sinch's text may quote a recipient ("Invalid number 4670..."): errors never carry a full number;
+        # and it is cut, like every message of this package.
+        text = clip(mask_text(text), _EXCERPT + 3)
+    if code is not None:
+        code = clip(code, 100)
     error = error_for_status(
         status, code, text, method=prepared.method, path=prepared.log_path,
         retry_after=parse_retry_after(headers.get("Retry-After") or headers.get("retry-after")),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from airflow_provider_sinch.client.identifiers import shown_value
+from airflow_provider_sinch.client.redact import shown_value
 
 URL_RULE = "must be an absolute http(s) URL with a host (https://host/path)"
 

@@ -343,3 +343,13 @@ def test_a_malformed_recipient_report_masks_the_number(once: Harness) -> None:
         once.call("get_recipient_delivery_report", BATCH_ID, "+46 70 123 45 67")
     assert "+4670****567" in str(caught.value)
     assert "46701234567" not in str(caught.value)
+
+
+def test_a_number_in_sinch_s_error_text_is_masked_and_the_text_cut(once: Harness) -> None:
+    once.reply(Reply(400, json={"code": "syntax_invalid_parameter_format",
+                                "text": "Invalid recipient 46701234567 " + "x" * 5000}))
+    with pytest.raises(SinchBadRequestError) as caught:
+        once.call("send_batch", **SEND)
+    assert "4670****567" in str(caught.value)
+    assert "46701234567" not in str(caught.value)
+    assert len(str(caught.value)) <= 500

@@ -94,3 +94,10 @@ def test_the_error_says_which_operation(harness: Harness) -> None:
     silent(harness)
     exc = refused(lambda: harness.call("cancel_batch", ".."), "batch_id", "'..'")
     assert "cancel_batch" in str(exc)
+
+
+def test_a_phone_number_pasted_as_an_id_is_masked_in_the_error() -> None:
+    with pytest.raises(SinchValidationError) as caught:
+        check_path_id("+46 70 123 45 67", "batch_id")
+    assert "+4670****567" in str(caught.value)
+    assert "46701234567" not in str(caught.value).replace(" ", "")

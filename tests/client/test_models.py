@@ -430,3 +430,16 @@ def test_a_far_future_but_valid_schedule_is_sent_as_given(harness: Harness) -> N
                                  "https://user:pw@cb.example/"])
 def test_an_absolute_http_callback_url_passes(url: str) -> None:
     assert build(BatchRequest, {**TEXT, "callback_url": url}).callback_url == url
+
+
+def test_a_phone_number_in_an_error_location_is_masked(harness: Harness) -> None:
+    silent(harness)
+    exc = refused(lambda: harness.call("send_batch", **TEXT, parameters={"name": {"46701234567": 5}}),
+                  "parameters.name.4670****567", "valid string")
+    assert "46701234567" not in str(exc)
+
+
+def test_optional_destination_and_group_fields_accept_none() -> None:
+    assert GroupUpdateRequest(add_from_group=None, add=None, remove=None).to_json() == {}
+    assert GroupRequest(members=None, child_groups=None).to_json() == {}
+    assert UpdateBatchRequest(to_add=None, to_remove=None).to_json() == {}

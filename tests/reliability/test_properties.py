@@ -42,6 +42,11 @@ from airflow_provider_sinch.client import (
     normalize_msisdn,
     truncate_to_parts,
 )
+from airflow_provider_sinch.client.delivery import (
+    BatchDeliveryProbe,
+    DeliveryCriteria,
+    RecipientDeliveryProbe,
+)
 from airflow_provider_sinch.client.errors import MAX_MESSAGE
 from airflow_provider_sinch.client.msisdn import MAX_DIGITS, MIN_DIGITS, SEPARATORS, is_msisdn, msisdn_digits
 
@@ -347,3 +352,19 @@ def test_random_configuration_ends_in_the_configuration_error(
     connect, read = config.timeouts
     assert 0 < connect <= 3600
     assert 0 < read <= 3600
+
+
+@FAST
+@given(values, values, values)
+def test_random_delivery_wait_arguments_end_in_the_project_error(
+    batch: Any, recipient: Any, criteria: Any
+) -> None:
+    for build_it in (
+        lambda: DeliveryCriteria.from_dict(criteria),
+        lambda: BatchDeliveryProbe(batch, DeliveryCriteria()),
+        lambda: RecipientDeliveryProbe(batch, recipient, DeliveryCriteria()),
+        lambda: check_destinations(batch, "to"),
+    ):
+        _, error = attempt(build_it)
+        if error is not None:
+            assert len(str(error)) <= MAX_MESSAGE

@@ -25,6 +25,7 @@ from pydantic import (
 
 from airflow_provider_sinch.client.errors import SinchValidationError
 from airflow_provider_sinch.client.msisdn import check_destinations, check_group_id
+from airflow_provider_sinch.client.redact import mask_text
 from airflow_provider_sinch.client.urls import url_problem
 
 MAX_URL_LENGTH = 2048
@@ -66,8 +67,8 @@ def _group_ids(value: Any, info: ValidationInfo) -> Any:
     return [check_group_id(v, f"{info.field_name}[{i}]") for i, v in enumerate(value)]
 
 
-def _group_id(value: Any, info: ValidationInfo) -> str:
-    return check_group_id(value, info.field_name or "group")
+def _group_id(value: Any, info: ValidationInfo) -> Any:
+    return None if value is None else check_group_id(value, info.field_name or "group")
 
 
 # The checks run before pydantic's own, so that an entry of the wrong type is named like any other bad
@@ -242,6 +243,7 @@ def _describe(exc: ValidationError) -> list[tuple[str, str]]:
         if isinstance(cause, FieldRuleError):
             loc, msg = [*loc[:-1], cause.field] if loc and loc[-1] == cause.field else [*loc, cause.field], \
                 cause.rule
-        field = "type" if err["type"] == "invalid_batch_type" else (".".join(loc) or "(body)")
+        # A dict key in the location may be a phone number (parameters.name.46701234567): mask it.
+        field = "type" if err["type"] == "invalid_batch_type" else (mask_text(".".join(loc)) or "(body)")
         out.append((field, msg))
     return out
