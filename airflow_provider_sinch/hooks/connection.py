@@ -21,7 +21,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_sinch.client import ProjectAuth, RetryPolicy, ServicePlanAuth, SinchConfig
+from airflow_provider_sinch.client import (
+    ProjectAuth,
+    RetryPolicy,
+    ServicePlanAuth,
+    SinchConfig,
+    SinchValidationError,
+)
 from airflow_provider_sinch.client.auth import DEFAULT_AUTH_URL
 from airflow_provider_sinch.client.config import DEFAULT_TIMEOUT
 
@@ -29,13 +35,41 @@ AUTH_SERVICE_PLAN = "service_plan"
 AUTH_PROJECT = "project"
 
 
-class SinchConnectionError(ValueError):
-    """The ``sinch`` connection is incomplete or inconsistent; the message names the field."""
+_FIELDS = {"timeout": "extra.timeout", "base_url": "host", "auth_url": "extra.auth_url",
+           "region": "extra.region", "token": "password", "api_token": "password", "key_secret": "password",
+           "key_id": "extra.key_id", "service_plan_id": "login", "project_id": "login",
+           "retry": "extra.retries", "default_from": "extra.default_from"}
+"""How the client configuration's fields are called in the connection."""
+
+
+class SinchConnectionError(SinchValidationError):
+    """The ``sinch`` connection is incomplete or inconsistent; the message names the field and the rule.
+
+    A :class:`~airflow_provider_sinch.client.SinchValidationError` (so a ``SinchError`` and a
+    ``ValueError``): a configuration error, never retried as if Sinch were briefly unreachable.
+
+    :param field: the connection field (``login``, ``password``, ``host``, ``extra.timeout``, ...).
+    :param rule: the rule it broke, starting with a verb (``must be positive``); never the secret.
+    :param conn_id: the connection id, when known.
+    """
+
+    def __init__(self, field: str, rule: str, conn_id: str | None = None) -> None:
+        where = f"connection {conn_id!r}" if conn_id else "connection"
+        super().__init__([(field, rule)], where)
+        self.conn_id = conn_id
+        self.args = (f"invalid Sinch {where}: {field} {rule}",)
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    """``repr(value)``, cut to ``limit`` characters so an error message stays short."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _base_url(host: str | None, schema: str | None, port: int | None) -> str | None:
-    if not host:
+    if not host or not str(host).strip():
         return None
+    host = str(host).strip()
     if "://" not in host:
         host = f"{schema or 'https'}://{host}"
     if port and host.count(":") < 2:
@@ -43,24 +77,28 @@ def _base_url(host: str | None, schema: str | None, port: int | None) -> str | N
     return host.rstrip("/")
 
 
-def _timeout(value: Any) -> float | tuple[float, float]:
-    if value in (None, ""):
+def _number(value: Any) -> Any:
+    """An extra given as text (``"5"``, ``"nan"``) read as a number; the configuration checks the value."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _timeout(value: Any) -> Any:
+    """``extra.timeout`` as the configuration takes it: one number or a ``(connect, read)`` pair.
+
+    The rule (positive, finite, at most an hour) is the client configuration's, so the connection, the
+    plain client and the hook's ``timeout`` argument cannot disagree.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
         return DEFAULT_TIMEOUT
-    try:
-        if isinstance(value, list | tuple):
-            connect, read = (float(v) for v in value)
-            return (connect, read)
-        timeout = float(value)
-    except (TypeError, ValueError):
-        raise SinchConnectionError(
-            f"extra.timeout must be seconds or [connect, read], got {value!r}"
-        ) from None
-    if timeout <= 0:
-        raise SinchConnectionError("extra.timeout must be positive")
-    return timeout
+    return tuple(_number(v) for v in value) if isinstance(value, list | tuple) else _number(value)
 
 
-def _retry(value: Any) -> RetryPolicy:
+def _retry(value: Any, conn_id: str = "") -> RetryPolicy:
     if value in (None, ""):
         return RetryPolicy()
     try:
@@ -70,8 +108,22 @@ def _retry(value: Any) -> RetryPolicy:
         if retries != float(value) or retries < 0:
             raise ValueError
     except (TypeError, ValueError, OverflowError):
-        raise SinchConnectionError(f"extra.retries must be a whole number from 0, got {value!r}") from None
+        raise SinchConnectionError("extra.retries", f"must be a whole number from 0, got {_shown(value)}",
+                                   conn_id or None) from None
     return RetryPolicy(max_attempts=retries + 1)
+
+
+def _from_config_error(exc: ValueError, conn_id: str, hook_timeout: bool) -> SinchConnectionError:
+    """The client configuration's own check (its first problem), in the connection's field names."""
+    if isinstance(exc, SinchValidationError) and exc.errors:
+        field, rule = exc.errors[0]
+    else:  # "region must be one of ...": the field is the first word
+        field, _, rule = str(exc).partition(" ")
+    parts = field.split(".")  # auth.api_token, retry.max_attempts, timeout
+    name = _FIELDS.get(parts[-1]) or _FIELDS.get(parts[0]) or field
+    if field == "timeout" and hook_timeout:
+        name = "timeout (hook argument)"
+    return SinchConnectionError(name, rule.strip(), conn_id)
 
 
 def config_from_connection(
@@ -93,34 +145,34 @@ def config_from_connection(
     extra = {k.removeprefix("extra__sinch__"): v for k, v in (extra or {}).items()}
     method = str(extra.get("auth_method") or AUTH_SERVICE_PLAN).lower()
     region = str(extra.get("region") or "us").lower()
-    if not login:
-        raise SinchConnectionError(f"connection {conn_id!r}: login (service plan id or project id) is empty")
-    if not password:
-        raise SinchConnectionError(f"connection {conn_id!r}: password (API token or key secret) is empty")
+    if not login or not str(login).strip():
+        raise SinchConnectionError("login", "is empty: give the service plan id (or project id)", conn_id)
+    if not password or not str(password).strip():
+        raise SinchConnectionError("password", "is empty: give the API token (or access key secret)", conn_id)
     auth: ServicePlanAuth | ProjectAuth
     if method == AUTH_SERVICE_PLAN:
         auth = ServicePlanAuth(service_plan_id=login, api_token=password)
     elif method == AUTH_PROJECT:
         key_id = extra.get("key_id")
         if not key_id:
-            raise SinchConnectionError(f"connection {conn_id!r}: extra.key_id is required for project auth")
-        auth = ProjectAuth(
-            project_id=login, key_id=str(key_id), key_secret=password,
-            auth_url=str(extra.get("auth_url") or DEFAULT_AUTH_URL),
-        )
+            raise SinchConnectionError("extra.key_id", "is required for project auth", conn_id)
+        auth = ProjectAuth(project_id=login, key_id=str(key_id), key_secret=password,
+                           auth_url=str(extra.get("auth_url") or DEFAULT_AUTH_URL))
     else:
         raise SinchConnectionError(
-            f"connection {conn_id!r}: extra.auth_method must be {AUTH_SERVICE_PLAN!r} or {AUTH_PROJECT!r}, "
-            f"got {method!r}"
+            "extra.auth_method", f"must be {AUTH_SERVICE_PLAN!r} or {AUTH_PROJECT!r}, got {_shown(method)}",
+            conn_id,
         )
     try:
         return SinchConfig(
             auth=auth,
             region=region,
             base_url=_base_url(host, schema, port),
-            timeout=timeout if timeout is not None else _timeout(extra.get("timeout")),
-            retry=retry or _retry(extra.get("retries")),
+            timeout=_timeout(timeout if timeout is not None else extra.get("timeout")),
+            retry=retry or _retry(extra.get("retries"), conn_id),
             default_from=extra.get("default_from") or None,
         )
+    except SinchConnectionError:
+        raise
     except ValueError as exc:
-        raise SinchConnectionError(f"connection {conn_id!r}: {exc}") from None
+        raise _from_config_error(exc, conn_id, hook_timeout=timeout is not None) from None

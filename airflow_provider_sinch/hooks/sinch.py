@@ -8,7 +8,9 @@ import weakref
 from collections.abc import AsyncIterator, Iterator
 from functools import cached_property
 from typing import Any
+from urllib.parse import quote, urlsplit
 
+import requests
 from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
 
@@ -21,6 +23,7 @@ from airflow_provider_sinch.client import (
     SinchOperations,
 )
 from airflow_provider_sinch.client.operations import Operation
+from airflow_provider_sinch.client.sync_client import _not_sent
 from airflow_provider_sinch.hooks.connection import SinchConnectionError, config_from_connection
 
 # One httpx pool per (connection, event loop) in a process: every trigger of a triggerer that polls the
@@ -28,6 +31,33 @@ from airflow_provider_sinch.hooks.connection import SinchConnectionError, config
 _ASYNC_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, AsyncSinchClient]] = (
     weakref.WeakKeyDictionary()
 )
+
+
+class AnswerRecordingSession(requests.Session):
+    """A ``requests.Session`` that remembers which requests may have reached Sinch without an answer that
+    says what happened: a read timeout or a connection lost after sending, or a 5xx.
+
+    The client retries such requests where that is safe (``DELETE`` is); this record lets an operator read
+    the retry's answer correctly: a ``404`` to the resend of a delete whose first answer was lost means the
+    first one deleted it.  Only ``(method, path)`` is kept, never a header or a body.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unanswered: set[tuple[str, str]] = set()
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        key = (str(method.decode() if isinstance(method, bytes) else method).upper(),
+               urlsplit(url.decode() if isinstance(url, bytes) else url).path)
+        try:
+            response = super().request(method, url, *args, **kwargs)
+        except requests.RequestException as exc:
+            if not _not_sent(exc):
+                self.unanswered.add(key)
+            raise
+        if response.status_code >= 500:
+            self.unanswered.add(key)
+        return response
 
 
 class SinchHook(BaseHook, SinchOperations):
@@ -85,9 +115,21 @@ class SinchHook(BaseHook, SinchOperations):
         return self._config(conn, conn.extra_dejson)
 
     @cached_property
+    def session(self) -> AnswerRecordingSession:
+        """The hook's HTTP session, which remembers requests left without a clear answer."""
+        return AnswerRecordingSession()
+
+    @cached_property
     def client(self) -> SinchClient:
         """The synchronous client (one ``requests.Session`` per hook)."""
-        return SinchClient(self.config)
+        return SinchClient(self.config, session=self.session)
+
+    def may_have_applied(self, method: str, path: str) -> bool:
+        """Whether a ``method`` request to ``path`` (below the service plan, e.g. ``/groups/{id}`` with the
+        id as given) made by this hook may have taken effect at Sinch without its answer arriving."""
+        parts = path.split("/")
+        full = urlsplit(self.config.api_root).path + "/".join(quote(p, safe="") for p in parts)
+        return (method.upper(), full) in self.session.unanswered
 
     def get_conn(self) -> SinchClient:
         """The synchronous :class:`~airflow_provider_sinch.client.SinchClient`."""

@@ -16,7 +16,9 @@ from airflow.sdk import BaseNotifier
 from airflow_provider_sinch.client.models import BatchRequest, build
 from airflow_provider_sinch.client.segments import count_segments, truncate_to_parts
 from airflow_provider_sinch.hooks.sinch import SinchHook
-from airflow_provider_sinch.operators.base import as_int, as_list, invalid, masked, to_xcom
+from airflow_provider_sinch.operators.base import as_int, as_list, check_text, invalid, masked, to_xcom
+
+WHERE = "notifier arguments"
 
 
 def _get(obj: Any, name: str) -> Any:
@@ -88,20 +90,29 @@ class SinchNotifier(BaseNotifier):
         self.sinch_conn_id = sinch_conn_id
         self.max_parts = as_int(max_parts, "max_parts", 1) or 1
         self.client_reference = client_reference
-        # An alert that can never go out must fail when the DAG is parsed, not when it is finally needed.
-        if not _has_template(to) and not as_list(to, "to"):
+        # An alert that can never go out (or would go out with other text) must fail when the DAG is
+        # parsed, not when it is finally needed.
+        for name, value in (("body", body), ("from_", from_), ("client_reference", client_reference),
+                            ("sinch_conn_id", sinch_conn_id)):
+            if value is not None and not isinstance(value, str):
+                raise invalid(name, f"must be a string, got {type(value).__name__}", WHERE)
+            check_text(value, name, WHERE)
+        if not _has_template(to) and not as_list(to, "to", where=WHERE):
             raise self.no_recipients()
 
     @staticmethod
     def no_recipients() -> Exception:
-        return invalid("to", "is empty: give at least one phone number or group id", "notifier arguments")
+        return invalid("to", "is empty: give at least one phone number or group id", WHERE)
 
     def request(self, context: Mapping[str, Any]) -> dict[str, Any]:
         """The validated ``send_batch`` arguments for this alert (raises before anything is sent)."""
-        to = as_list(self.to, "to")
+        to = as_list(self.to, "to", where=WHERE)
         if not to:
             raise self.no_recipients()
-        text = self.body if isinstance(self.body, str) and self.body.strip() else default_message(context)
+        if self.body is not None and not isinstance(self.body, str):  # rendered into something else
+            raise invalid("body", f"must be a string, got {type(self.body).__name__}", WHERE)
+        text = self.body if self.body and self.body.strip() else default_message(context)
+        check_text(text, "body", WHERE)
         fields = {
             "to": to,
             "body": truncate_to_parts(text, self.max_parts),
@@ -109,6 +120,7 @@ class SinchNotifier(BaseNotifier):
             "client_reference": self.client_reference or None,
         }
         fields = {k: v for k, v in fields.items() if v is not None}
+        check_text(fields, "", WHERE)
         build(BatchRequest, fields, "notification")
         return fields
 
@@ -130,13 +142,13 @@ class SinchNotifier(BaseNotifier):
 
 
 def _has_template(value: Any) -> bool:
-    """Whether ``value`` may still change when rendered (Jinja, or an XCom/other object), so an empty
-    value cannot be judged before then."""
+    """Whether ``value`` may still change when rendered (Jinja, or an XCom reference), so an empty value
+    cannot be judged before then."""
     if isinstance(value, str):
         return "{{" in value or "{%" in value
     if isinstance(value, list | tuple | set):
         return any(_has_template(v) for v in value)
-    return value is not None and not isinstance(value, int)
+    return hasattr(value, "resolve")  # XComArg and Airflow's other references
 
 
 send_sinch_notification = SinchNotifier

@@ -21,6 +21,7 @@ from airflow_provider_sinch.operators.base import (
     as_list,
     as_mapping,
     as_timestamp,
+    check_text,
     masked,
     to_xcom,
 )
@@ -136,7 +137,9 @@ class SinchBatchContentOperator(SinchBaseOperator):
         clash = sorted(set(extra) & (set(fields) | {"from", "to"}))
         if clash:
             raise self.invalid("extra_fields", f"{', '.join(clash)} must be given as its own argument")
-        return self.without_none({**fields, **extra})
+        content = self.without_none({**fields, **extra})
+        check_text(content, "", self.where)
+        return content
 
 
 class _BatchIdsMixin:

@@ -14,6 +14,7 @@ from airflow.sdk.exceptions import AirflowSkipException
 
 from airflow_provider_sinch.client import (
     SinchAmbiguousSendError,
+    SinchError,
     SinchForbiddenError,
     SinchNotFoundError,
 )
@@ -24,10 +25,12 @@ from airflow_provider_sinch.operators.base import (
     as_bool,
     as_list,
     as_mapping,
+    check_text,
     invalid,
     masked,
     to_xcom,
 )
+from airflow_provider_sinch.triggers.events import shown
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -107,6 +110,7 @@ class SinchGroupContentOperator(SinchGroupOperatorBase):
             "child_groups": as_list(self.child_groups, "child_groups", keys=GROUP_ID_KEYS) or None,
             "auto_update": as_mapping(self.auto_update, "auto_update"),
         })
+        check_text(fields, "", self.where)
         build(GroupRequest, fields, "group")
         for block in _blocks(rest):
             build(GroupUpdateRequest, {"add": block}, "group update")
@@ -130,7 +134,7 @@ class SinchCreateGroupOperator(SinchGroupContentOperator):
     def __init__(self, *, if_exists: Literal["fail", "reuse"] = "fail", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if if_exists not in ("fail", "reuse"):
-            raise ValueError(f"if_exists must be 'fail' or 'reuse', got {if_exists!r}")
+            raise self.invalid("if_exists", f"must be 'fail' or 'reuse', got {shown(if_exists)}")
         self.if_exists = if_exists
 
     def execute(self, context: Context) -> Any:
@@ -225,6 +229,7 @@ class SinchUpdateGroupOperator(SinchGroupOperatorBase):
         })
         more = [{"add": b} for b in _blocks(add[MAX_MEMBERS_PER_REQUEST:])]
         more += [{"remove": b} for b in _blocks(remove[MAX_MEMBERS_PER_REQUEST:])]
+        check_text(fields, "", self.where)
         for request in (fields, *more):
             build(GroupUpdateRequest, request, "group update")
         if not fields:
@@ -238,8 +243,18 @@ class SinchUpdateGroupOperator(SinchGroupOperatorBase):
         return to_xcom(group)
 
 
+UNANSWERED_DELETES_KEY = "sinch_unanswered_group_deletes"
+"""``task_state_store`` key: groups whose ``DELETE`` this task instance sent without learning the outcome."""
+
+
 class SinchDeleteGroupOperator(SinchGroupOperatorBase):
     """Delete a group (``DELETE /groups/{id}``).
+
+    Safe to retry after a lost answer, as cancelling a batch is: the client resends a ``DELETE`` whose
+    answer was lost, and Sinch answers the resend ``404`` because the first one deleted the group.  That
+    ``404`` counts as deleted when this task instance's own earlier ``DELETE`` of the group may have taken
+    effect (seen by the hook in this try, or recorded in ``task_state_store`` by an earlier try that
+    failed without an answer); any other ``404`` is a group that does not exist.
 
     :param group_id: the group, or an upstream group result; templated.
     :param ignore_if_missing: skip instead of failing when the group does not exist (404).
@@ -256,14 +271,30 @@ class SinchDeleteGroupOperator(SinchGroupOperatorBase):
 
     def execute(self, context: Context) -> dict[str, Any]:
         group_id = self.the_group_id()
+        store: Any = context.get("task_state_store")
         try:
             self.hook.delete_group(group_id)
         except SinchNotFoundError:
-            if not self.ignore_if_missing:
-                raise
-            raise AirflowSkipException(f"group {group_id} does not exist") from None
-        self.log.info("Deleted group %s", group_id)
+            if not self._may_have_deleted(group_id, store):
+                if not self.ignore_if_missing:
+                    raise
+                raise AirflowSkipException(f"group {group_id} does not exist") from None
+            self.log.warning("Group %s is gone: an earlier DELETE of this task deleted it, but its answer "
+                             "was lost", group_id)
+        except SinchError:
+            if store is not None and self.hook.may_have_applied("DELETE", f"/groups/{group_id}"):
+                unanswered = [str(g) for g in store.get(UNANSWERED_DELETES_KEY) or []]
+                store.set(UNANSWERED_DELETES_KEY, sorted({*unanswered, group_id}))
+            raise
+        else:
+            self.log.info("Deleted group %s", group_id)
         return {"group_id": group_id, "deleted": True}
+
+    def _may_have_deleted(self, group_id: str, store: Any) -> bool:
+        """Whether a ``DELETE`` of ``group_id`` by this task instance may have been applied unanswered."""
+        if self.hook.may_have_applied("DELETE", f"/groups/{group_id}"):
+            return True
+        return store is not None and group_id in (store.get(UNANSWERED_DELETES_KEY) or [])
 
 
 class SinchGetGroupMembersOperator(SinchGroupOperatorBase):

@@ -26,7 +26,6 @@ from airflow_provider_sinch.client import (
     SinchNotFoundError,
     SinchRateLimitError,
 )
-from airflow_provider_sinch.client.delivery import DeliveryCriteria
 from airflow_provider_sinch.client.models import BatchRequest, build
 from airflow_provider_sinch.client.models.batches import MAX_RECIPIENTS
 from airflow_provider_sinch.client.msisdn import is_msisdn
@@ -43,12 +42,16 @@ from airflow_provider_sinch.operators.concurrency import ClientPool, run_bounded
 from airflow_provider_sinch.operators.cost import CostEstimate
 from airflow_provider_sinch.operators.resume import ChunkLedger, find_batch, lookup_since
 from airflow_provider_sinch.triggers.base import DEFAULT_MAX_CONSECUTIVE_FAILURES, check_poll_settings
-from airflow_provider_sinch.triggers.delivery import SinchBatchDeliveryTrigger
+from airflow_provider_sinch.triggers.delivery import SinchBatchDeliveryTrigger, criteria_from
 from airflow_provider_sinch.triggers.events import (
     DEFERRAL_GRACE_SECONDS,
     deadline_after,
+    shown,
     validate_delivery_event,
 )
+
+MAX_WAIT_SECONDS = 365 * 24 * 3600.0
+"""The longest wait setting a send takes (a year): longer overflows Airflow's deferral timeout."""
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -234,20 +237,29 @@ class SinchSendBatchOperator(ResumableJobMixin, SinchChunkedBatchOperator):
                  max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.cancel_on_kill = cancel_on_kill
-        self.rate_limit_patience = rate_limit_patience
+        self.rate_limit_patience = self._seconds(rate_limit_patience, "rate_limit_patience", 0.0)
+        for delay in ambiguous_lookup_delays if isinstance(ambiguous_lookup_delays, list | tuple) else [None]:
+            self._seconds(delay, "ambiguous_lookup_delays", 0.0, "a list of ")
         self.ambiguous_lookup_delays = tuple(ambiguous_lookup_delays)
         self.wait_for_delivery = wait_for_delivery
         # Checked here, at DAG parse time, so a bad wait setting never lets the send go out first.
-        self.delivery_criteria = DeliveryCriteria(tuple(success_statuses), min_success_ratio,
-                                                  unknown_is_success)
+        self.delivery_criteria = criteria_from({"success_statuses": success_statuses,
+                                                "min_success_ratio": min_success_ratio,
+                                                "unknown_is_success": unknown_is_success}, self.where)
         self.poll_interval, self.max_consecutive_failures = check_poll_settings(
-            poll_interval, max_consecutive_failures)
-        if isinstance(delivery_timeout, bool) or not isinstance(delivery_timeout, int | float) \
-                or delivery_timeout <= 0:
-            raise self.invalid("delivery_timeout", f"must be a positive number of seconds, got "
-                               f"{delivery_timeout!r}")
-        self.delivery_timeout = float(delivery_timeout)
+            poll_interval, max_consecutive_failures, self.where)
+        self.delivery_timeout = self._seconds(delivery_timeout, "delivery_timeout")
         self._batches: dict[int, str] = {}
+
+    def _seconds(self, value: Any, field: str, minimum: float | None = None, kind: str = "") -> float:
+        """A finite number of seconds (above 0, or from ``minimum``), at most :data:`MAX_WAIT_SECONDS`."""
+        low_ok = isinstance(value, int | float) and not isinstance(value, bool) and (
+            value >= minimum if minimum is not None else value > 0)
+        if not low_ok or not value <= MAX_WAIT_SECONDS:  # NaN fails both comparisons
+            least = f"from {minimum:g}" if minimum is not None else "above 0"
+            rule = f"must be {kind}seconds {least} and at most {MAX_WAIT_SECONDS:.0f}, got {shown(value)}"
+            raise self.invalid(field, rule)
+        return float(value)
 
     def execute(self, context: Context) -> dict[str, Any]:
         result: dict[str, Any] = self.execute_resumable(context)

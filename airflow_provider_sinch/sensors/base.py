@@ -74,8 +74,13 @@ class SinchPollingSensor(BaseSensorOperator):
         super().__init__(**kwargs)
         self.sinch_conn_id = sinch_conn_id
         self.deferrable = deferrable
-        _, self.max_consecutive_failures = check_poll_settings(1.0, max_consecutive_failures)
+        _, self.max_consecutive_failures = check_poll_settings(1.0, max_consecutive_failures, self.where)
         self._failures = 0
+
+    @property
+    def where(self) -> str:
+        """How validation errors name this sensor."""
+        return f"{type(self).__name__} arguments"
 
     @cached_property
     def hook(self) -> SinchHook:

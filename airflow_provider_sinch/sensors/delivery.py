@@ -10,49 +10,50 @@
 
 from __future__ import annotations
 
-import ast
-import json
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import PokeReturnValue
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_sinch.client.delivery import DeliveryCriteria, DeliveryProbe, run_probe
+from airflow_provider_sinch.client.delivery import DeliveryProbe, run_probe
+from airflow_provider_sinch.operators.base import as_list
 from airflow_provider_sinch.sensors.base import SinchPollingSensor
 from airflow_provider_sinch.triggers.delivery import (
     SinchBatchDeliveryTrigger,
     SinchDeliveryTriggerBase,
     SinchRecipientDeliveryTrigger,
+    check_batch_ids,
+    criteria_from,
     delivery_event,
 )
-from airflow_provider_sinch.triggers.events import EventKind
+from airflow_provider_sinch.triggers.events import EventKind, SinchArgumentError, shown
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-def coerce_batch_ids(value: Any) -> list[str]:
+def coerce_batch_ids(value: Any, where: str = "sensor arguments") -> list[str]:
     """Batch ids from what a template or XCom gives: a list, one id, ``"a,b"``, ``"['a', 'b']"``, or a
-    send result (a dict with ``batch_ids``, or ``id`` for a single batch)."""
-    if isinstance(value, dict):
-        value = value.get("batch_ids") or value.get("id")
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                value = json.loads(text)
-            except ValueError:
-                value = ast.literal_eval(text)
-        else:
-            value = [part for part in text.replace(";", ",").split(",")]
-    if not isinstance(value, Sequence) or isinstance(value, str):
-        raise ValueError(f"batch_ids must be a batch id or a list of them, got {value!r}")
-    ids = [str(v).strip() for v in value if str(v).strip()]
+    send result (a dict with ``batch_ids``, or ``id`` for a single batch).  Anything else raises a
+    :class:`~airflow_provider_sinch.client.SinchValidationError` naming ``batch_ids``."""
+    if not isinstance(value, str | Sequence | Mapping) or isinstance(value, bytes | bytearray):
+        raise SinchArgumentError("batch_ids", f"must be a batch id or a list of them, got {shown(value)}",
+                                 where)
+    ids = as_list(value, "batch_ids", keys=("batch_ids", "id"), where=where)
     if not ids:
-        raise ValueError("batch_ids is empty: there is no batch to wait for")
-    return ids
+        raise SinchArgumentError("batch_ids", "is empty: there is no batch to wait for", where)
+    return check_batch_ids(ids, where)
+
+
+def _rendered(value: Any) -> bool:
+    """Whether ``value`` is final when the DAG is parsed: no Jinja, no XCom reference, in it."""
+    if isinstance(value, list | tuple):
+        return all(_rendered(v) for v in value)
+    if isinstance(value, str):
+        return "{{" not in value and "{%" not in value
+    return not hasattr(value, "resolve")  # XComArg and Airflow's other references resolve at run time
 
 
 class SinchDeliverySensorBase(SinchPollingSensor):
@@ -79,7 +80,9 @@ class SinchDeliverySensorBase(SinchPollingSensor):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.criteria = DeliveryCriteria(tuple(success_statuses), min_success_ratio, unknown_is_success)
+        self.criteria = criteria_from({"success_statuses": success_statuses,
+                                       "min_success_ratio": min_success_ratio,
+                                       "unknown_is_success": unknown_is_success}, self.where)
         self.success_statuses = list(self.criteria.success_statuses)
         self.min_success_ratio = self.criteria.min_success_ratio
         self.unknown_is_success = unknown_is_success
@@ -129,9 +132,11 @@ class SinchBatchDeliverySensor(SinchDeliverySensorBase):
     def __init__(self, *, batch_ids: Sequence[str] | str | Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.batch_ids = batch_ids
+        if _rendered(batch_ids):  # else checked once rendered
+            coerce_batch_ids(batch_ids, self.where)
 
     def delivery_target(self) -> dict[str, Any]:
-        return {"batch_ids": coerce_batch_ids(self.batch_ids)}
+        return {"batch_ids": coerce_batch_ids(self.batch_ids, self.where)}
 
 
 class SinchRecipientDeliverySensor(SinchDeliverySensorBase):

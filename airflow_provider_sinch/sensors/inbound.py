@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.sdk import PokeReturnValue
 
 from airflow_provider_sinch.sensors.base import SinchPollingSensor
-from airflow_provider_sinch.triggers.events import EventKind, parse_time
+from airflow_provider_sinch.triggers.events import EventKind, SinchArgumentError, parse_time
 from airflow_provider_sinch.triggers.inbound import SinchInboundMessageTrigger, inbound_query
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class SinchInboundMessageSensor(SinchPollingSensor):
     ) -> None:
         super().__init__(**kwargs)
         if not from_numbers:
-            raise ValueError("from_numbers is required: whose reply to wait for")
+            raise SinchArgumentError("from_numbers", "is required: whose reply to wait for", self.where)
         self.from_numbers = from_numbers
         self.to_numbers = to_numbers
         self.keywords = keywords

@@ -38,8 +38,17 @@ from airflow_provider_sinch.client.delivery import (
     RecipientDeliveryProbe,
     arun_probe,
 )
+from airflow_provider_sinch.client.identifiers import check_path_id
+from airflow_provider_sinch.client.msisdn import mask_destination, number_problem
 from airflow_provider_sinch.triggers.base import SinchPollingTrigger
-from airflow_provider_sinch.triggers.events import EventKind, deadline_after, validate_delivery_event
+from airflow_provider_sinch.triggers.events import (
+    EventKind,
+    SinchArgumentError,
+    argument_error,
+    deadline_after,
+    shown,
+    validate_delivery_event,
+)
 
 __all__ = [
     "SinchBatchDeliveryTrigger",
@@ -49,6 +58,49 @@ __all__ = [
     "delivery_event",
     "validate_delivery_event",
 ]
+
+
+def criteria_from(kwargs: dict[str, Any], where: str = "trigger arguments") -> DeliveryCriteria:
+    """Take the success criteria out of ``kwargs``, every bad one as a
+    :class:`~airflow_provider_sinch.triggers.events.SinchArgumentError` naming it."""
+    unknown_is_success = kwargs.get("unknown_is_success", False)
+    if not isinstance(unknown_is_success, bool):
+        raise SinchArgumentError("unknown_is_success",
+                                 f"must be true or false, got {shown(unknown_is_success)}", where)
+    statuses = kwargs.get("success_statuses", ())
+    if not isinstance(statuses, list | tuple | set | frozenset | str) \
+            or not all(isinstance(s, str) for s in ([statuses] if isinstance(statuses, str) else statuses)):
+        raise SinchArgumentError("success_statuses", f"must be a list of final Sinch statuses, got "
+                                 f"{shown(statuses)}", where)
+    try:
+        return DeliveryCriteria.pop_from(kwargs)
+    except ValueError as exc:
+        raise argument_error(exc, where) from None
+
+
+def check_batch_ids(batch_ids: Any, where: str = "trigger arguments") -> list[str]:
+    """Batch ids as a trigger keeps them: a non-empty list of distinct ids (one id alone is accepted)."""
+    if isinstance(batch_ids, str):
+        batch_ids = [batch_ids]
+    if not isinstance(batch_ids, list | tuple) or not all(isinstance(b, str | int) for b in batch_ids):
+        raise SinchArgumentError("batch_ids", f"must be a batch id or a list of them, got {shown(batch_ids)}",
+                                 where)
+    try:
+        ids = BatchDeliveryProbe(batch_ids, DeliveryCriteria()).batch_ids
+    except ValueError as exc:
+        raise argument_error(exc, where) from None
+    field = "batch_ids" if len(ids) == 1 else "batch_ids[{}]"
+    return [check_path_id(b, field.format(i), model=where) for i, b in enumerate(ids)]
+
+
+def check_recipient(recipient: Any, where: str = "trigger arguments") -> str:
+    """A recipient as a trigger keeps it: a phone number in international format (any spelling the client
+    accepts), never a group id or text that would go into the report's URL."""
+    problem = number_problem(recipient)  # the client's destination rule, group ids excluded
+    if problem is not None:
+        got = f"; got {mask_destination(recipient)}" if isinstance(recipient, str) else ""
+        raise SinchArgumentError("recipient", problem + got, where)
+    return str(recipient)
 
 
 def delivery_event(progress: DeliveryProgress) -> dict[str, Any] | None:
@@ -74,7 +126,7 @@ class SinchDeliveryTriggerBase(SinchPollingTrigger):
     event_kind: ClassVar[EventKind] = "delivery"
 
     def __init__(self, **kwargs: Any) -> None:
-        self.criteria = DeliveryCriteria.pop_from(kwargs)
+        self.criteria = criteria_from(kwargs)
         super().__init__(**kwargs)
         self.last_progress: DeliveryProgress | None = None
         self._probe: DeliveryProbe | None = None
@@ -125,7 +177,7 @@ class SinchBatchDeliveryTrigger(SinchDeliveryTriggerBase):
 
     def __init__(self, *, batch_ids: Sequence[str] | str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.batch_ids = BatchDeliveryProbe(batch_ids, self.criteria).batch_ids
+        self.batch_ids = check_batch_ids(batch_ids)
 
     def delivery_target(self) -> dict[str, Any]:
         return {"batch_ids": list(self.batch_ids)}
@@ -144,7 +196,8 @@ class SinchRecipientDeliveryTrigger(SinchDeliveryTriggerBase):
 
     def __init__(self, *, batch_id: str, recipient: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        probe = RecipientDeliveryProbe(batch_id, recipient, self.criteria)
+        probe = RecipientDeliveryProbe(check_path_id(batch_id, "batch_id", model="trigger arguments"),
+                                       check_recipient(recipient), self.criteria)
         self.batch_id, self.recipient = probe.batch_id, probe.recipient
 
     def delivery_target(self) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from airflow_provider_sinch.triggers.base import (
     is_transient,
     masked_repr,
 )
-from airflow_provider_sinch.triggers.events import EventKind, parse_time
+from airflow_provider_sinch.triggers.events import EventKind, SinchArgumentError, parse_time, shown
 
 _WORD = re.compile(r"[\w']+", re.UNICODE)
 
@@ -46,16 +46,19 @@ MAX_SEEN_IDS = 10_000
 PAGE_SIZE = 100
 
 
-def _as_tuple(value: Sequence[str] | str | None) -> tuple[str, ...]:
+def _as_tuple(value: Sequence[str] | str | None, field: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
         value = [v for v in value.split(",")]
+    if not isinstance(value, list | tuple | set | frozenset) or \
+            not all(isinstance(v, str | int) and not isinstance(v, bool) for v in value):
+        raise SinchArgumentError(field, f"must be a string or a list of strings, got {shown(value)}")
     return tuple(str(v).strip() for v in value if str(v).strip())
 
 
-def _numbers(value: Sequence[str] | str | None) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(normalize_msisdn(v) for v in _as_tuple(value)))
+def _numbers(value: Sequence[str] | str | None, field: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(normalize_msisdn(v) for v in _as_tuple(value, field)))
 
 
 @dataclass(frozen=True)
@@ -76,20 +79,21 @@ class InboundMessageFilter:
     pattern: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "from_numbers", _numbers(self.from_numbers))
-        object.__setattr__(self, "to_numbers", _numbers(self.to_numbers))
-        object.__setattr__(self, "keywords", _as_tuple(self.keywords))
+        object.__setattr__(self, "from_numbers", _numbers(self.from_numbers, "from_numbers"))
+        object.__setattr__(self, "to_numbers", _numbers(self.to_numbers, "to_numbers"))
+        object.__setattr__(self, "keywords", _as_tuple(self.keywords, "keywords"))
         if self.pattern is not None and not isinstance(self.pattern, str):
-            raise ValueError(f"pattern must be a string, got {self.pattern!r}")
+            raise SinchArgumentError("pattern", f"must be a string, got {shown(self.pattern)}")
         if self.pattern:
             try:
                 re.compile(self.pattern)
-            except re.error as exc:
-                message = f"pattern {self.pattern!r} is not a valid regular expression: {exc}"
-                raise ValueError(message) from None
+            except (re.error, RecursionError, OverflowError) as exc:
+                rule = f"{shown(self.pattern)} is not a valid regular expression: {shown(str(exc), 120)}"
+                raise SinchArgumentError("pattern", rule) from None
         for keyword in self.keywords:
             if len(_WORD.findall(keyword)) != 1:
-                raise ValueError(f"a keyword must be one word, got {keyword!r} (use pattern for phrases)")
+                raise SinchArgumentError("keywords", f"must each be one word (a keyword must be one word, "
+                                         f"got {shown(keyword)}; use pattern for phrases)")
 
     def to_kwargs(self) -> dict[str, Any]:
         """JSON-safe form, with the names the triggers and sensor take."""
@@ -264,7 +268,7 @@ class SinchInboundMessageTrigger(SinchPollingTrigger):
         super().__init__(**kwargs)
         start = parse_time(since, "since")
         if start is None:
-            raise ValueError("since is required: the time after which a reply counts")
+            raise SinchArgumentError("since", "is required: the time after which a reply counts")
         self.since = start.isoformat()
         self.filter = InboundMessageFilter(from_numbers, to_numbers, keywords, pattern)  # type: ignore[arg-type]
         self.window = InboundWindow(start)
@@ -286,6 +290,14 @@ class SinchInboundMessageTrigger(SinchPollingTrigger):
             f"before the deadline {self.deadline}",
             None,
         )
+
+
+def _seconds(value: float, field: str) -> float:
+    """A positive number of seconds, checked as ``poll_interval`` is, with the error naming ``field``."""
+    try:
+        return check_poll_settings(value, 1)[0]
+    except SinchArgumentError as exc:
+        raise SinchArgumentError(field, exc.errors[0][1]) from None
 
 
 class SinchInboundMessageEventTrigger(BaseEventTrigger):
@@ -340,8 +352,8 @@ class SinchInboundMessageEventTrigger(BaseEventTrigger):
         start = parse_time(since, "since")
         self.since = start.isoformat() if start else None
         self.poll_interval, _ = check_poll_settings(poll_interval, 1)
-        self.overlap_seconds, _ = check_poll_settings(overlap_seconds, 1)
-        self.max_backoff = max(float(max_backoff), self.poll_interval)
+        self.overlap_seconds = _seconds(overlap_seconds, "overlap_seconds")
+        self.max_backoff = max(_seconds(max_backoff, "max_backoff"), self.poll_interval)
         self._window: InboundWindow | None = None
         self._store_usable = True
 

@@ -168,3 +168,65 @@ async def test_async_client_is_shared_per_connection(monkeypatch: pytest.MonkeyP
     first.http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     messages = [m async for m in hook.aiter_inbounds(to=["123"])]
     assert [m.text for m in messages] == ["YES"]
+
+
+@pytest.mark.parametrize("timeout", [[-1, 5], "nan", 0, float("inf"), True, [1, 2, 3], [5, "x"], 1e300,
+                                     {"a": 1}])
+def test_bad_timeout_is_a_project_error_naming_the_field(timeout: Any) -> None:
+    rule = r"extra\.timeout must be a number of seconds above 0"
+    with pytest.raises(SinchConnectionError, match=rule) as info:
+        config_from_connection(login="p", password=TOKEN, host=None, extra={"timeout": timeout})
+    assert isinstance(info.value, SinchValidationError)  # one hierarchy: except SinchError catches it
+    assert info.value.errors[0][0] == "extra.timeout"
+    assert TOKEN not in str(info.value)
+
+
+@pytest.mark.parametrize(("timeout", "expected"),
+                         [(5, (5.0, 5.0)), ("2.5", (2.5, 2.5)), ([3, 30], (3.0, 30.0))])
+def test_good_timeouts(timeout: Any, expected: tuple[float, float]) -> None:
+    config = config_from_connection(login="p", password=TOKEN, host=None, extra={"timeout": timeout})
+    assert config.timeouts == expected
+
+
+@pytest.mark.parametrize(("host", "rule"), [
+    ("ftp://files.example", r"must be an absolute http\(s\) URL with a host .*, got 'ftp://files.example'"),
+    ("http://", r"must be an absolute http\(s\) URL with a host"),
+    ("https://proxy example", "without spaces or control characters"),
+    ("http://proxy.example:port", r"must be an absolute http\(s\) URL"),
+    ("https://user:pw@proxy.example", "must not contain a user name or password"),
+])
+def test_host_must_be_an_http_url(host: str, rule: str) -> None:
+    with pytest.raises(SinchConnectionError, match=rule) as info:
+        config_from_connection(login="p", password=TOKEN, host=host, extra={})
+    assert info.value.errors[0][0] == "host"
+
+
+def test_auth_url_must_be_an_http_url() -> None:
+    with pytest.raises(SinchConnectionError, match=r"extra\.auth_url must be an absolute http\(s\) URL"):
+        config_from_connection(login="p", password=TOKEN, host=None,
+                               extra={"auth_method": "project", "key_id": "k", "auth_url": "file:///etc/x"})
+
+
+@pytest.mark.parametrize("password", ["", None, "   "])
+def test_empty_token_is_rejected(password: str | None) -> None:
+    with pytest.raises(SinchConnectionError, match="password is empty"):
+        config_from_connection(login="p", password=password, host=None, extra={})
+
+
+def test_bad_hook_timeout_names_the_argument(monkeypatch: pytest.MonkeyPatch) -> None:
+    set_conn(monkeypatch)
+    with pytest.raises(SinchConnectionError, match=r"timeout \(hook argument\) must be a number of seconds"):
+        _ = SinchHook(timeout=-3).config
+
+
+def test_a_bad_connection_is_not_transient_and_test_connection_says_why(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow_provider_sinch.triggers.base import is_transient
+
+    set_conn(monkeypatch, host="ftp://files.example")
+    with requests_mock.Mocker() as m:
+        ok, message = SinchHook().test_connection()
+        assert m.call_count == 0
+    assert not ok
+    assert "host must be an absolute http(s) URL" in message
+    assert not is_transient(SinchConnectionError("host", "must be an http(s) URL"))

@@ -144,3 +144,26 @@ async def test_async_notify_raises_on_failure(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(SinchHook, "aget_client", aget_client)
     with pytest.raises(SinchAuthenticationError):
         await SinchNotifier(to=[ONCALL]).async_notify(task_context())
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [
+    ({"body": 123}, "body"),  # was: silently sent the default text
+    ({"body": ["Disk full"]}, "body"),
+    ({"body": "Disk \ud800 full"}, "body"),  # a lone surrogate: was UnicodeEncodeError in requests
+    ({"from_": 12017777777}, "from_"),
+    ({"client_reference": {"id": 1}}, "client_reference"),
+    ({"to": object()}, "to"),
+    ({"to": [ONCALL, 4.5]}, "to"),
+])
+def test_bad_arguments_fail_when_the_dag_is_parsed(kwargs: dict[str, Any], field: str) -> None:
+    with pytest.raises(SinchValidationError) as info:
+        SinchNotifier(**{"to": [ONCALL], **kwargs})
+    assert info.value.errors[0][0] == field
+    assert "notifier arguments" in str(info.value)
+
+
+def test_a_body_rendered_into_a_lone_surrogate_fails_before_sending(sinch: requests_mock.Mocker) -> None:
+    context = {**task_context(), "params": {"oncall": ONCALL, "text": "broken \udc80 decode"}}
+    with pytest.raises(SinchValidationError, match="body: must be valid text: a lone surrogate at position"):
+        SinchNotifier(to=[ONCALL], body="{{ params.text }}")(context)
+    assert sinch.request_history == []

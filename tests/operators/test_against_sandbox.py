@@ -13,6 +13,7 @@ from airflow.sdk.exceptions import AirflowException, TaskDeferred
 
 from airflow_provider_sinch.operators import (
     SinchCreateGroupOperator,
+    SinchDeleteGroupOperator,
     SinchDryRunBatchOperator,
     SinchSendBatchOperator,
     SinchUpdateGroupOperator,
@@ -138,3 +139,13 @@ async def test_wait_for_delivery_round_trip_through_the_trigger(sandbox: Any) ->
     assert result["delivery"]["expected"] == 1200
     assert result["delivery"]["pending"] == 0
     assert result["delivery"]["counts"] == {"Delivered": 1200}
+
+
+def test_delete_group_accept_then_drop_succeeds(sandbox: Any) -> None:
+    create = SinchCreateGroupOperator(task_id="g", name="Gone soon", members=EVERYONE[:3])
+    group = create.execute(make_context())
+    sandbox.add_fault(kind="drop", method="DELETE", path="^/groups/", times=1)  # deleted, answer withheld
+    result = SinchDeleteGroupOperator(task_id="d", group_id=group["id"]).execute(make_context(FakeStore()))
+    assert result == {"group_id": group["id"], "deleted": True}
+    deletes = [r for r in sandbox.requests if r.method == "DELETE" and "/groups/" in r.path]
+    assert len(deletes) == 2  # the client's resend got 404: the first one had deleted it

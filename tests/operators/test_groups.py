@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowSkipException
 
-from airflow_provider_sinch.client import SinchForbiddenError, SinchNotFoundError, SinchValidationError
+from airflow_provider_sinch.client import (
+    SinchError,
+    SinchForbiddenError,
+    SinchNotFoundError,
+    SinchTransportError,
+    SinchValidationError,
+)
 from airflow_provider_sinch.operators import (
     SinchCreateGroupOperator,
     SinchDeleteGroupOperator,
@@ -18,8 +24,8 @@ from airflow_provider_sinch.operators import (
     SinchReplaceGroupOperator,
     SinchUpdateGroupOperator,
 )
-from tests.operators.conftest import make_context
-from tests.operators.fake_api import FakeApi
+from tests.operators.conftest import FakeStore, make_context
+from tests.operators.fake_api import CONN, FakeApi
 
 
 def members(count: int) -> list[str]:
@@ -140,6 +146,45 @@ def test_members_and_delete(api: FakeApi) -> None:
     with pytest.raises(AirflowSkipException):
         SinchDeleteGroupOperator(task_id="d", group_id=group["id"], ignore_if_missing=True) \
             .execute(make_context())
+
+
+def test_delete_whose_answer_was_lost_succeeds(api: FakeApi) -> None:
+    group = SinchCreateGroupOperator(task_id="g", name="VIP").execute(make_context())
+    api.fail("DELETE", r"/groups/G\d+", drop=True)  # deleted, then the answer is lost; the resend gets 404
+    result = SinchDeleteGroupOperator(task_id="d", group_id=group["id"]).execute(make_context())
+    assert result == {"group_id": group["id"], "deleted": True}
+    assert [c.method for c in api.calls if c.path.startswith("/groups/")] == ["DELETE", "DELETE"]
+    assert api.groups == {}
+
+
+def one_retry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The connection with 2 attempts per request (short backoffs)."""
+    monkeypatch.setenv("AIRFLOW_CONN_SINCH_DEFAULT", json.dumps({**CONN, "extra": {"retries": 1}}))
+
+
+def test_delete_whose_every_answer_was_lost_succeeds_on_the_tasks_retry(
+        api: FakeApi, store: FakeStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    one_retry(monkeypatch)
+    group = SinchCreateGroupOperator(task_id="g", name="VIP").execute(make_context())
+    api.fail("DELETE", r"/groups/G\d+", drop=True, times=2)  # both of the client's attempts: answers lost
+    with pytest.raises(SinchTransportError):
+        SinchDeleteGroupOperator(task_id="d", group_id=group["id"]).execute(make_context(store))
+    assert api.groups == {}
+    retry = SinchDeleteGroupOperator(task_id="d", group_id=group["id"])
+    again = retry.execute(make_context(store, try_number=2))
+    assert again == {"group_id": group["id"], "deleted": True}
+
+
+def test_a_404_without_a_lost_answer_still_means_missing(
+        api: FakeApi, store: FakeStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    one_retry(monkeypatch)
+    store.set("sinch_unanswered_group_deletes", ["G0042"])  # another group's lost delete proves nothing
+    with pytest.raises(SinchNotFoundError):
+        SinchDeleteGroupOperator(task_id="d", group_id="G0001").execute(make_context(store))
+    api.fail("DELETE", r"/groups/G\d+", status=503, times=2)  # 5xx: the outcome is unknown ...
+    with pytest.raises(SinchError):
+        SinchDeleteGroupOperator(task_id="d", group_id="G0009").execute(make_context(store))
+    assert store.get("sinch_unanswered_group_deletes") == ["G0009", "G0042"]  # ... and remembered
 
 
 def test_group_id_is_required(api: FakeApi) -> None:

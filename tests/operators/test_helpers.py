@@ -87,7 +87,9 @@ def test_to_xcom_is_plain_json() -> None:
 
 
 def test_unique_destinations_keep_first_spelling() -> None:
-    assert unique_destinations(["+46 70 1", "0046701", "G1", "G1", "46701"]) == (["+46 70 1", "G1"], 3)
+    # Numbers are valid international ones since issue 11 ("+46 70 1" is no longer a number at all).
+    spellings = ["+46 70 123 45 67", "0046701234567", "G1", "G1", "46701234567"]
+    assert unique_destinations(spellings) == (["+46 70 123 45 67", "G1"], 3)
 
 
 def test_plan_chunks_sizes_and_references() -> None:

@@ -152,7 +152,7 @@ def test_send_at_as_timedelta_is_counted_from_execution(api: FakeApi) -> None:
 
 
 @pytest.mark.parametrize(("kwargs", "field"), [
-    ({"to": [*numbers(1500), "x" * 65]}, "to.500"),  # bad entry in the second chunk
+    ({"to": [*numbers(1500), "x" * 65]}, "to[500]"),  # bad entry in the second chunk (the client names it so)
     ({"to": []}, "to"),
     ({"to": numbers(2), "body": "x" * 2001}, "body"),
     ({"to": numbers(2), "send_at": "not a time"}, "send_at"),

@@ -436,3 +436,28 @@ def test_inbound_execute_complete() -> None:
         sensor.execute_complete(context(), make_event("delivery", "success", "got", message))
     with pytest.raises(AirflowSensorTimeout):
         sensor.execute_complete(context(), make_event("inbound", "timeout", "no reply"))
+
+
+@pytest.mark.parametrize(("batch_ids", "rule"), [
+    ("['a', 'b'", "could not read"),  # was SyntaxError from ast.literal_eval
+    ("[" * 100_000, "could not read"),  # was RecursionError
+    ([".."], "one URL path segment"),
+    ("b1, a/b", "must not contain '/'"),
+    (b"b1", "must be a batch id or a list"),
+])
+def test_bad_batch_ids_fail_at_dag_parse(batch_ids: Any, rule: str) -> None:
+    from airflow_provider_sinch.client import SinchValidationError
+
+    with pytest.raises(SinchValidationError, match=rule) as info:
+        SinchBatchDeliverySensor(task_id="w", batch_ids=batch_ids)
+    assert info.value.errors[0][0].startswith("batch_ids")
+    assert len(str(info.value)) <= 500
+
+
+def test_templated_batch_ids_are_checked_once_rendered() -> None:
+    from airflow_provider_sinch.client import SinchValidationError
+
+    sensor = SinchBatchDeliverySensor(task_id="w", batch_ids="{{ ti.xcom_pull('send') }}")
+    sensor.batch_ids = "['a', 'b'"  # what the template rendered
+    with pytest.raises(SinchValidationError, match=r"SinchBatchDeliverySensor arguments: batch_ids"):
+        sensor.delivery_target()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from airflow_provider_sinch.triggers.delivery import (
 from airflow_provider_sinch.triggers.events import deadline_after
 from tests.triggers.fake_sinch import FakeSinch, report
 
+FULLWIDTH = "".join(chr(0xFF10 + int(d)) for d in "46701234567")  # full-width digits
 FINAL = ["Delivered", "Failed", "Expired", "Rejected", "Aborted", "Cancelled", "Deleted", "Unknown"]
 
 
@@ -297,7 +299,7 @@ async def test_triggers_share_the_hook_client_per_connection_and_loop(
     monkeypatch.setenv("AIRFLOW_CONN_SINCH_DEFAULT", json.dumps(CONN))
     monkeypatch.setenv("AIRFLOW_CONN_OTHER", json.dumps(CONN))
     a = await batch_trigger().get_client()
-    b = await SinchRecipientDeliveryTrigger(batch_id="b", recipient="1").get_client()
+    b = await SinchRecipientDeliveryTrigger(batch_id="b", recipient="+46701234567").get_client()
     c = await batch_trigger(sinch_conn_id="other").get_client()
     assert a is b
     assert a is not c
@@ -338,3 +340,68 @@ async def test_recipient_wait_on_an_unknown_batch_ends_at_once(fake_sinch: FakeS
     assert "SinchNotFoundError" in payload["detail"]
     assert "/batches/nope" in payload["detail"]
     assert (fake_sinch.calls("recipient"), sleeps) == (1, [])
+
+
+# Issue 11: bad input rejected when the trigger is built; a malformed answer is a final, one-line error
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "rule"),
+    [
+        ({"batch_ids": [".."]}, "batch_ids", "one URL path segment"),
+        ({"batch_ids": ["b1", " "]}, "batch_ids", "empty"),
+        ({"batch_ids": ["b1", "a/b"]}, "batch_ids[1]", "must not contain '/'"),
+        ({"batch_ids": 5}, "batch_ids", "must be a batch id or a list"),
+        ({"max_consecutive_failures": "x"}, "max_consecutive_failures", "whole number of at least 1"),
+        ({"max_consecutive_failures": 1.5}, "max_consecutive_failures", "whole number of at least 1"),
+        ({"poll_interval": float("nan")}, "poll_interval", "positive number of seconds"),
+        ({"poll_interval": 1e300}, "poll_interval", "at most"),
+        ({"deadline": "9999-12-31T23:59:59-05:00"}, "deadline", "must be a time before 9999-12-01"),
+        ({"unknown_is_success": "no"}, "unknown_is_success", "true or false"),
+        ({"success_statuses": 5}, "success_statuses", "list of final Sinch statuses"),
+    ],
+)
+def test_bad_kwargs_are_the_projects_error(kwargs: dict[str, Any], field: str, rule: str) -> None:
+    from airflow_provider_sinch.client import SinchValidationError
+
+    with pytest.raises(SinchValidationError, match=re.escape(rule)) as info:
+        batch_trigger(**kwargs)
+    assert info.value.errors[0][0].startswith(field)  # batch_ids or batch_ids[0]: the probe names the entry
+    assert len(str(info.value)) <= 500
+
+
+@pytest.mark.parametrize(
+    ("recipient", "rule"),
+    [("not a number", "phone number in international format"), ("G1abc", "not a group id"),
+     ("+" + FULLWIDTH, "not ASCII"), ("+4670123abc", "phone number")],
+)
+def test_recipient_must_be_a_phone_number(recipient: str, rule: str) -> None:
+    from airflow_provider_sinch.client import SinchValidationError
+
+    with pytest.raises(SinchValidationError, match=rule) as info:
+        SinchRecipientDeliveryTrigger(batch_id="b1", recipient=recipient)
+    assert "46701234567" not in str(info.value)  # masked
+    with pytest.raises(SinchValidationError, match="batch_id"):
+        SinchRecipientDeliveryTrigger(batch_id="..", recipient="+46701234567")
+
+
+async def test_malformed_answer_ends_the_wait_with_a_one_line_error(fake_sinch: FakeSinch,
+                                                                    sleeps: list[float]) -> None:
+    fake_sinch.add_batch("b1", ["+46701234567"], {"nope": 1, "statuses": "not a list"})
+    payload = await first_event(batch_trigger(max_consecutive_failures=5))
+    assert payload["status"] == "error"
+    assert "SinchMalformedResponseError" in payload["detail"]
+    assert "\n" not in payload["detail"]
+    assert len(payload["detail"]) <= 500
+    assert fake_sinch.calls("report") == 1  # not retried as if transient
+    assert sleeps == []
+
+
+async def test_a_bad_connection_ends_the_wait_at_once_without_a_request(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_BAD_HOST", json.dumps(
+        {"conn_type": "sinch", "login": "plan-1", "password": "token-1", "host": "ftp://files.example"}))
+    payload = await first_event(batch_trigger(sinch_conn_id="bad_host"))
+    assert payload["status"] == "error"
+    assert "host must be an absolute http(s) URL" in payload["detail"]
+    assert "token-1" not in payload["detail"]
