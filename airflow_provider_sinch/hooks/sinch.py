@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import weakref
 from collections.abc import AsyncIterator, Iterator
 from functools import cached_property
 from typing import Any
@@ -25,12 +23,7 @@ from airflow_provider_sinch.client import (
 from airflow_provider_sinch.client.operations import Operation
 from airflow_provider_sinch.client.sync_client import _not_sent
 from airflow_provider_sinch.hooks.connection import SinchConnectionError, config_from_connection
-
-# One httpx pool per (connection, event loop) in a process: every trigger of a triggerer that polls the
-# same connection shares it instead of opening its own sockets.
-_ASYNC_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, AsyncSinchClient]] = (
-    weakref.WeakKeyDictionary()
-)
+from airflow_provider_sinch.hooks.shared_clients import shared_clients
 
 
 class AnswerRecordingSession(requests.Session):
@@ -167,16 +160,15 @@ class SinchHook(BaseHook, SinchOperations):
         return self._config(conn, await get_async_extra_dejson(conn))
 
     async def aget_client(self) -> AsyncSinchClient:
-        """The async client for this connection, sharing one HTTP pool per connection and event loop.
+        """The async client for this connection, shared by every caller in this event loop (a triggerer's).
 
-        The shared client lives as long as its event loop (a triggerer's); do not close it.
+        One client per connection configuration, built once even when a thousand triggers ask at once; the
+        connection is looked up again after a minute, so a rotated token or a moved host reaches waits
+        that ask at every poll (see :mod:`~airflow_provider_sinch.hooks.shared_clients`).  The shared client
+        lives as long as its event loop; do not close it.
         """
-        loop = asyncio.get_running_loop()
-        clients = _ASYNC_CLIENTS.setdefault(loop, {})
         key = f"{self.sinch_conn_id}|{self.timeout}|{self.retry_policy}"
-        if key not in clients:
-            clients[key] = AsyncSinchClient(await self.aget_config())
-        return clients[key]
+        return await shared_clients().get(key, self.aget_config)
 
     def aiter_inbounds(self, **filters: Any) -> AsyncIterator[Any]:
         """Async iteration over inbound messages (for triggers); see ``list_inbounds`` for filters."""

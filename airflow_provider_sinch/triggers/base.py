@@ -16,7 +16,10 @@ Rules every subclass inherits:
 * **Always sleeps** ``poll_interval`` between polls, after a failure too, so a trigger never spins.
 * **One HTTP pool per connection** in a triggerer: the client comes from
   :meth:`SinchHook.aget_client() <airflow_provider_sinch.hooks.sinch.SinchHook.aget_client>`, shared by
-  every trigger of the process that uses the same connection, and is never closed here.
+  every trigger of the process that uses the same connection, and is never closed here.  It is asked for
+  at every poll, so a changed connection (a rotated token) reaches a long wait.
+* **Cancellation wins.** A poll is bounded with ``asyncio.timeout`` (never ``asyncio.wait_for``, which on
+  Python 3.11 can swallow a cancellation), so a trigger the triggerer drops stops at once.
 """
 
 from __future__ import annotations
@@ -191,21 +194,27 @@ class SinchPollingTrigger(BaseTrigger):
         return await SinchHook(sinch_conn_id=self.sinch_conn_id).aget_client()
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        try:
-            client = await self.get_client()
-        except Exception as exc:
-            self.log.error("Cannot set up the Sinch client for %r: %s", self.sinch_conn_id,
-                           describe_error(exc))
-            yield self.event("error", f"cannot use connection {self.sinch_conn_id!r}: {describe_error(exc)}")
-            return
         failures = 0
         while True:
+            # The shared client is asked for at every poll (a dictionary lookup): a token rotated in the
+            # connection reaches a wait of hours within about a minute.
+            try:
+                client = await self.get_client()
+            except Exception as exc:
+                self.log.error("Cannot set up the Sinch client for %r: %s", self.sinch_conn_id,
+                               describe_error(exc))
+                yield self.event("error",
+                                 f"cannot use connection {self.sinch_conn_id!r}: {describe_error(exc)}")
+                return
             # Poll first, then look at the clock (as BaseSensorOperator does): a trigger resumed after the
             # deadline by a restarted triggerer still reports a send that finished meanwhile.
             remaining = self.remaining()
-            poll_timeout = None if remaining is None else max(remaining, 1.0)
             try:
-                found = await asyncio.wait_for(self.poll(client), timeout=poll_timeout)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow the cancellation of a
+                # trigger whose poll completes in the same loop iteration (CPython gh-86296), and the
+                # dropped trigger would poll on until its deadline.
+                async with asyncio.timeout(None if remaining is None else max(remaining, 1.0)):
+                    found = await self.poll(client)
             except Exception as exc:
                 if not is_transient(exc):
                     self.log.error("Sinch poll failed and will not be retried: %s", describe_error(exc))

@@ -1,0 +1,146 @@
+"""The async clients a triggerer's event loop shares: one per connection configuration, built once.
+
+A triggerer runs every deferred Sinch wait in one event loop.  They share one
+:class:`~airflow_provider_sinch.client.AsyncSinchClient` (one HTTP pool, at most ``max_in_flight`` requests
+in flight) per connection, which is what keeps 1,000 waits at 10 connections instead of 1,000.  Two rules
+make that hold under real conditions:
+
+* **Built once, even in a stampede.**  After a triggerer restart a thousand triggers ask for the client in
+  the same instant.  The connection lookup is awaited, so a plain "check the cache, look up, store" would let
+  every caller miss the cache and build its own client (an SSL context of ~0.85 MB and ~30 ms of CPU each).
+  Callers of one connection share one lookup in flight (a future), and the client is keyed on what the
+  lookup returned.
+* **A changed connection reaches running waits.**  The lookup's answer is reused for
+  :data:`CONFIG_TTL_SECONDS` only; after that the next caller looks the connection up again.  The client is
+  keyed on the whole resolved configuration (credentials included, held in memory, never logged), so a
+  rotated token or a moved host gets a new client, and the replaced one is closed once its requests have had
+  time to finish.  Triggers ask for their client at every poll, so a wait of hours follows a rotation within
+  about a minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+import weakref
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
+
+from airflow_provider_sinch.client import AsyncSinchClient, ProjectAuth, SinchConfig
+
+log = logging.getLogger(__name__)
+
+CONFIG_TTL_SECONDS = 60.0
+"""How long a connection lookup is reused before the next caller looks the connection up again."""
+
+RETIRE_AFTER_SECONDS = 120.0
+"""How long a replaced client stays open for the requests already using it (longer than any timeout)."""
+
+
+def config_identity(config: SinchConfig) -> Hashable:
+    """Everything that makes two configurations reach Sinch differently, as a hashable value.
+
+    :class:`~airflow_provider_sinch.client.ProjectAuth` caches its OAuth2 token and is not hashable, so the
+    identity lists the fields instead of hashing the configuration itself.
+    """
+    auth = config.auth
+    if isinstance(auth, ProjectAuth):
+        auth_identity: tuple[object, ...] = ("project", auth.project_id, auth.key_id, auth.key_secret,
+                                             auth.auth_url)
+    else:
+        auth_identity = ("service_plan", *dataclasses.astuple(auth))
+    return (auth_identity, config.region, config.base_url, config.timeout, config.retry, config.default_from,
+            config.user_agent)
+
+
+@dataclass
+class _Lookup:
+    """One connection lookup, shared by every caller that arrives while it runs or is still fresh.
+
+    It runs as a task of its own, so a caller that is cancelled (a trigger the triggerer drops) does not
+    cancel it for the others.
+    """
+
+    started: float
+    task: asyncio.Task[SinchConfig]
+
+
+@dataclass
+class SharedAsyncClients:
+    """The shared clients of one event loop (see the module docstring).
+
+    :param ttl: seconds a connection lookup is reused (:data:`CONFIG_TTL_SECONDS`).
+    :param retire_after: seconds a replaced client stays open (:data:`RETIRE_AFTER_SECONDS`).
+    :param clock: monotonic seconds (tests pass a fake one).
+    """
+
+    ttl: float = CONFIG_TTL_SECONDS
+    retire_after: float = RETIRE_AFTER_SECONDS
+    clock: Callable[[], float] = time.monotonic
+    _lookups: dict[str, _Lookup] = field(default_factory=dict)
+    _clients: dict[Hashable, AsyncSinchClient] = field(default_factory=dict)
+    _current: dict[str, tuple[Hashable, float]] = field(default_factory=dict)  # identity, lookup start
+    _retiring: set[asyncio.Task[None]] = field(default_factory=set)
+
+    async def get(self, key: str, lookup: Callable[[], Awaitable[SinchConfig]]) -> AsyncSinchClient:
+        """The client for ``key`` (connection id and hook settings), looking the connection up with
+        ``lookup`` only when no fresh lookup is at hand."""
+        started, config = await self._config(key, lookup)
+        current = self._current.get(key)
+        if current is not None and current[1] > started:
+            return self._clients[current[0]]  # a newer lookup already decided (this caller waited long)
+        identity = (key, config_identity(config))  # per connection, as the pool and in-flight cap are
+        client = self._clients.get(identity)
+        if client is None:  # no await between this check and the store: one client per identity
+            client = self._clients[identity] = AsyncSinchClient(config)
+        self._current[key] = (identity, started)
+        if current is not None and current[0] != identity:
+            self._retire(self._clients.pop(current[0]))
+        return client
+
+    async def _config(self, key: str,
+                      lookup: Callable[[], Awaitable[SinchConfig]]) -> tuple[float, SinchConfig]:
+        """``(when the lookup started, its configuration)``: a fresh lookup shared, or a new one."""
+        current = self._lookups.get(key)
+        if current is None or self.clock() - current.started >= self.ttl:
+            current = _Lookup(self.clock(), asyncio.ensure_future(lookup()))
+            self._lookups[key] = current
+        try:
+            return current.started, await asyncio.shield(current.task)
+        except asyncio.CancelledError:
+            if current.task.cancelled() and self._lookups.get(key) is current:
+                del self._lookups[key]
+            raise
+        except Exception:
+            # Every waiter gets the error; the next caller looks the connection up afresh.
+            if self._lookups.get(key) is current:
+                del self._lookups[key]
+            raise
+
+    def _retire(self, client: AsyncSinchClient) -> None:
+        """Close ``client`` once requests that already hold it have had time to finish."""
+
+        async def close_later() -> None:
+            await asyncio.sleep(self.retire_after)
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+        log.info("The Sinch connection changed: new triggers' requests use a new client")
+        task = asyncio.get_running_loop().create_task(close_later())
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+
+
+_LOOPS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SharedAsyncClients] = weakref.WeakKeyDictionary()
+
+
+def shared_clients() -> SharedAsyncClients:
+    """The shared clients of the running event loop (created on first use)."""
+    loop = asyncio.get_running_loop()
+    shared = _LOOPS.get(loop)
+    if shared is None:
+        shared = _LOOPS[loop] = SharedAsyncClients()
+    return shared

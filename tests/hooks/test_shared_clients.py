@@ -1,0 +1,139 @@
+"""The shared async clients of an event loop: built once in a stampede, renewed when the connection
+changes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from airflow_provider_sinch.client import AsyncSinchClient, ServicePlanAuth, SinchConfig
+from airflow_provider_sinch.hooks import shared_clients as shared_module
+from airflow_provider_sinch.hooks.shared_clients import SharedAsyncClients, config_identity, shared_clients
+from airflow_provider_sinch.hooks.sinch import SinchHook
+
+
+def set_conn(monkeypatch: pytest.MonkeyPatch, token: str, conn_id: str = "sinch_default") -> None:
+    body = {"conn_type": "sinch", "login": "plan-1", "password": token, "host": "https://sinch.test"}
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(body))
+
+
+def config(token: str = "token-a") -> SinchConfig:  # noqa: S107
+    return SinchConfig(auth=ServicePlanAuth(service_plan_id="plan-1", api_token=token),
+                       base_url="https://sinch.test")
+
+
+class CountingClient(AsyncSinchClient):
+    built = 0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        type(self).built += 1
+        super().__init__(*args, **kwargs)
+
+
+async def test_a_thousand_triggers_asking_at_once_share_one_lookup_and_one_client(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A triggerer restart: 1,000 waits ask for the client in the same instant, through the real
+    connection lookup (AIRFLOW_CONN_*), while the lookup takes a moment."""
+    set_conn(monkeypatch, "token-a")
+    monkeypatch.setattr(CountingClient, "built", 0)
+    monkeypatch.setattr(shared_module, "AsyncSinchClient", CountingClient)
+    lookups = 0
+    real_lookup = SinchHook.aget_config
+
+    async def slow_lookup(self: SinchHook) -> SinchConfig:
+        nonlocal lookups
+        lookups += 1
+        await asyncio.sleep(0.01)  # the triggerer's connection lookup goes over the supervisor's channel
+        return await real_lookup(self)
+
+    monkeypatch.setattr(SinchHook, "aget_config", slow_lookup)
+    clients = await asyncio.gather(*(SinchHook().aget_client() for _ in range(1000)))
+    assert lookups == 1
+    assert CountingClient.built == 1
+    assert len({id(c) for c in clients}) == 1
+    assert (await SinchHook().aget_client()) is clients[0]  # warm: no lookup, no client
+    assert lookups == 1
+
+
+async def test_a_rotated_token_reaches_callers_after_the_lookup_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    set_conn(monkeypatch, "token-a")
+    first = await SinchHook().aget_client()
+    set_conn(monkeypatch, "token-b")
+    assert await SinchHook().aget_client() is first  # within a minute: the lookup is reused
+    shared = shared_clients()
+    shared.ttl = 0.0
+    shared.retire_after = 0.0
+    second = await SinchHook().aget_client()
+    assert second is not first
+    assert second.config.auth.api_token == "token-b"  # type: ignore[union-attr]
+    assert first.config.auth.api_token == "token-a"  # type: ignore[union-attr]
+    for _ in range(5):  # the replaced client is closed once its grace period is over
+        await asyncio.sleep(0)
+    assert first.http.is_closed
+    assert not second.http.is_closed
+    assert await SinchHook().aget_client() is second  # same configuration again: same client
+
+
+async def test_a_moved_host_gets_a_new_client_and_other_settings_are_kept_apart() -> None:
+    shared = SharedAsyncClients(ttl=0.0, retire_after=3600.0)
+    a = await shared.get("conn", _returns(config()))
+    moved = SinchConfig(auth=ServicePlanAuth(service_plan_id="plan-1", api_token="token-a"),
+                        base_url="https://proxy.test")
+    b = await shared.get("conn", _returns(moved))
+    assert b is not a
+    assert b.config.base_url == "https://proxy.test"
+    other = await shared.get("conn|30", _returns(moved))  # another hook setting: its own client
+    assert other is not b
+
+
+async def test_a_failed_lookup_fails_every_waiter_and_the_next_caller_looks_again() -> None:
+    shared = SharedAsyncClients()
+    calls = 0
+
+    async def failing() -> SinchConfig:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.01)
+        raise RuntimeError("secrets backend unreachable")
+
+    results = await asyncio.gather(*(shared.get("conn", failing) for _ in range(50)), return_exceptions=True)
+    assert calls == 1
+    assert all(isinstance(r, RuntimeError) for r in results)
+    client = await shared.get("conn", _returns(config()))
+    assert isinstance(client, AsyncSinchClient)
+
+
+async def test_a_cancelled_caller_does_not_cancel_the_lookup_for_the_others() -> None:
+    shared = SharedAsyncClients()
+    release = asyncio.Event()
+
+    async def slow() -> SinchConfig:
+        await release.wait()
+        return config()
+
+    first = asyncio.create_task(shared.get("conn", slow))
+    second = asyncio.create_task(shared.get("conn", slow))
+    await asyncio.sleep(0)
+    first.cancel()
+    release.set()
+    client = await second
+    assert first.cancelled()
+    assert isinstance(client, AsyncSinchClient)
+
+
+def test_identity_covers_credentials_without_being_the_token_alone() -> None:
+    assert config_identity(config("token-a")) != config_identity(config("token-b"))
+    assert config_identity(config("token-a")) == config_identity(config("token-a"))
+
+
+def _returns(value: SinchConfig) -> Any:
+    async def lookup() -> SinchConfig:
+        return value
+
+    return lookup
