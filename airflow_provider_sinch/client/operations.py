@@ -96,9 +96,12 @@ class RequestAttempts:
 
     :param token_renewed: a 401 already made the client fetch a new OAuth2 token for this request, so a
         second 401 is final (the key itself lacks access).
+    :param may_have_applied: an earlier attempt may have reached Sinch without an answer saying what
+        happened (a read timeout or a connection lost after sending, or a 5xx).
     """
 
     token_renewed: bool = False
+    may_have_applied: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,9 @@ class Operation:
     :param safe_to_retry: whether a 5xx or a lost connection may be retried (true for reads, PUT, DELETE
         and dry run; false for POSTs that change state).
     :param items: for list operations, the field of the page holding the entries.
+    :param gone_is_done: a ``404`` to a resend after an attempt that may have been applied means that
+        attempt did the job (a ``DELETE`` of a group: Sinch answers a second delete with 404, while
+        cancelling a batch twice answers 200 and needs no such rule).
     """
 
     name: str
@@ -124,6 +130,7 @@ class Operation:
     response: Any = None
     safe_to_retry: bool = True
     items: str | None = None
+    gone_is_done: bool = False
 
     @property
     def path_params(self) -> tuple[str, ...]:
@@ -271,7 +278,7 @@ GET_GROUP = Operation("get_group", "GET", G + "/{group_id}", response=Group)
 UPDATE_GROUP = Operation("update_group", "POST", G + "/{group_id}", body=GroupUpdateRequest, response=Group,
                          safe_to_retry=False)
 REPLACE_GROUP = Operation("replace_group", "PUT", G + "/{group_id}", body=GroupRequest, response=Group)
-DELETE_GROUP = Operation("delete_group", "DELETE", G + "/{group_id}")
+DELETE_GROUP = Operation("delete_group", "DELETE", G + "/{group_id}", gone_is_done=True)
 LIST_GROUP_MEMBERS = Operation("list_group_members", "GET", G + "/{group_id}/members", response=_MEMBERS)
 LIST_INBOUNDS = Operation("list_inbounds", "GET", "/inbounds", query=ListInboundsQuery,
                           response=ListInboundsResponse, items="inbounds")

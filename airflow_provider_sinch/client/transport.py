@@ -88,6 +88,10 @@ def handle_response(
             return prepared.operation.parse(payload)
         except ValidationError as exc:
             raise malformed(prepared, status, exc) from None
+    if status == 404 and prepared.operation.gone_is_done and prepared.attempts.may_have_applied:
+        return None  # an earlier attempt, whose answer was lost, did it: the resend finds it gone
+    if status >= 500:
+        prepared.attempts.may_have_applied = True
     payload = decode_body(content)
     code = text = None
     if isinstance(payload, dict):
@@ -116,9 +120,12 @@ def transport_failure(prepared: PreparedRequest, exc: BaseException, *, sent: bo
     """The error for a request that got no HTTP answer.
 
     ``sent`` says whether the request may have reached Sinch (read timeout, connection reset after
-    writing).  If it may have and the operation is not safe to repeat, the outcome is ambiguous.
+    writing); the request's attempts then remember it.  If it may have and the operation is not safe to
+    repeat, the outcome is ambiguous.
     """
     kind = type(exc).__name__
+    if sent:
+        prepared.attempts.may_have_applied = True
     if sent and not prepared.operation.safe_to_retry:
         return ambiguous(prepared, f"{kind} after the request was sent")
     where = f"{prepared.method} {prepared.log_path}"

@@ -6,9 +6,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from functools import cached_property
 from typing import Any
-from urllib.parse import quote, urlsplit
 
-import requests
 from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
 
@@ -21,36 +19,8 @@ from airflow_provider_sinch.client import (
     SinchOperations,
 )
 from airflow_provider_sinch.client.operations import Operation
-from airflow_provider_sinch.client.sync_client import _not_sent
 from airflow_provider_sinch.hooks.connection import SinchConnectionError, config_from_connection
 from airflow_provider_sinch.hooks.shared_clients import shared_clients
-
-
-class AnswerRecordingSession(requests.Session):
-    """A ``requests.Session`` that remembers which requests may have reached Sinch without an answer that
-    says what happened: a read timeout or a connection lost after sending, or a 5xx.
-
-    The client retries such requests where that is safe (``DELETE`` is); this record lets an operator read
-    the retry's answer correctly: a ``404`` to the resend of a delete whose first answer was lost means the
-    first one deleted it.  Only ``(method, path)`` is kept, never a header or a body.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.unanswered: set[tuple[str, str]] = set()
-
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-        key = (str(method.decode() if isinstance(method, bytes) else method).upper(),
-               urlsplit(url.decode() if isinstance(url, bytes) else url).path)
-        try:
-            response = super().request(method, url, *args, **kwargs)
-        except requests.RequestException as exc:
-            if not _not_sent(exc):
-                self.unanswered.add(key)
-            raise
-        if response.status_code >= 500:
-            self.unanswered.add(key)
-        return response
 
 
 class SinchHook(BaseHook, SinchOperations):
@@ -108,21 +78,9 @@ class SinchHook(BaseHook, SinchOperations):
         return self._config(conn, conn.extra_dejson)
 
     @cached_property
-    def session(self) -> AnswerRecordingSession:
-        """The hook's HTTP session, which remembers requests left without a clear answer."""
-        return AnswerRecordingSession()
-
-    @cached_property
     def client(self) -> SinchClient:
         """The synchronous client (one ``requests.Session`` per hook)."""
-        return SinchClient(self.config, session=self.session)
-
-    def may_have_applied(self, method: str, path: str) -> bool:
-        """Whether a ``method`` request to ``path`` (below the service plan, e.g. ``/groups/{id}`` with the
-        id as given) made by this hook may have taken effect at Sinch without its answer arriving."""
-        parts = path.split("/")
-        full = urlsplit(self.config.api_root).path + "/".join(quote(p, safe="") for p in parts)
-        return (method.upper(), full) in self.session.unanswered
+        return SinchClient(self.config)
 
     def get_conn(self) -> SinchClient:
         """The synchronous :class:`~airflow_provider_sinch.client.SinchClient`."""

@@ -14,9 +14,10 @@ from airflow.sdk.exceptions import AirflowSkipException
 
 from airflow_provider_sinch.client import (
     SinchAmbiguousSendError,
-    SinchError,
     SinchForbiddenError,
     SinchNotFoundError,
+    SinchServerError,
+    SinchTransportError,
 )
 from airflow_provider_sinch.client.models import GroupRequest, GroupUpdateRequest, build
 from airflow_provider_sinch.client.models.groups import MAX_MEMBERS_PER_REQUEST
@@ -251,10 +252,9 @@ class SinchDeleteGroupOperator(SinchGroupOperatorBase):
     """Delete a group (``DELETE /groups/{id}``).
 
     Safe to retry after a lost answer, as cancelling a batch is: the client resends a ``DELETE`` whose
-    answer was lost, and Sinch answers the resend ``404`` because the first one deleted the group.  That
-    ``404`` counts as deleted when this task instance's own earlier ``DELETE`` of the group may have taken
-    effect (seen by the hook in this try, or recorded in ``task_state_store`` by an earlier try that
-    failed without an answer); any other ``404`` is a group that does not exist.
+    answer was lost, and takes Sinch's ``404`` to that resend as deleted (the first one did it).  When
+    every attempt of a try went unanswered, the group is recorded in ``task_state_store``, and the next
+    try's ``404`` counts as deleted too; any other ``404`` is a group that does not exist.
 
     :param group_id: the group, or an upstream group result; templated.
     :param ignore_if_missing: skip instead of failing when the group does not exist (404).
@@ -273,28 +273,22 @@ class SinchDeleteGroupOperator(SinchGroupOperatorBase):
         group_id = self.the_group_id()
         store: Any = context.get("task_state_store")
         try:
-            self.hook.delete_group(group_id)
+            self.hook.delete_group(group_id)  # the client itself takes a 404 to its resend as deleted
         except SinchNotFoundError:
-            if not self._may_have_deleted(group_id, store):
+            if store is None or group_id not in (store.get(UNANSWERED_DELETES_KEY) or []):
                 if not self.ignore_if_missing:
                     raise
                 raise AirflowSkipException(f"group {group_id} does not exist") from None
-            self.log.warning("Group %s is gone: an earlier DELETE of this task deleted it, but its answer "
-                             "was lost", group_id)
-        except SinchError:
-            if store is not None and self.hook.may_have_applied("DELETE", f"/groups/{group_id}"):
+            self.log.warning("Group %s is gone: an earlier try's DELETE deleted it, but its answer was lost",
+                             group_id)
+        except (SinchServerError, SinchTransportError) as exc:
+            if store is not None and (isinstance(exc, SinchServerError) or exc.sent):
                 unanswered = [str(g) for g in store.get(UNANSWERED_DELETES_KEY) or []]
                 store.set(UNANSWERED_DELETES_KEY, sorted({*unanswered, group_id}))
             raise
         else:
             self.log.info("Deleted group %s", group_id)
         return {"group_id": group_id, "deleted": True}
-
-    def _may_have_deleted(self, group_id: str, store: Any) -> bool:
-        """Whether a ``DELETE`` of ``group_id`` by this task instance may have been applied unanswered."""
-        if self.hook.may_have_applied("DELETE", f"/groups/{group_id}"):
-            return True
-        return store is not None and group_id in (store.get(UNANSWERED_DELETES_KEY) or [])
 
 
 class SinchGetGroupMembersOperator(SinchGroupOperatorBase):

@@ -412,3 +412,34 @@ def test_real_lost_answer_to_a_read_is_retried(kind: str, server: TinyServer) ->
 def test_the_backoff_of_a_very_late_attempt_does_not_overflow() -> None:
     policy = RetryPolicy(backoff_base=1.0, backoff_max=5.0)
     assert 2.5 <= policy.backoff(5000) <= 5.0
+
+
+# A resend that finds its job done
+
+
+@pytest.mark.parametrize("lost", [Reply(fail="read_timeout"), Reply(fail="reset"), Reply(503)])
+def test_a_group_delete_whose_answer_was_lost_succeeds_when_the_resend_gets_404(
+    harness: Harness, lost: Reply
+) -> None:
+    """Sinch deleted the group on the first attempt; the resend's 404 means exactly that (sync and async)."""
+    harness.reply(lost, Reply(404, json={"code": "not_found", "text": "no such group"}))
+    assert call(harness, "delete_group") is None
+    assert len(harness.api_requests) == 2
+
+
+@pytest.mark.parametrize("first", [Reply(fail="refused"), Reply(fail="connect_timeout"),
+                                   Reply(429, headers={"Retry-After": "0"})])
+def test_a_404_after_an_attempt_that_never_reached_sinch_still_means_missing(
+    harness: Harness, first: Reply
+) -> None:
+    harness.reply(first, Reply(404, json={"code": "not_found", "text": "no such group"}))
+    with pytest.raises(SinchAPIError) as caught:
+        call(harness, "delete_group")
+    assert caught.value.status == 404
+
+
+def test_only_a_group_delete_reads_a_404_after_a_lost_answer_as_done(harness: Harness) -> None:
+    harness.reply(Reply(fail="read_timeout"), Reply(404, json={"code": "not_found", "text": "no such batch"}))
+    with pytest.raises(SinchAPIError) as caught:
+        call(harness, "get_batch")
+    assert caught.value.status == 404
