@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, Literal
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -207,6 +207,7 @@ class CallbackRecorder:
                 return None
             session.flush()
             event_id = int(event.id)
+            _advance_pending_runs(session, asset_id, event.timestamp)
         for notify in sink:  # listeners hear of the event only once it is committed
             notify()
         return event_id
@@ -221,3 +222,28 @@ class CallbackRecorder:
         ) is not None
 
 
+
+
+def _advance_pending_runs(session: Session, asset_id: int, event_time: datetime) -> int:
+    """Make the asset-triggered runs already queued for this asset include the new event.
+
+    Airflow 3.3 queues one ``asset_dag_run_queue`` row per (asset, DAG) and creates the run with every event
+    up to that row's ``created_at``; a second event arriving while the row waits keeps the old
+    ``created_at`` (``AssetManager._queue_dagruns_*``: ``merge`` / ``ON CONFLICT DO NOTHING``), so the run
+    leaves it out and nothing queues it again: it waits for the next event.  Callbacks come in bursts (the
+    reports of one batch within milliseconds), so without this the last report of a burst is stranded (seen
+    in the standalone test).  Moving ``created_at`` forward to the event, in the event's transaction, is
+    the approach of apache/airflow#62501; Airflow 3.4 references each event from the queue instead
+    (#70972) and needs nothing here (its ``asset_event_id`` column marks that shape).
+    """
+    from airflow.models.asset import AssetDagRunQueue
+
+    if "asset_event_id" in AssetDagRunQueue.__table__.columns:
+        return 0
+    result = session.execute(
+        update(AssetDagRunQueue)
+        .where(AssetDagRunQueue.asset_id == asset_id, AssetDagRunQueue.created_at < event_time)
+        .values(created_at=event_time)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

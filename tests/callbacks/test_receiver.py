@@ -318,3 +318,58 @@ def test_old_dedup_rows_are_pruned(
     with db() as session:
         keys = sorted(r.key for r in session.query(AssetStateStoreModel).all())
     assert keys == [DEDUP_PREFIX + "new", "someone_else:old"]
+
+
+def test_a_burst_of_callbacks_is_consumed_by_the_run_already_queued(
+    db: Any, active_asset: Callable[[str], int]
+) -> None:
+    """Airflow 3.3 creates a queued asset-triggered run with the events up to its queue row's
+    ``created_at``; the receiver moves that forward to each new event, so the second report of a burst is
+    in the run instead of stranded until the next event."""
+    from airflow.models.asset import AssetDagRunQueue, AssetEvent, DagScheduleAssetReference
+    from airflow.models.dag import DagModel
+    from airflow.models.dagbundle import DagBundleModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    asset_id = active_asset(DELIVERY)
+    with create_session() as session:
+        if session.get(DagBundleModel, "test-bundle") is None:
+            session.add(DagBundleModel(name="test-bundle"))
+            session.flush()
+        session.add(DagModel(dag_id="follow_up", bundle_name="test-bundle", is_paused=False,
+                             max_active_tasks=16, max_consecutive_failed_dag_runs=0,
+                             has_task_concurrency_limits=False))
+        session.flush()
+        session.add(DagScheduleAssetReference(dag_id="follow_up", asset_id=asset_id))
+    try:
+        recorder = CallbackRecorder()
+        delivered = parse(fixture("recipient_delivery_report_sms.delivered.json"))
+        failed = parse(fixture("recipient_delivery_report_sms.aborted_412.json"))
+        assert recorder.record(CONN_ID, delivered).status == "recorded"
+        time.sleep(0.05)
+        assert recorder.record(CONN_ID, failed).status == "recorded"
+        with create_session() as session:
+            (queued,) = session.scalars(select(AssetDagRunQueue)).all()
+            stamps = session.scalars(select(AssetEvent.timestamp).order_by(AssetEvent.id)).all()
+            assert len(stamps) == 2
+            # the scheduler takes events with timestamp <= created_at: both
+            assert queued.target_dag_id == "follow_up"
+            assert queued.created_at >= max(stamps)
+    finally:
+        with create_session() as session:
+            session.execute(delete_all(DagScheduleAssetReference))
+            session.execute(delete_all(AssetDagRunQueue))
+            session.execute(delete_all(DagModel))
+
+
+def parse(body: bytes) -> Any:
+    from airflow_provider_sinch.client.webhooks import parse_callback
+
+    return parse_callback(body)
+
+
+def delete_all(model: Any) -> Any:
+    from sqlalchemy import delete
+
+    return delete(model)
