@@ -40,6 +40,7 @@ from airflow_provider_sinch.callbacks.body import MAX_BODY_BYTES, check_declared
 from airflow_provider_sinch.callbacks.nonces import NonceCache
 from airflow_provider_sinch.callbacks.recorder import CallbackRecorder, Outcome
 from airflow_provider_sinch.callbacks.settings import CallbackSettings
+from airflow_provider_sinch.callbacks.uris import is_conn_id
 from airflow_provider_sinch.client.msisdn import mask_msisdn
 from airflow_provider_sinch.client.webhooks import Callback, CallbackPayloadError, parse_callback
 
@@ -101,10 +102,13 @@ def create_app(
     @app.post("/callbacks/{conn_id}")
     async def receive(conn_id: str, request: Request) -> JSONResponse:
         authenticated = None
+        if not is_conn_id(conn_id):  # from the URL: never looked up or logged as it is
+            log.warning("Sinch callback refused: %r is not a connection id", conn_id[:100])
+            return JSONResponse({"detail": "callbacks are not enabled for this connection"}, 403)
         try:
             settings = await run_in_threadpool(lookup, conn_id)
             if settings is None:
-                log.warning("Sinch callback refused: %r is not a sinch connection", conn_id)
+                log.warning("Sinch callback refused: %s is not a sinch connection", conn_id)
                 raise CallbackRefused(403, "callbacks are not enabled for this connection")
             authenticated = check_headers(request.headers, settings, now() if now else None, tolerance)
             check_declared_length(request.headers, max_body)

@@ -20,8 +20,13 @@ DELIVERY = "delivery"
 _CONN_ID = re.compile(r"[A-Za-z0-9_.\-]{1,250}")
 
 
+def is_conn_id(value: object) -> bool:
+    """Whether ``value`` can be an Airflow connection id (letters, digits, ``_``, ``.``, ``-``)."""
+    return isinstance(value, str) and _CONN_ID.fullmatch(value) is not None
+
+
 def _checked(conn_id: str) -> str:
-    if not isinstance(conn_id, str) or not _CONN_ID.fullmatch(conn_id):
+    if not is_conn_id(conn_id):
         raise ValueError(f"conn_id: must be letters, digits, '_', '.' or '-' (got {conn_id!r})")
     return conn_id
 

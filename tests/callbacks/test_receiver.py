@@ -201,7 +201,7 @@ def test_connections_that_do_not_accept_callbacks_are_403(
     push_connection("not_sinch", conn_type="http", callback_secret=SECRET)
     active_asset(DELIVERY)
     body = fixture("recipient_delivery_report_sms.delivered.json")
-    for conn_id in ("sinch_plain", "not_sinch", "no_such_connection"):
+    for conn_id in ("sinch_plain", "not_sinch", "no_such_connection", "bad%20id", "x" * 300):
         answer = client.post(f"/sinch/callbacks/{conn_id}", content=body, headers=signed(body))
         assert (answer.status_code, answer.json()) == (403, {
             "detail": "callbacks are not enabled for this connection"}), conn_id
