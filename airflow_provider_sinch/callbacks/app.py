@@ -22,12 +22,13 @@ Logs name the connection, the callback type, the batch id and masked numbers; ne
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from airflow_provider_sinch.callbacks.auth import (
@@ -124,14 +125,15 @@ def create_app(
             _release(nonces, authenticated, refused.status)
             log.warning("Sinch callback on %s refused (%d): %s", conn_id, refused.status, refused.reason)
             return JSONResponse({"detail": refused.reason}, refused.status, headers=refused.headers)
-        except OperationalError:
+        except OperationalError as exc:
             _release(nonces, authenticated, 503)
-            log.warning("Sinch callback on %s not recorded: the metadata DB is busy; Sinch will retry",
-                        conn_id, exc_info=True)
+            log.warning("Sinch callback on %s not recorded: the metadata DB is busy or down (%s); Sinch will "
+                        "retry", conn_id, safe_error(exc))
             return JSONResponse({"detail": "temporarily unavailable"}, 503, headers={"Retry-After": "5"})
-        except Exception:
+        except Exception as exc:
             _release(nonces, authenticated, 500)
-            log.exception("Sinch callback on %s not recorded; Sinch will retry", conn_id)
+            log.error("Sinch callback on %s not recorded (%s); Sinch will retry. Where:\n%s", conn_id,
+                      safe_error(exc), "".join(traceback.format_tb(exc.__traceback__)))
             return JSONResponse({"detail": "internal error"}, 500)
         if outcome.status == "ignored":
             log.warning("Sinch callback on %s (%s) acknowledged and ignored: no DAG uses its asset",
@@ -143,6 +145,15 @@ def create_app(
         return JSONResponse(answer, 200)
 
     return app
+
+
+def safe_error(exc: BaseException) -> str:
+    """An error for the log without its message's values: SQLAlchemy's text carries the statement's
+    parameters (the payload, numbers included), other messages may quote the body.  The type, and for a
+    database error the driver's own message (``database is locked``)."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        return f"{type(exc).__name__}: {type(exc.orig).__name__}: {str(exc.orig)[:200]}"
+    return type(exc).__name__
 
 
 def _release(nonces: NonceCache, authenticated: Any, status: int) -> None:

@@ -373,3 +373,25 @@ def delete_all(model: Any) -> Any:
     from sqlalchemy import delete
 
     return delete(model)
+
+
+@pytest.mark.parametrize(("error", "status"), [
+    (lambda: __import__("sqlalchemy.exc").exc.OperationalError(
+        "INSERT INTO asset_event (extra) VALUES (?)", ('{"from": "12015555555"}',),
+        Exception("database is locked")), 503),
+    (lambda: RuntimeError("payload 12015555555 Hello John"), 500),
+], ids=["db error with parameters", "unexpected error quoting the body"])
+def test_failures_answer_5xx_and_log_no_values(
+    push_connection: Any, caplog: pytest.LogCaptureFixture, error: Callable[[], Exception], status: int
+) -> None:
+    class Failing(CallbackRecorder):
+        def record(self, conn_id: str, callback: Any) -> Any:
+            raise error()
+
+    body = fixture("mo_text.json")
+    app = mounted(create_app(recorder=Failing()))
+    with caplog.at_level(logging.DEBUG), Served(app) as url, httpx.Client(base_url=url) as http:
+        assert http.post(URL, content=body, headers=signed(body)).status_code == status
+    assert "Sinch callback on sinch_push not recorded" in caplog.text
+    assert "12015555555" not in caplog.text
+    assert "Hello John" not in caplog.text
