@@ -85,9 +85,8 @@ def get_provider_info() -> dict[str, Any]:
                     "auth_method": {
                         "label": "Authentication",
                         "description": "service_plan (API token) or project (OAuth2 access key).",
-                        "schema": {
-                            "type": "string", "enum": ["service_plan", "project"], "default": "service_plan",
-                        },
+                        "schema": {"type": "string", "enum": ["service_plan", "project"],
+                                   "default": "service_plan"},
                     },
                     "key_id": {
                         "label": "Access key ID (project auth)",
