@@ -40,7 +40,7 @@ from airflow_provider_sinch.callbacks.auth import (
 from airflow_provider_sinch.callbacks.body import MAX_BODY_BYTES, check_declared_length, read_limited
 from airflow_provider_sinch.callbacks.nonces import NonceCache
 from airflow_provider_sinch.callbacks.recorder import CallbackRecorder, Outcome
-from airflow_provider_sinch.callbacks.settings import CallbackSettings
+from airflow_provider_sinch.callbacks.settings import CallbackSettings, SettingsCache
 from airflow_provider_sinch.callbacks.uris import is_conn_id
 from airflow_provider_sinch.client.msisdn import mask_msisdn
 from airflow_provider_sinch.client.webhooks import Callback, CallbackPayloadError, parse_callback
@@ -89,7 +89,8 @@ def create_app(
 ) -> FastAPI:
     """The receiver app.
 
-    :param lookup: conn id -> callback settings (the Airflow connection by default).
+    :param lookup: conn id -> callback settings (by default the Airflow connection, each answer reused for
+        10 s: see :class:`~.settings.SettingsCache`).
     :param recorder: records accepted callbacks (the metadata DB by default).
     :param nonces: nonces seen (a fresh cache remembering ``2 * tolerance`` by default).
     :param max_body: largest body accepted, in bytes.
@@ -98,6 +99,8 @@ def create_app(
     """
     recorder = recorder or CallbackRecorder()
     nonces = nonces or NonceCache(ttl=2 * tolerance)
+    if lookup is connection_settings:
+        lookup = SettingsCache(connection_settings)
     app = FastAPI(title="Sinch callbacks", docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.post("/callbacks/{conn_id}")

@@ -13,7 +13,10 @@ A connection with neither a secret nor Basic credentials refuses every callback.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,3 +71,41 @@ class CallbackSettings:
     def enabled(self) -> bool:
         """Whether callbacks are accepted at all (a secret or Basic credentials are configured)."""
         return self.accepts_signatures or self.accepts_basic
+
+
+class SettingsCache:
+    """Remembers each connection's callback settings for ``ttl`` seconds.
+
+    A batch of 1,000 recipients with per-recipient reports is 1,000 callbacks within seconds, and anyone
+    can POST to the receiver: without a cache each request is a connection lookup (a secrets backend or the
+    metadata DB).  A changed secret applies after at most ``ttl`` seconds.  Unknown connection ids are
+    remembered too (as ``None``), in a bounded map, so guessing ids costs one lookup per id per ``ttl``.
+
+    :param lookup: conn id -> settings, ``None`` when the connection is missing or not ``sinch``.
+    :param ttl: seconds an answer is reused.
+    :param max_entries: most connection ids remembered (the oldest are forgotten first).
+    :param clock: monotonic seconds (injectable for tests).
+    """
+
+    def __init__(self, lookup: Callable[[str], CallbackSettings | None], ttl: float = 10.0,
+                 max_entries: int = 1024, clock: Callable[[], float] = time.monotonic) -> None:
+        self._lookup = lookup
+        self._ttl = ttl
+        self._max = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[str, tuple[float, CallbackSettings | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, conn_id: str) -> CallbackSettings | None:
+        now = self._clock()
+        with self._lock:
+            hit = self._entries.get(conn_id)
+            if hit is not None and hit[0] > now:
+                return hit[1]
+        settings = self._lookup(conn_id)  # outside the lock: a slow backend must not serialise requests
+        with self._lock:
+            self._entries[conn_id] = (now + self._ttl, settings)
+            self._entries.move_to_end(conn_id)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+        return settings
