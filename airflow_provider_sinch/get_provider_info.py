@@ -50,6 +50,10 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "notifications": [f"{PACKAGE}.notifications.sinch.SinchNotifier"],
+        # No "plugins" here: the callback receiver plugin (callbacks.plugin.SinchCallbacksPlugin) is an
+        # "airflow.plugins" entry point, because Airflow 3.3 loads provider-info plugins only with
+        # [core] lazy_discover_providers = False, and listing it in both places makes that setting report
+        # a plugin import error ("already registered").
         "connection-types": [
             {
                 "hook-class-name": f"{PACKAGE}.hooks.sinch.SinchHook",
@@ -105,6 +109,27 @@ def get_provider_info() -> dict[str, Any]:
                         "description": "429s, and 5xx or connection errors where resending is safe "
                         "(default 4).",
                         "schema": {"type": ["integer", "null"], "minimum": 0},
+                    },
+                    # Callbacks (push): read by the receiver at /sinch/callbacks/<conn_id>; see the README.
+                    "callback_secret": {
+                        "label": "Callback signing secret",
+                        "description": "Sinch's webhook signing secret (verifies signed callbacks).",
+                        "schema": {"type": ["string", "null"], "format": "password"},
+                    },
+                    "callback_username": {
+                        "label": "Callback Basic user",
+                        "description": "HTTP Basic user Sinch sends with callbacks (alternative to signing).",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "callback_password": {
+                        "label": "Callback Basic password",
+                        "schema": {"type": ["string", "null"], "format": "password"},
+                    },
+                    "callback_url": {
+                        "label": "Callback URL",
+                        "description": "Public URL of this connection's receiver, "
+                        "https://<airflow>/sinch/callbacks/<conn_id>, for batches that ask for reports.",
+                        "schema": {"type": ["string", "null"]},
                     },
                 },
             }
