@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
@@ -16,14 +16,17 @@ from airflow_provider_sinch.client import (
     SinchClient,
     SinchConfig,
     SinchError,
-    SinchOperations,
 )
+from airflow_provider_sinch.client.models import InboundMessage
 from airflow_provider_sinch.client.operations import Operation
+from airflow_provider_sinch.client.sync_client import BlockingOperations
 from airflow_provider_sinch.hooks.connection import SinchConnectionError, config_from_connection
 from airflow_provider_sinch.hooks.shared_clients import shared_clients
 
+T = TypeVar("T")
 
-class SinchHook(BaseHook, SinchOperations):
+
+class SinchHook(BaseHook, BlockingOperations):
     """Interact with the Sinch SMS REST API through an Airflow connection of type ``sinch``.
 
     Every Sinch operation is a method taking the API's field names as keyword arguments (``from_`` for
@@ -91,24 +94,8 @@ class SinchHook(BaseHook, SinchOperations):
         """The connection's default sender, if it has one."""
         return self.config.default_from
 
-    def _execute(self, operation: Operation, kwargs: dict[str, Any]) -> Any:
+    def _execute(self, operation: Operation[T], kwargs: dict[str, Any]) -> T:
         return self.client._execute(operation, kwargs)
-
-    def iter_batches(self, **filters: Any) -> Iterator[Any]:
-        """Every batch matching ``filters`` (see ``list_batches``), fetched page by page."""
-        return self.client.iter_batches(**filters)
-
-    def iter_delivery_reports(self, **filters: Any) -> Iterator[Any]:
-        """Every recipient delivery report matching ``filters``, fetched page by page."""
-        return self.client.iter_delivery_reports(**filters)
-
-    def iter_groups(self, **filters: Any) -> Iterator[Any]:
-        """Every group, fetched page by page."""
-        return self.client.iter_groups(**filters)
-
-    def iter_inbounds(self, **filters: Any) -> Iterator[Any]:
-        """Every inbound message matching ``filters``, fetched page by page."""
-        return self.client.iter_inbounds(**filters)
 
     async def aget_config(self) -> SinchConfig:
         """The client configuration, with the connection looked up without blocking the event loop."""
@@ -128,10 +115,10 @@ class SinchHook(BaseHook, SinchOperations):
         key = f"{self.sinch_conn_id}|{self.timeout}|{self.retry_policy}"
         return await shared_clients().get(key, self.aget_config)
 
-    def aiter_inbounds(self, **filters: Any) -> AsyncIterator[Any]:
+    def aiter_inbounds(self, **filters: Any) -> AsyncIterator[InboundMessage]:
         """Async iteration over inbound messages (for triggers); see ``list_inbounds`` for filters."""
 
-        async def gen() -> AsyncIterator[Any]:
+        async def gen() -> AsyncIterator[InboundMessage]:
             client = await self.aget_client()
             async for item in client.aiter_inbounds(**filters):
                 yield item

@@ -45,19 +45,8 @@ from airflow_provider_sinch.triggers.events import (
     EventKind,
     SinchArgumentError,
     argument_error,
-    deadline_after,
     shown,
-    validate_delivery_event,
 )
-
-__all__ = [
-    "SinchBatchDeliveryTrigger",
-    "SinchDeliveryTriggerBase",
-    "SinchRecipientDeliveryTrigger",
-    "deadline_after",
-    "delivery_event",
-    "validate_delivery_event",
-]
 
 
 def criteria_from(kwargs: dict[str, Any], where: str = "trigger arguments") -> DeliveryCriteria:
