@@ -13,6 +13,7 @@ returns a coroutine of a ``Batch``.  Python cannot say "the client's result type
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
 
@@ -49,8 +50,8 @@ class Endpoint(Generic[P, T]):
     def __init__(self, operation: Operation[T], arguments: Callable[Concatenate[Any, P], Arguments]) -> None:
         self.operation = operation
         self.arguments = arguments
-        self.__doc__ = arguments.__doc__
-        self.__name__ = arguments.__name__
+        functools.update_wrapper(self, arguments)  # name and docstring, for help() and inspect
+        self.__signature__ = _answering(arguments, operation)
 
     @overload
     def __get__(self, obj: None, owner: type[Any]) -> Endpoint[P, T]: ...
@@ -71,11 +72,20 @@ class Endpoint(Generic[P, T]):
         def method(*args: Any, **kwargs: Any) -> Any:
             return obj._execute(operation, arguments(*args, **kwargs))
 
+        method.__signature__ = _answering(arguments, operation)  # type: ignore[attr-defined]
         return method
 
     def __call__(self, obj: Any, *args: Any, **kwargs: Any) -> Any:
         """Called on the class (``SinchClient.get_batch(client, "id")``), as a plain method can be."""
         return self.__get__(obj, type(obj))(*args, **kwargs)
+
+
+def _answering(arguments: Callable[..., Any], operation: Operation[Any]) -> inspect.Signature:
+    """The method's signature as ``help()`` shows it: its parameters, returning the operation's answer
+    (``get_batch(batch_id: str) -> Batch``), not the arguments the function written for it returns."""
+    response = operation.response
+    answer = response if isinstance(response, type) or response is None else inspect.Signature.empty
+    return inspect.signature(arguments).replace(return_annotation=answer)
 
 
 def endpoint(

@@ -200,6 +200,15 @@ class Operation(Generic[T]):
 class ListOperation(Operation[PageT], Generic[PageT, ItemT]):
     """A list operation: its answer is a page of ``ItemT`` entries, which the clients' iterators yield.
 
+    :param name: as for :class:`Operation`.
+    :param method: as for :class:`Operation`.
+    :param path: as for :class:`Operation`.
+    :param body: as for :class:`Operation`.
+    :param query: as for :class:`Operation`.
+    :param response: the page model.
+    :param safe_to_retry: as for :class:`Operation`.
+    :param items: the field of the page holding the entries.
+    :param gone_is_done: as for :class:`Operation`.
     :param item: the type of each entry (the page's ``items`` field is a ``list`` of it).
     """
 

@@ -29,13 +29,11 @@ T = TypeVar("T")
 class SinchHook(BaseHook, BlockingOperations):
     """Interact with the Sinch SMS REST API through an Airflow connection of type ``sinch``.
 
-    Every Sinch operation is a method taking the API's field names as keyword arguments (``from_`` for
-    ``from``): ``send_batch``, ``list_batches``, ``get_batch``, ``update_batch``, ``replace_batch``,
-    ``cancel_batch``, ``dry_run``, ``send_delivery_feedback``, ``get_delivery_report``,
-    ``get_recipient_delivery_report``, ``list_delivery_reports``, ``create_group``, ``list_groups``,
-    ``get_group``, ``update_group``, ``replace_group``, ``delete_group``, ``list_group_members``,
-    ``list_inbounds``, ``get_inbound``; ``iter_batches`` and friends page lazily.  Triggers and async
-    notifiers use :meth:`aget_client`.
+    Every operation of :data:`~airflow_provider_sinch.client.OPERATIONS` is a method of the same name,
+    inherited from :class:`~airflow_provider_sinch.client.SinchOperations` (``send_batch``, ``get_batch``,
+    ...), taking the API's field names as keyword arguments (``from_`` for ``from``) and returning its model
+    (a ``Batch``, a ``Group``, ...); ``iter_batches`` and friends page lazily.  Triggers and async notifiers
+    use :meth:`aget_client`.
 
     Connection: login = service plan id, password = API token, extra ``region`` (us, eu, au, br, ca),
     optional host = base URL override, extra ``timeout`` and ``default_from``.  For project (OAuth2) auth:

@@ -26,7 +26,7 @@ from airflow.sdk import BaseOperator
 
 from airflow_provider_sinch.client import SinchValidationError
 from airflow_provider_sinch.client.models.common import ResponseModel
-from airflow_provider_sinch.client.msisdn import is_msisdn, mask_all, mask_msisdn
+from airflow_provider_sinch.client.msisdn import mask_all
 from airflow_provider_sinch.hooks.sinch import SinchHook
 from airflow_provider_sinch.triggers.events import LATEST_TIME, shown, to_utc
 
@@ -215,11 +215,6 @@ def brief_list(values: Sequence[str], limit: int = 10) -> str:
     """Ids for a log line, at most ``limit`` of them: a send to a million numbers has a thousand batches."""
     rest = len(values) - limit
     return ", ".join(values[:limit]) + (f" (+{rest} more)" if rest > 0 else "")
-
-
-def mask_one(entry: str) -> str:
-    """One destination for a log line."""
-    return mask_msisdn(entry) if is_msisdn(entry) else entry
 
 
 class SinchBaseOperator(BaseOperator):

@@ -1,10 +1,14 @@
 """Triggers: deferrable delivery and reply waits, and the inbound-SMS event trigger for asset watchers.
 
-``deadline_after`` and ``validate_delivery_event`` are what an operator of your own needs to defer on a
-delivery trigger and to read its event."""
+``deadline_after``, ``validate_delivery_event`` and ``validate_inbound_event`` are what an operator of your
+own needs to defer on a trigger and to read its event."""
 
 from airflow_provider_sinch.triggers.delivery import SinchBatchDeliveryTrigger, SinchRecipientDeliveryTrigger
-from airflow_provider_sinch.triggers.events import deadline_after, validate_delivery_event
+from airflow_provider_sinch.triggers.events import (
+    deadline_after,
+    validate_delivery_event,
+    validate_inbound_event,
+)
 from airflow_provider_sinch.triggers.inbound import (
     SinchInboundMessageEventTrigger,
     SinchInboundMessageTrigger,
@@ -17,4 +21,5 @@ __all__ = [
     "SinchRecipientDeliveryTrigger",
     "deadline_after",
     "validate_delivery_event",
+    "validate_inbound_event",
 ]
