@@ -26,7 +26,8 @@ from airflow_provider_sinch.client import (
 from airflow_provider_sinch.hooks import SinchHook
 
 
-def sync_client(client: SinchClient) -> None:
+def blocking(client: SinchClient | SinchHook) -> None:
+    """The sync client and the hook: a type that differed between them would fail (a union, or ``Any``)."""
     assert_type(client.send_batch(to=["+46701234567"], body="Hi"), Batch)
     assert_type(client.list_batches(page_size=1), ListBatchesResponse)
     assert_type(client.get_batch("b1"), Batch)
@@ -89,32 +90,8 @@ async def async_client(client: AsyncSinchClient) -> None:
 
 
 async def hook(hook: SinchHook) -> None:
-    assert_type(hook.send_batch(to=["+46701234567"], body="Hi"), Batch)
-    assert_type(hook.list_batches(page_size=1), ListBatchesResponse)
-    assert_type(hook.get_batch("b1"), Batch)
-    assert_type(hook.get_batch("b1").canceled, bool)
-    assert_type(hook.update_batch("b1", body="x"), Batch)
-    assert_type(hook.replace_batch("b1", to=["+46701234567"], body="Hi"), Batch)
-    assert_type(hook.cancel_batch("b1"), Batch)
-    assert_type(hook.dry_run(to=["+46701234567"], body="Hi"), DryRunResponse)
-    assert_type(hook.send_delivery_feedback("b1"), None)
-    assert_type(hook.get_delivery_report("b1"), BatchDeliveryReport)
-    assert_type(hook.get_recipient_delivery_report("b1", "46701234567"), RecipientDeliveryReport)
-    assert_type(hook.list_delivery_reports(), ListDeliveryReportsResponse)
-    assert_type(hook.create_group(name="team"), Group)
-    assert_type(hook.list_groups(), ListGroupsResponse)
-    assert_type(hook.get_group("g1"), Group)
-    assert_type(hook.update_group("g1", name="team"), Group)
-    assert_type(hook.replace_group("g1", name="team"), Group)
-    assert_type(hook.delete_group("g1"), None)
-    assert_type(hook.list_group_members("g1"), list[str])
-    assert_type(hook.list_inbounds(), ListInboundsResponse)
-    assert_type(hook.get_inbound("i1"), InboundMessage)
-
-    assert_type(hook.iter_batches(), Iterator[Batch])
-    assert_type(hook.iter_delivery_reports(), Iterator[RecipientDeliveryReport])
-    assert_type(hook.iter_groups(), Iterator[Group])
-    assert_type(hook.iter_inbounds(), Iterator[InboundMessage])
+    """The hook has the sync client's methods (``blocking`` checks them on both) and an async door."""
+    blocking(hook)
     assert_type(hook.aiter_inbounds(), AsyncIterator[InboundMessage])
     assert_type(hook.get_conn(), SinchClient)
     assert_type(await hook.aget_client(), AsyncSinchClient)
