@@ -11,8 +11,8 @@ from tenacity import AsyncRetrying
 
 from airflow_provider_sinch.client.auth import ProjectAuth
 from airflow_provider_sinch.client.config import SinchConfig
+from airflow_provider_sinch.client.endpoints import Pages
 from airflow_provider_sinch.client.errors import SinchConfigurationError, SinchTransportError
-from airflow_provider_sinch.client.models import Batch, Group, InboundMessage, RecipientDeliveryReport
 from airflow_provider_sinch.client.operations import (
     LIST_BATCHES,
     LIST_DELIVERY_REPORTS,
@@ -143,18 +143,7 @@ class AsyncSinchClient(SinchOperations):
             for item in cursor.advance(page, operation.items or ""):
                 yield item
 
-    def aiter_batches(self, **filters: Any) -> AsyncIterator[Batch]:
-        """Every batch matching ``filters``, fetched page by page as needed."""
-        return self._paginate(LIST_BATCHES, filters)
-
-    def aiter_delivery_reports(self, **filters: Any) -> AsyncIterator[RecipientDeliveryReport]:
-        """Every recipient delivery report matching ``filters``, fetched lazily."""
-        return self._paginate(LIST_DELIVERY_REPORTS, filters)
-
-    def aiter_groups(self, **filters: Any) -> AsyncIterator[Group]:
-        """Every group, fetched lazily."""
-        return self._paginate(LIST_GROUPS, filters)
-
-    def aiter_inbounds(self, **filters: Any) -> AsyncIterator[InboundMessage]:
-        """Every inbound message matching ``filters``, fetched lazily."""
-        return self._paginate(LIST_INBOUNDS, filters)
+    aiter_batches = Pages(LIST_BATCHES)
+    aiter_delivery_reports = Pages(LIST_DELIVERY_REPORTS)
+    aiter_groups = Pages(LIST_GROUPS)
+    aiter_inbounds = Pages(LIST_INBOUNDS)

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
 
 if TYPE_CHECKING:
-    from airflow_provider_sinch.client.operations import Operation
+    from airflow_provider_sinch.client.operations import ListOperation, Operation
 
 P = ParamSpec("P")
 T = TypeVar("T")
+ItemT = TypeVar("ItemT")
 
 Arguments = dict[str, Any]
 """An operation's keyword arguments, as :meth:`Operation.prepare` takes them."""
@@ -78,6 +79,44 @@ class Endpoint(Generic[P, T]):
     def __call__(self, obj: Any, *args: Any, **kwargs: Any) -> Any:
         """Called on the class (``SinchClient.get_batch(client, "id")``), as a plain method can be."""
         return self.__get__(obj, type(obj))(*args, **kwargs)
+
+
+class Pages(Generic[ItemT]):
+    """Every entry of a list operation, fetched page by page as the caller iterates, as a method taking the
+    operation's filters: an ``Iterator`` on a blocking object, an ``AsyncIterator`` on an awaiting one (each
+    client's ``_paginate`` does the paging).  ``iter_batches = Pages(LIST_BATCHES)``.
+
+    :param operation: the list operation; its ``item`` type is what the iterator yields.
+    """
+
+    def __init__(self, operation: ListOperation[Any, ItemT]) -> None:
+        self.operation = operation
+        self.__name__ = f"iter_{operation.items}"
+        self.__doc__ = (f"Every one of the {operation.items} matching ``filters`` "
+                        f"(see ``{operation.name}``), fetched page by page as needed.")
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self.__name__ = name
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> Pages[ItemT]: ...
+
+    @overload
+    def __get__(self, obj: Blocking, owner: type[Any]) -> Callable[..., Iterator[ItemT]]: ...
+
+    @overload
+    def __get__(self, obj: Awaiting, owner: type[Any]) -> Callable[..., AsyncIterator[ItemT]]: ...
+
+    def __get__(self, obj: Any, owner: type[Any]) -> Any:
+        if obj is None:
+            return self
+        operation = self.operation
+
+        def method(**filters: Any) -> Any:
+            return obj._paginate(operation, filters)
+
+        method.__name__, method.__doc__ = self.__name__, self.__doc__
+        return method
 
 
 def _answering(arguments: Callable[..., Any], operation: Operation[Any]) -> inspect.Signature:

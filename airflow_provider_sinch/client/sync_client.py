@@ -12,8 +12,8 @@ from urllib3.exceptions import NewConnectionError
 
 from airflow_provider_sinch.client.auth import ProjectAuth
 from airflow_provider_sinch.client.config import SinchConfig
+from airflow_provider_sinch.client.endpoints import Pages
 from airflow_provider_sinch.client.errors import SinchTransportError
-from airflow_provider_sinch.client.models import Batch, Group, InboundMessage, RecipientDeliveryReport
 from airflow_provider_sinch.client.operations import (
     LIST_BATCHES,
     LIST_DELIVERY_REPORTS,
@@ -63,21 +63,10 @@ class BlockingOperations(SinchOperations):
         while not cursor.done:
             yield from cursor.advance(self._execute(operation, cursor.request()), operation.items or "")
 
-    def iter_batches(self, **filters: Any) -> Iterator[Batch]:
-        """Every batch matching ``filters`` (see ``list_batches``), fetched page by page as needed."""
-        return self._paginate(LIST_BATCHES, filters)
-
-    def iter_delivery_reports(self, **filters: Any) -> Iterator[RecipientDeliveryReport]:
-        """Every recipient delivery report matching ``filters``, fetched lazily."""
-        return self._paginate(LIST_DELIVERY_REPORTS, filters)
-
-    def iter_groups(self, **filters: Any) -> Iterator[Group]:
-        """Every group, fetched lazily."""
-        return self._paginate(LIST_GROUPS, filters)
-
-    def iter_inbounds(self, **filters: Any) -> Iterator[InboundMessage]:
-        """Every inbound message matching ``filters``, fetched lazily."""
-        return self._paginate(LIST_INBOUNDS, filters)
+    iter_batches = Pages(LIST_BATCHES)
+    iter_delivery_reports = Pages(LIST_DELIVERY_REPORTS)
+    iter_groups = Pages(LIST_GROUPS)
+    iter_inbounds = Pages(LIST_INBOUNDS)
 
 
 class SinchClient(BlockingOperations):
