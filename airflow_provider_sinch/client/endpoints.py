@@ -7,7 +7,11 @@ arguments into the operation's keyword arguments, decorated with :func:`endpoint
 object's kind: where ``_execute`` returns the answer (:class:`Blocking`: ``SinchClient``, ``SinchHook``)
 ``get_batch`` returns a ``Batch``; where it is a coroutine (:class:`Awaiting`: ``AsyncSinchClient``) it
 returns a coroutine of a ``Batch``.  Python cannot say "the client's result type of ``Batch``" otherwise
-(there are no higher-kinded types), and without it every method returned ``Any``.
+(there are no higher-kinded types), and without it every method returned ``Any``.  :class:`Pages` does the
+same for the iterators over list operations (``Iterator[Batch]`` or ``AsyncIterator[Batch]``).
+
+A new Sinch endpoint is its :class:`Operation` and one decorated method in ``client/operations.py`` (a list
+endpoint adds a ``Pages`` line to each client); its types follow.
 """
 
 from __future__ import annotations
