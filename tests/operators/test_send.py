@@ -4,6 +4,7 @@ request, the cost guard, retry safety (ledger, lookups, lost answers), rate limi
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -291,6 +292,55 @@ def test_cancelled_batch_from_an_earlier_try_is_sent_again(api: FakeApi, store: 
     again = send_op(to=numbers(1500)).execute(make_context(store, try_number=2))
     assert again["batch_ids"][0] == first["batch_ids"][0]
     assert again["batch_ids"][1] != first["batch_ids"][1]
+    assert len(api.requests("POST", "/batches")) == 3
+
+
+def recorded_batch_reads(api: FakeApi, since: int = 0) -> Counter[str]:
+    """How often each batch was read by id (``GET /batches/{id}``) in the calls from ``since`` on."""
+    return Counter(c.path for c in api.calls[since:] if c.method == "GET" and c.path.count("/") == 2)
+
+
+def test_a_retry_reads_each_recorded_batch_once(api: FakeApi, store: FakeStore) -> None:
+    first = send_op(to=numbers(2500)).execute(make_context(store))
+    before = len(api.calls)
+    send_op(to=numbers(2500)).execute(make_context(store, try_number=2))
+    assert recorded_batch_reads(api, before) == {f"/batches/{i}": 1 for i in first["batch_ids"]}
+
+
+def test_a_retry_that_resends_a_cancelled_batch_reads_each_recorded_batch_once(api: FakeApi, store: FakeStore
+                                                                              ) -> None:
+    """Before: the stored result was checked (every batch read), found incomplete, then every batch was
+    read again before sending."""
+    first = send_op(to=numbers(2500)).execute(make_context(store))
+    api.batches[first["batch_ids"][1]]["canceled"] = True
+    before = len(api.calls)
+    again = send_op(to=numbers(2500)).execute(make_context(store, try_number=2))
+    assert recorded_batch_reads(api, before) == {f"/batches/{i}": 1 for i in first["batch_ids"]}
+    assert again["batch_ids"][1] not in first["batch_ids"]
+    assert store.values["sinch_send"] == again
+
+
+def test_a_retry_that_changes_nothing_answers_with_the_stored_result(api: FakeApi, store: FakeStore) -> None:
+    """The cost and ``send_at`` of the try that sent are kept (a retry would dry-run nothing, and a
+    ``timedelta`` ``send_at`` would move)."""
+    op_args = {"to": numbers(3), "send_at": timedelta(hours=1), "max_messages": 10}
+    first = send_op(**op_args).execute(make_context(store))
+    writes = len(store.writes)
+    again = send_op(**op_args).execute(make_context(store, try_number=2))
+    assert again == first
+    assert "cost" in again
+    assert store.writes[writes:] == []  # nothing new to remember
+    assert len(api.requests("POST", "/batches/dry_run")) == 1  # the retry sent nothing: no guard to run
+
+
+def test_input_shrunk_between_tries_is_refused(api: FakeApi, store: FakeStore) -> None:
+    """A retry whose input lost whole chunks (2,500 then 2,000 destinations) must not report 2 batches when 3
+    were sent: the ledger names a chunk the new plan does not have."""
+    send_op(to=numbers(2500)).execute(make_context(store))
+    del store.values["sinch_send"]
+    with pytest.raises(AirflowFailException, match="input of this send changed"):
+        send_op(to=numbers(2000)).execute(make_context(store, try_number=2))
+    assert api.requests("GET", r"/batches/\w+") == []  # refused before asking Sinch anything
     assert len(api.requests("POST", "/batches")) == 3
 
 
