@@ -264,36 +264,40 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         """Send every chunk that is not a batch yet; with ``wait_for_delivery``, then defer until delivered.
 
-        The same story on every try: plan the chunks and validate every request; find the chunks that already
-        are batches (the ledger, then lookups by reference); run the cost guard if anything is left to send;
-        send the rest, recording each batch the moment it exists; answer with the send result.
+        The same story on every try, read top to bottom.
         """
         self.stop.clear()
+        # 1. Plan: the same chunks on every try, every request validated before the first is sent.
         base = self._reference(context)
         chunks, fields, destinations = self.plan(base)
+        groups = sum(1 for d in destinations if not is_msisdn(d))
         limits = self.limits()
         store = self._store(context)
         ledger = ChunkLedger(store)
         pool = ClientPool(self.hook.config)
         estimate = None
         try:
+            # 2. What exists already: the ledger's batches (each read once), then lookups by reference.
             self.batches = self._existing_batches(chunks, ledger, context, pool)
             todo = [chunk for chunk in chunks if chunk.index not in self.batches]
-            groups = sum(1 for d in destinations if not is_msisdn(d))
             self.log.info("Send %s: %d destination(s) (%d group(s)) in %d batch(es); %d already sent, %d to "
                           "send, up to %d at a time", base, len(destinations), groups, len(chunks),
                           len(self.batches), len(todo), self.max_concurrency)
+            # 3. The cost guard, on the whole send, before anything new goes out.
             if todo and any(limit is not None for limit in limits.values()):
                 estimate = self.estimate(chunks, fields, pool)
                 estimate.check(**limits)
+            # 4. Send the rest, each batch written to the ledger the moment it exists.
             self._send(todo, len(chunks), fields, ledger, pool, lookup_since(context))
         finally:
             pool.close()
 
+        # 5. The result, kept for a retry with nothing to send (it answers as the try that sent: same cost
+        # and send_at) and for a resumed wait that lost its kwargs.
         batch_ids = [self.batches[chunk.index] for chunk in chunks]
         stored = store.get(RESULT_KEY) if store is not None else None
         if not todo and isinstance(stored, dict) and stored.get("batch_ids") == batch_ids:
-            result = dict(stored)  # a retry with nothing to send answers as the try that sent (cost, send_at)
+            result = dict(stored)
         else:
             send_at = fields.get("send_at")
             result = {"batch_ids": batch_ids, "client_reference": base, "recipients": len(destinations),
@@ -305,6 +309,7 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
                 store.set(RESULT_KEY, result)
         self.log.info("Send %s: all %d batch(es) exist: %s", base, len(batch_ids), brief_list(batch_ids))
 
+        # 6. Optionally wait, off the worker, until every recipient has a final status.
         if self.wait_for_delivery:
             self.defer_until_delivered(result)
         return result
