@@ -240,9 +240,11 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
         self.delivery_timeout = self._seconds(delivery_timeout, "delivery_timeout")
         # What a running send shares with on_kill (which Airflow calls while execute runs): ``stop``, made on
         # first use, tells it to start no more requests; ``batches`` (chunk index -> batch id) are this send's
-        # batches known so far, the ones ``cancel_on_kill`` cancels.  Only execute writes them.
+        # batches known so far, the ones ``cancel_on_kill`` cancels; ``killed`` says on_kill ran, so that a
+        # batch whose request was in flight then is cancelled as it arrives.
         self._stop: threading.Event | None = None
         self.batches: dict[int, str] = {}
+        self.killed = False
 
     def _seconds(self, value: Any, field: str, minimum: float | None = None, kind: str = "") -> float:
         """A finite number of seconds (above 0, or from ``minimum``), at most :data:`MAX_WAIT_SECONDS`."""
@@ -267,6 +269,7 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
         The same story on every try, read top to bottom.
         """
         self.stop.clear()
+        self.killed = False
         # 1. Plan: the same chunks on every try, every request validated before the first is sent.
         base = self._reference(context)
         chunks, fields, destinations = self.plan(base)
@@ -444,6 +447,8 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
             self.batches[chunk.index] = batch.id
             self.log.info("Chunk %d/%d sent as batch %s: %d destination(s) [%s]", chunk.index + 1, total,
                           batch.id, len(chunk.to), masked(chunk.to))
+            if self.killed and self.cancel_on_kill:  # its request was in flight when the task was killed
+                self._cancel(batch.id)
         if failures:
             chunk, error = failures[0]
             raise AirflowException(
@@ -501,15 +506,19 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
         return None
 
     def on_kill(self) -> None:
-        """Stop starting chunks; with ``cancel_on_kill``, cancel this send's batches not dispatched yet."""
+        """Stop starting chunks; with ``cancel_on_kill``, cancel this send's batches not dispatched yet (those
+        whose request is in flight are cancelled when their answer arrives)."""
+        self.killed = True  # before reading ``batches``: a batch recorded from now on is cancelled by _send
         self.stop.set()
-        if not self.cancel_on_kill:
-            return
-        for batch_id in list(self.batches.values()):
-            try:
-                self.hook.cancel_batch(batch_id)
-                self.log.info("Cancelled batch %s", batch_id)
-            except SinchConflictError:
-                self.log.info("Batch %s was already dispatched: not cancelled", batch_id)
-            except SinchError as exc:
-                self.log.error("Could not cancel batch %s: %s", batch_id, exc)
+        if self.cancel_on_kill:
+            for batch_id in list(self.batches.values()):
+                self._cancel(batch_id)
+
+    def _cancel(self, batch_id: str) -> None:
+        try:
+            self.hook.cancel_batch(batch_id)
+            self.log.info("Cancelled batch %s", batch_id)
+        except SinchConflictError:
+            self.log.info("Batch %s was already dispatched: not cancelled", batch_id)
+        except SinchError as exc:
+            self.log.error("Could not cancel batch %s: %s", batch_id, exc)

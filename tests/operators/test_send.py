@@ -366,6 +366,25 @@ def test_on_kill_cancels_undispatched_batches(api: FakeApi) -> None:
     assert op.stop.is_set()
 
 
+def test_on_kill_also_cancels_the_batch_whose_request_was_in_flight(api: FakeApi) -> None:
+    """Airflow calls on_kill while execute runs; a chunk whose request is already on its way becomes a batch
+    after the kill, and with ``cancel_on_kill`` it must be cancelled too (it was left to go out)."""
+    op = send_op(to=numbers(2500), send_at=timedelta(hours=1), cancel_on_kill=True, max_concurrency=1)
+    route = api._route
+
+    def killed_during_the_second_send(method: str, path: str, query: dict[str, str], body: Any
+                                      ) -> tuple[int, Any]:
+        if (method, path) == ("POST", "/batches") and len(api.batches) == 1:
+            op.on_kill()
+        return route(method, path, query, body)
+
+    api._route = killed_during_the_second_send  # type: ignore[method-assign]
+    with pytest.raises(AirflowException, match=r"send stopped after 2 of 3"):
+        op.execute(make_context())
+    assert len(api.batches) == 2  # nothing started after the kill
+    assert [batch["canceled"] for batch in api.batches.values()] == [True, True]
+
+
 def test_on_kill_without_cancel_on_kill_cancels_nothing(api: FakeApi) -> None:
     op = send_op(to=numbers(5), send_at=timedelta(hours=1))
     op.execute(make_context())
