@@ -88,11 +88,11 @@ class ChunkLedger:
         )
 
     def record(self, chunk: Chunk, batch_id: str) -> None:
-        """Remember (and persist at once) that ``chunk`` is batch ``batch_id``."""
-        self.records[str(chunk.index)] = {
-            "batch_id": batch_id, "digest": chunk.digest, "client_reference": chunk.client_reference,
-        }
-        self._save()
+        """Remember (and persist at once, unless it is known already) that ``chunk`` is batch ``batch_id``."""
+        record = {"batch_id": batch_id, "digest": chunk.digest, "client_reference": chunk.client_reference}
+        if self.records.get(str(chunk.index)) != record:
+            self.records[str(chunk.index)] = record
+            self._save()
 
     def forget(self, chunk: Chunk) -> None:
         """Drop ``chunk`` (its batch was cancelled: it must be sent again)."""

@@ -241,7 +241,7 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
         # What a running send shares with on_kill (which Airflow calls while execute runs): ``stop``, made on
         # first use, tells it to start no more requests; ``batches`` (chunk index -> batch id) are this send's
         # batches known so far, the ones ``cancel_on_kill`` cancels; ``killed`` says on_kill ran, so that a
-        # batch whose request was in flight then is cancelled as it arrives.
+        # batch learnt after it (its request was in flight) is cancelled as it arrives.
         self._stop: threading.Event | None = None
         self.batches: dict[int, str] = {}
         self.killed = False
@@ -270,6 +270,7 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
         """
         self.stop.clear()
         self.killed = False
+        self.batches = {}
         # 1. Plan: the same chunks on every try, every request validated before the first is sent.
         base = self._reference(context)
         chunks, fields, destinations = self.plan(base)
@@ -281,7 +282,7 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
         estimate = None
         try:
             # 2. What exists already: the ledger's batches (each read once), then lookups by reference.
-            self.batches = self._existing_batches(chunks, ledger, context, pool)
+            self._find_existing(chunks, ledger, context, pool)
             todo = [chunk for chunk in chunks if chunk.index not in self.batches]
             self.log.info("Send %s: %d destination(s) (%d group(s)) in %d batch(es); %d already sent, %d to "
                           "send, up to %d at a time", base, len(destinations), groups, len(chunks),
@@ -377,15 +378,14 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
                              "by their client_reference only")
         return store
 
-    def _existing_batches(self, chunks: list[Chunk], ledger: ChunkLedger, context: Context,
-                          pool: ClientPool) -> dict[int, str]:
-        """Chunk index -> batch id of the chunks that already are live batches, asking Sinch at most once
-        per chunk.
+    def _find_existing(self, chunks: list[Chunk], ledger: ChunkLedger, context: Context,
+                       pool: ClientPool) -> None:
+        """Remember the chunks that already are live batches, asking Sinch at most once per chunk.
 
         A batch the ledger names is read by its id: live (or too old for Sinch to know), it counts;
         cancelled, it is forgotten and its chunk sent again.  Any other chunk is looked up by its
         ``client_reference`` when an earlier attempt may have sent it unrecorded: on a retry, or when there
-        is no state store.  The ledger learns what the lookups find.
+        is no state store.
         """
         recorded = ledger.recorded(chunks)  # refuses a changed input before any request
         try_number = int(getattr(context.get("ti"), "try_number", 1) or 1)
@@ -415,7 +415,6 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
                                  live, chunk.client_reference, found.id)
             return (found.id if found is not None else None), batch_id is not None
 
-        known: dict[int, str] = {}
         to_ask = [chunk for chunk in chunks if look_up or chunk.index in recorded]
         for chunk, answer, error in run_bounded(find, to_ask, self.max_concurrency, threading.Event()):
             if error is not None or answer is None:
@@ -424,10 +423,15 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
             if cancelled:
                 ledger.forget(chunk)
             if batch_id is not None:
-                if recorded.get(chunk.index) != batch_id:
-                    ledger.record(chunk, batch_id)
-                known[chunk.index] = batch_id
-        return known
+                self._remember(chunk, batch_id, ledger)
+
+    def _remember(self, chunk: Chunk, batch_id: str, ledger: ChunkLedger) -> None:
+        """``chunk`` is batch ``batch_id``: into the ledger (at once) and :attr:`batches`; when the task was
+        killed while this was being learnt, cancelled now (with ``cancel_on_kill``)."""
+        ledger.record(chunk, batch_id)
+        self.batches[chunk.index] = batch_id
+        if self.killed and self.cancel_on_kill:
+            self._cancel(batch_id)
 
     # Sending
 
@@ -443,12 +447,9 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
                 failures.append((chunk, error or AirflowException("no batch returned")))
                 stop.set()
                 continue
-            ledger.record(chunk, batch.id)
-            self.batches[chunk.index] = batch.id
             self.log.info("Chunk %d/%d sent as batch %s: %d destination(s) [%s]", chunk.index + 1, total,
                           batch.id, len(chunk.to), masked(chunk.to))
-            if self.killed and self.cancel_on_kill:  # its request was in flight when the task was killed
-                self._cancel(batch.id)
+            self._remember(chunk, batch.id, ledger)
         if failures:
             chunk, error = failures[0]
             raise AirflowException(
@@ -456,8 +457,9 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
                 f"{len(self.batches)} of {total} batch(es) exist and are recorded; a retry sends only the "
                 "rest."
             ) from error
-        if len(self.batches) < total:
-            raise AirflowException(f"send stopped after {len(self.batches)} of {total} batch(es)")
+        if len(self.batches) < total or self.killed:
+            raise AirflowException(f"send stopped after {len(self.batches)} of {total} batch(es)"
+                                   + (": the task was killed" if self.killed else ""))
 
     def _send_chunk(self, chunk: Chunk, fields: dict[str, Any], pool: ClientPool, since: datetime) -> Any:
         """One chunk: waits out a rate-limit storm (up to ``rate_limit_patience``), recovers a lost answer
@@ -508,7 +510,7 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
     def on_kill(self) -> None:
         """Stop starting chunks; with ``cancel_on_kill``, cancel this send's batches not dispatched yet (those
         whose request is in flight are cancelled when their answer arrives)."""
-        self.killed = True  # before reading ``batches``: a batch recorded from now on is cancelled by _send
+        self.killed = True  # before reading ``batches``: one remembered from now on is cancelled at once
         self.stop.set()
         if self.cancel_on_kill:
             for batch_id in list(self.batches.values()):

@@ -385,6 +385,27 @@ def test_on_kill_also_cancels_the_batch_whose_request_was_in_flight(api: FakeApi
     assert [batch["canceled"] for batch in api.batches.values()] == [True, True]
 
 
+def test_on_kill_during_a_retrys_reads_cancels_what_the_retry_finds_and_fails(api: FakeApi, store: FakeStore
+                                                                              ) -> None:
+    """Killed while a retry reads the ledger's batches: those read after the kill are cancelled as they are
+    learnt, like those before it, and the try fails instead of answering with cancelled batches."""
+    first = send_op(to=numbers(2500), send_at=timedelta(hours=1)).execute(make_context(store))
+    op = send_op(to=numbers(2500), send_at=timedelta(hours=1), cancel_on_kill=True, max_concurrency=1)
+    route = api._route
+
+    def killed_during_the_second_read(method: str, path: str, query: dict[str, str], body: Any
+                                      ) -> tuple[int, Any]:
+        if (method, path) == ("GET", f"/batches/{first['batch_ids'][1]}"):
+            op.on_kill()
+        return route(method, path, query, body)
+
+    api._route = killed_during_the_second_read  # type: ignore[method-assign]
+    with pytest.raises(AirflowException, match=r"send stopped after 3 of 3 batch\(es\): the task was killed"):
+        op.execute(make_context(store, try_number=2))
+    assert [api.batches[b]["canceled"] for b in first["batch_ids"]] == [True, True, True]
+    assert len(api.requests("POST", "/batches")) == 3  # nothing sent by the killed retry
+
+
 def test_on_kill_without_cancel_on_kill_cancels_nothing(api: FakeApi) -> None:
     op = send_op(to=numbers(5), send_at=timedelta(hours=1))
     op.execute(make_context())
