@@ -268,7 +268,7 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
 
         The same story on every try, read top to bottom.
         """
-        self.stop.clear()
+        self.stop.clear()  # on_kill's state, fresh for this try
         self.killed = False
         self.batches = {}
         # 1. Plan: the same chunks on every try, every request validated before the first is sent.
