@@ -7,8 +7,8 @@ counted per recipient (the sandbox's ``messages_per_second``: see ``airflow_prov
 pacing.py``).  So a limit does not slow the send's requests down; it stretches the time until the last
 recipient is dispatched to about recipients / rate.  Each scenario serves a fresh sandbox in another process
 (``sinch-sandbox --messages-per-second R``, dispatch delay 0, ``--time-scale`` to keep the run short) and
-sends the recipients in batches of 500 with the provider's ``SinchClient``, then polls the sandbox until
-its queue is empty:
+sends the recipients in batches of 500 with the provider's ``SinchClient`` (after one dry run of a batch,
+which warms the sandbox and the connection up), then polls the sandbox until its queue is empty:
 
 * ``unlimited`` (the baseline): no rate limit;
 * ``R msg/s``: a plan limit of R messages per second, for each R of ``--rates``.
@@ -55,6 +55,8 @@ def send_and_drain(rate: float | None, numbers: list[str], time_scale: float) ->
     with _process(command, port), httpx.Client(base_url=f"{url}/_sandbox", trust_env=False,
                                                timeout=30) as control:
         with SinchClient(SinchConfig(auth=ServicePlanAuth(PLAN, TOKEN), base_url=url)) as client:
+            # warm up the sandbox's first request (and the connection): not part of the send
+            client.dry_run(to=numbers[:CHUNK], from_=SENDER, body="Sale today")
             started = time.perf_counter()
             batches = [client.send_batch(to=numbers[i:i + CHUNK], from_=SENDER, body="Sale today")
                        for i in range(0, len(numbers), CHUNK)]

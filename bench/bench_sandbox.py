@@ -198,7 +198,7 @@ def main() -> None:
     except ImportError:
         pass
     results = run(args)
-    report({r.name: {"req/s": round(r.rate, 1), "errors": r.errors} for r in results},
+    report({r.name: {"req/s": round(r.rate), "errors": r.errors} for r in results},
            baseline=results[0].name,
            title=f"Sandbox requests per second: {os.cpu_count()} CPUs, {args.connections} keep-alive "
                  f"connections, {args.seconds:g} s per scenario")

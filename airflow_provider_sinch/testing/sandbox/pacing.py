@@ -14,9 +14,11 @@ Where the notes are silent, the sandbox chose:
   still "not dispatched": it can be updated, replaced or cancelled like any batch waiting for its send time
   (an update or replace puts it at the back of the queue; a cancelled one leaves it and frees its place);
   after that, not (409/403/400 ``batch_already_dispatched``, as without a limit).
-* **Granularity.** Messages leave in ticks of at least ``MIN_TICK_S`` sandbox seconds (one message per tick
-  up to 100 msg/s, then ``ceil(rate * MIN_TICK_S)`` per tick), each tick stamped with the time its first
-  message was due, so a fast plan does not cost one timer job per recipient.
+* **Granularity.** Messages leave in ticks of at least ``MIN_TICK_S`` seconds, of real time as well as of
+  the timeline (so ``MIN_TICK_S * time_scale`` timeline seconds when ``time_scale`` is above 1): one message
+  per tick up to ``1 / tick`` messages per second, then ``ceil(rate * tick)`` per tick, each tick stamped
+  with the time its first message was due.  A fast plan, or a fast clock, then costs at most 100 timer jobs
+  per real second, not one per recipient.
 * **Changing the limit.** It applies from the next tick on; switching it off lets what is queued out at once.
 """
 
@@ -31,7 +33,8 @@ from airflow_provider_sinch.testing.sandbox.clock import Moment
 from airflow_provider_sinch.testing.sandbox.scheduler import Scheduler
 from airflow_provider_sinch.testing.sandbox.state import Batch, Store
 
-# The shortest tick (sandbox seconds): bounds the timer jobs of a fast plan to 100 per second of timeline.
+# The shortest tick, in seconds of the timeline and of real time alike: bounds the timer jobs of a fast plan
+# (or of a plan on a sped-up clock) to 100 per real second.
 MIN_TICK_S = 0.01
 
 # What the queue hands its messages to: the batch, the recipients' numbers, and the tick's moment.
@@ -95,7 +98,8 @@ class PlanQueue:
         """Let out the messages of one tick, from the head of the queue on, then plan the next tick."""
         self._tick_pending = False
         rate = self._rate()
-        budget = math.inf if rate is None else max(1, math.ceil(rate * MIN_TICK_S))
+        tick = MIN_TICK_S * max(1.0, self._scheduler.clock.time_scale)
+        budget = math.inf if rate is None else max(1, math.ceil(rate * tick - 1e-9))
         slot = self._next_slot
         sent = 0
         while self._live() and sent < budget:
