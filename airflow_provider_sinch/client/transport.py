@@ -129,7 +129,8 @@ def transport_failure(prepared: PreparedRequest, exc: BaseException, *, sent: bo
     if sent and not prepared.operation.safe_to_retry:
         return ambiguous(prepared, f"{kind} after the request was sent")
     where = f"{prepared.method} {prepared.log_path}"
-    detail = str(exc).replace(prepared.path, prepared.log_path)  # requests quotes the URL it failed on
+    # requests quotes the URL it failed on, query string (?to=..., ?from_=...) included: no number survives
+    detail = mask_text(str(exc).replace(prepared.path, prepared.log_path))
     return SinchTransportError(f"could not reach Sinch for {where}: {kind}: {detail}",
                                method=prepared.method, path=prepared.log_path, sent=sent)
 
