@@ -22,6 +22,7 @@ extra.callback_url  public URL of this connection's callback receiver (``.../sin
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from airflow_provider_sinch.client import (
     ProjectAuth,
@@ -76,8 +77,11 @@ def _base_url(host: str | None, schema: str | None, port: int | None) -> str | N
     host = str(host).strip()
     if "://" not in host:
         host = f"{schema or 'https'}://{host}"
-    if port and host.count(":") < 2:
-        host = f"{host.rstrip('/')}:{port}"
+    if port:
+        parts = urlsplit(host)
+        if parts.hostname and ":" not in parts.netloc.rpartition("@")[2].rpartition("]")[2]:
+            # The port joins the host name, before any path of the override (https://proxy/sinch).
+            host = urlunsplit(parts._replace(netloc=f"{parts.netloc}:{port}"))
     return host.rstrip("/")
 
 
