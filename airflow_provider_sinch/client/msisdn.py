@@ -45,11 +45,11 @@ _DROP = str.maketrans("", "", SEPARATORS)
 # would send to +49030..., a different number.
 _TRUNK = "(0)"
 # ``[0-9]``, not ``\d``: ``\d`` matches every Unicode digit (full-width, Arabic-Indic, ...).
-_NUMBER = re.compile(rf"(?:\+|00)?([1-9][0-9]{{{MIN_DIGITS - 1},{MAX_DIGITS - 1}}})")
-_GROUP_ID = re.compile(rf"(?=[0-9]*[A-Za-z])[A-Za-z0-9]{{1,{MAX_GROUP_ID_LENGTH}}}")
-# Whole lists at once, entries joined by "\n" (which no entry may contain): one C-level pass per list.
-_ONE_NUMBER = rf"(?:\+|00)?[1-9][0-9]{{{MIN_DIGITS - 1},{MAX_DIGITS - 1}}}"
+_ONE_NUMBER = rf"(?:\+|00)?([1-9][0-9]{{{MIN_DIGITS - 1},{MAX_DIGITS - 1}}})"  # group 1: the digits
 _ONE_GROUP = rf"(?=[0-9]*[A-Za-z])[A-Za-z0-9]{{1,{MAX_GROUP_ID_LENGTH}}}"
+_NUMBER = re.compile(_ONE_NUMBER)
+_GROUP_ID = re.compile(_ONE_GROUP)
+# Whole lists at once, entries joined by "\n" (which no entry may contain): one C-level pass per list.
 _ALL_DESTINATIONS = re.compile(rf"(?:{_ONE_NUMBER}|{_ONE_GROUP})(?:\n(?:{_ONE_NUMBER}|{_ONE_GROUP}))*")
 _ALL_NUMBERS = re.compile(rf"{_ONE_NUMBER}(?:\n{_ONE_NUMBER})*")
 NUMBER_RULE = (
