@@ -15,8 +15,9 @@ from airflow.sdk import BaseNotifier
 
 from airflow_provider_sinch.client.models import BatchRequest, build
 from airflow_provider_sinch.client.segments import count_segments, truncate_to_parts
+from airflow_provider_sinch.common.arguments import as_int, as_list, check_text, invalid
+from airflow_provider_sinch.common.output import masked, to_xcom
 from airflow_provider_sinch.hooks.sinch import SinchHook
-from airflow_provider_sinch.operators.base import as_int, as_list, check_text, invalid, masked, to_xcom
 
 WHERE = "notifier arguments"
 

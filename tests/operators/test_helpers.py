@@ -11,15 +11,9 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_sinch.client import SinchValidationError
 from airflow_provider_sinch.client.models.batches import MAX_URL_LENGTH
-from airflow_provider_sinch.operators.base import (
-    as_bool,
-    as_int,
-    as_list,
-    as_mapping,
-    as_timestamp,
-    brief_list,
-    to_xcom,
-)
+from airflow_provider_sinch.common.arguments import as_bool, as_int, as_list, as_mapping
+from airflow_provider_sinch.common.output import brief_list, to_xcom
+from airflow_provider_sinch.common.times import as_timestamp
 from airflow_provider_sinch.operators.chunking import (
     base_reference,
     missing_parameter_values,
@@ -166,7 +160,7 @@ def stockholm_airflow() -> Any:
 @pytest.mark.usefixtures("stockholm_airflow")
 def test_naive_times_are_read_in_airflows_default_timezone() -> None:
     """As Airflow reads a DAG file's naive dates: 9:00 in Stockholm in winter is 8:00 UTC."""
-    from airflow_provider_sinch.triggers.events import parse_time
+    from airflow_provider_sinch.common.times import parse_time
 
     expected = datetime(2030, 1, 1, 8, tzinfo=UTC)
     assert as_timestamp(datetime(2030, 1, 1, 9), "send_at") == expected

@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 
 from airflow_provider_sinch.client.models import InboundMessage
+from airflow_provider_sinch.common.inbound_wait import InboundMessageFilter, InboundWindow
 from airflow_provider_sinch.triggers.events import deadline_after
 from airflow_provider_sinch.triggers.inbound import (
-    InboundMessageFilter,
-    InboundWindow,
     SinchInboundMessageEventTrigger,
     SinchInboundMessageTrigger,
 )
