@@ -23,7 +23,6 @@ from airflow.sdk.exceptions import (
 
 from airflow_provider_sinch.client import RetryPolicy
 from airflow_provider_sinch.client.delivery import BatchDeliveryProbe
-from airflow_provider_sinch.common.delivery_wait import as_batch_ids
 from airflow_provider_sinch.hooks.sinch import SinchHook
 from airflow_provider_sinch.sensors.base import DEFERRAL_GRACE_SECONDS, FAILURES_KEY, SinchPollingSensor
 from airflow_provider_sinch.sensors.delivery import SinchBatchDeliverySensor, SinchRecipientDeliverySensor
@@ -71,29 +70,6 @@ def test_deferrable_defaults_to_the_config() -> None:
     default = inspect.signature(SinchPollingSensor.__init__).parameters["deferrable"].default
     assert default is conf.getboolean("operators", "default_deferrable", fallback=False)
     assert batch_sensor().deferrable is default
-
-
-@pytest.mark.parametrize(
-    ("value", "ids"),
-    [
-        (["b1", "b2"], ["b1", "b2"]),
-        ("b1", ["b1"]),
-        ("b1, b2", ["b1", "b2"]),
-        ("['b1', 'b2']", ["b1", "b2"]),
-        ('["b1"]', ["b1"]),
-        ({"batch_ids": ["b1", "b2"]}, ["b1", "b2"]),
-        ({"id": "b3"}, ["b3"]),
-        (("b1",), ["b1"]),
-    ],
-)
-def test_batch_ids_from_templates_and_xcom(value: Any, ids: list[str]) -> None:
-    assert as_batch_ids(value) == ids
-
-
-@pytest.mark.parametrize("value", [None, "", [], ["  "], 5, {"x": 1}])
-def test_batch_ids_must_name_a_batch(value: Any) -> None:
-    with pytest.raises(ValueError, match="batch_ids"):
-        as_batch_ids(value)
 
 
 def test_bad_criteria_fail_at_dag_parse() -> None:
