@@ -67,6 +67,16 @@ def is_id_like(value: object) -> TypeGuard[str | int]:
     return isinstance(value, str) or is_whole(value)
 
 
+def has_template(value: Any) -> bool:
+    """Whether ``value`` may still change when rendered (Jinja, or an XCom reference), so it cannot be
+    judged when the DAG is parsed, only once rendered."""
+    if isinstance(value, str):
+        return "{{" in value or "{%" in value
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(has_template(v) for v in value)
+    return hasattr(value, "resolve")  # XComArg and Airflow's other references resolve at run time
+
+
 def _parse_text(text: str, field: str, where: str = "operator arguments") -> Any:
     """A JSON or Python literal (how a rendered list or dict looks without native rendering).
 

@@ -38,7 +38,7 @@ from airflow.sdk.exceptions import (
 
 from airflow_provider_sinch.common.polling import (
     DEFAULT_MAX_CONSECUTIVE_FAILURES,
-    check_poll_settings,
+    as_failure_budget,
     describe_error,
     is_transient,
 )
@@ -84,7 +84,7 @@ class SinchPollingSensor(BaseSensorOperator):
         super().__init__(**kwargs)
         self.sinch_conn_id = sinch_conn_id
         self.deferrable = deferrable
-        _, self.max_consecutive_failures = check_poll_settings(1.0, max_consecutive_failures, self.where)
+        self.max_consecutive_failures = as_failure_budget(max_consecutive_failures, self.where)
         self._failures = 0
 
     @property

@@ -25,6 +25,7 @@ from airflow_provider_sinch.client.delivery import (
     run_probe,
 )
 from airflow_provider_sinch.client.identifiers import check_path_id
+from airflow_provider_sinch.common.arguments import has_template
 from airflow_provider_sinch.common.delivery_wait import (
     as_batch_ids,
     check_recipient,
@@ -41,15 +42,6 @@ from airflow_provider_sinch.triggers.events import EventKind
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-
-
-def _rendered(value: Any) -> bool:
-    """Whether ``value`` is final when the DAG is parsed: no Jinja, no XCom reference, in it."""
-    if isinstance(value, list | tuple):
-        return all(_rendered(v) for v in value)
-    if isinstance(value, str):
-        return "{{" not in value and "{%" not in value
-    return not hasattr(value, "resolve")  # XComArg and Airflow's other references resolve at run time
 
 
 class SinchDeliverySensorBase(SinchPollingSensor):
@@ -135,7 +127,7 @@ class SinchBatchDeliverySensor(SinchDeliverySensorBase):
     def __init__(self, *, batch_ids: Sequence[str] | str | Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.batch_ids = batch_ids
-        if _rendered(batch_ids):  # else checked once rendered
+        if not has_template(batch_ids):  # else checked once rendered
             as_batch_ids(batch_ids, self.where)
 
     def make_probe(self) -> BatchDeliveryProbe:

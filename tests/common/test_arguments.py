@@ -14,6 +14,7 @@ from airflow_provider_sinch.common.arguments import (
     as_int,
     as_list,
     as_mapping,
+    has_template,
     invalid,
     is_id_like,
     is_whole,
@@ -85,3 +86,11 @@ def test_shown_cuts_long_and_unprintable_values() -> None:
             raise RuntimeError("no repr")
 
     assert shown(Broken()) == "<Broken>"
+
+
+@pytest.mark.parametrize(("value", "templated"), [
+    ("{{ ti.xcom_pull('send') }}", True), ("{% if x %}a{% endif %}", True), (["a", "{{ b }}"], True),
+    ({"{{ a }}"}, True), ("a, b", False), (["a", "b"], False), ({"id": "{{ a }}"}, False), (5, False),
+])
+def test_has_template_tells_what_can_only_be_judged_once_rendered(value: Any, templated: bool) -> None:
+    assert has_template(value) is templated
