@@ -7,13 +7,16 @@ Blocks with ``<placeholders>`` (real credentials) are only compiled.
 from __future__ import annotations
 
 import re
+import textwrap
 from typing import Any
 
 import pytest
 
 from tests.conftest import ROOT
 
-BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+# A block inside a list item is indented like the item's text: dedented, it is the code a reader copies.
+BLOCKS = [textwrap.dedent(b) for b in
+          re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)]
 
 
 def block_id(code: str) -> str:

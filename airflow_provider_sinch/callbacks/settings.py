@@ -8,7 +8,8 @@ Four connection extras (declared in the provider info, the secret ones as passwo
 * ``callback_url``: the public URL of this connection's receiver, for operators that ask Sinch to send
   delivery reports (``callback_url`` of a batch).
 
-A connection with neither a secret nor Basic credentials refuses every callback.  No Airflow imports here.
+A connection with neither a secret nor Basic credentials refuses every callback.  No Airflow imports here
+(the extra names come from the connection mapping, which has none either).
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_sinch.hooks.connection import EXTRA_CALLBACK_URL
+
 EXTRA_SECRET = "callback_secret"  # noqa: S105 - the name of an extra, not a secret
 EXTRA_USERNAME = "callback_username"
 EXTRA_PASSWORD = "callback_password"  # noqa: S105 - the name of an extra, not a password
-EXTRA_URL = "callback_url"
+EXTRA_URL = EXTRA_CALLBACK_URL
 
 
 def _text(extra: Mapping[str, Any], key: str) -> str | None:

@@ -14,6 +14,8 @@ extra.timeout   request timeout in seconds (one number, or ``[connect, read]``)
 extra.retries   how often a failed request is retried (429; 5xx and connection errors where safe);
                 default 4, ``0`` turns retries off
 extra.default_from  sender used when an operator gives no ``from_``
+extra.callback_url  public URL of this connection's callback receiver (``.../sinch/callbacks/<conn_id>``),
+                what ``delivery_callbacks=True`` asks Sinch to post delivery reports to
 ==============  ============================================================================
 """
 
@@ -30,9 +32,11 @@ from airflow_provider_sinch.client import (
 )
 from airflow_provider_sinch.client.auth import DEFAULT_AUTH_URL
 from airflow_provider_sinch.client.config import DEFAULT_TIMEOUT
+from airflow_provider_sinch.client.urls import url_problem
 
 AUTH_SERVICE_PLAN = "service_plan"
 AUTH_PROJECT = "project"
+EXTRA_CALLBACK_URL = "callback_url"
 
 
 _FIELDS = {"timeout": "extra.timeout", "base_url": "host", "auth_url": "extra.auth_url",
@@ -176,3 +180,21 @@ def config_from_connection(
         raise
     except ValueError as exc:
         raise _from_config_error(exc, conn_id, hook_timeout=timeout is not None) from None
+
+
+def callback_url_from_extra(extra: dict[str, Any], conn_id: str = "sinch_default") -> str:
+    """The connection's ``extra.callback_url``: the absolute http(s) URL Sinch should post callbacks to.
+
+    :raises SinchConnectionError: when it is missing or not an absolute http(s) URL.
+    """
+    extra = {k.removeprefix("extra__sinch__"): v for k, v in (extra or {}).items()}
+    url = extra.get(EXTRA_CALLBACK_URL)
+    if url is None or (isinstance(url, str) and not url.strip()):
+        raise SinchConnectionError(
+            f"extra.{EXTRA_CALLBACK_URL}",
+            "is required for delivery callbacks: the public URL of this Airflow's /sinch/callbacks/<conn_id>",
+            conn_id)
+    problem = url_problem(url.strip() if isinstance(url, str) else url)
+    if problem is not None:
+        raise SinchConnectionError(f"extra.{EXTRA_CALLBACK_URL}", problem, conn_id)
+    return str(url).strip()

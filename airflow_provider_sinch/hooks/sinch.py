@@ -19,7 +19,11 @@ from airflow_provider_sinch.client import (
     SinchOperations,
 )
 from airflow_provider_sinch.client.operations import Operation
-from airflow_provider_sinch.hooks.connection import SinchConnectionError, config_from_connection
+from airflow_provider_sinch.hooks.connection import (
+    SinchConnectionError,
+    callback_url_from_extra,
+    config_from_connection,
+)
 from airflow_provider_sinch.hooks.shared_clients import shared_clients
 
 
@@ -76,6 +80,13 @@ class SinchHook(BaseHook, SinchOperations):
         """The client configuration read from the connection (looked up once per hook)."""
         conn = self.get_connection(self.sinch_conn_id)
         return self._config(conn, conn.extra_dejson)
+
+    @cached_property
+    def callback_url(self) -> str:
+        """Where Sinch should post this connection's callbacks: its ``extra.callback_url`` (README
+        "Callbacks (push)"); a missing or malformed one raises ``SinchConnectionError``."""
+        conn = self.get_connection(self.sinch_conn_id)
+        return callback_url_from_extra(conn.extra_dejson, self.sinch_conn_id)
 
     @cached_property
     def client(self) -> SinchClient:

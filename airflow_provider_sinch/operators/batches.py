@@ -62,6 +62,10 @@ class SinchBatchContentOperator(SinchBaseOperator):
     :param truncate_concat: truncate instead of aborting when ``max_number_of_message_parts`` is exceeded.
     :param udh: user data header (hex) of an ``mt_binary`` batch.
     :param extra_fields: any other API field by its API name (``{"from_ton": 1}``).
+    :param delivery_callbacks: ask Sinch to push delivery reports to this Airflow's callback receiver
+        (README "Callbacks (push)"): ``callback_url`` becomes the connection's extra ``callback_url`` and
+        ``delivery_report`` defaults to ``per_recipient_final``; DAGs scheduled on
+        ``sinch://<conn_id>/delivery`` then run on the reports.  Not templated: checked at DAG parse.
     :param kwargs: ``sinch_conn_id`` and :class:`~airflow.sdk.BaseOperator` arguments.
     """
 
@@ -85,9 +89,17 @@ class SinchBatchContentOperator(SinchBaseOperator):
         truncate_concat: bool | str | None = None,
         udh: str | None = None,
         extra_fields: dict[str, Any] | None = None,
+        delivery_callbacks: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if not isinstance(delivery_callbacks, bool):
+            raise self.invalid("delivery_callbacks",
+                               f"must be True or False, got {delivery_callbacks.__class__.__name__}")
+        if delivery_callbacks and callback_url is not None:
+            raise self.invalid("callback_url", "must not be given with delivery_callbacks=True (the "
+                               "connection's extra.callback_url is used)")
+        self.delivery_callbacks = delivery_callbacks
         self.from_ = from_
         self.body = body
         self.type = type
@@ -126,6 +138,11 @@ class SinchBatchContentOperator(SinchBaseOperator):
             "truncate_concat": as_bool(self.truncate_concat, "truncate_concat"),
             "udh": _text(self.udh),
         }
+        if self.delivery_callbacks:
+            fields["callback_url"] = self.hook.callback_url
+            fields["delivery_report"] = fields["delivery_report"] or "per_recipient_final"
+            if fields["delivery_report"] == "none":
+                raise self.invalid("delivery_report", "must not be 'none' with delivery_callbacks=True")
         extra = as_mapping(self.extra_fields, "extra_fields") or {}
         clash = sorted(set(extra) & (set(fields) | {"from", "to"}))
         if clash:
