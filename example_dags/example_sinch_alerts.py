@@ -17,7 +17,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Param, task
 
-from airflow_provider_sinch.hooks.sinch import SinchHook
+from airflow_provider_sinch.hooks import SinchHook
 from airflow_provider_sinch.notifications import SinchNotifier
 
 SINCH_CONN_ID = "{{ var.value.get('SINCH_CONN_ID', 'sinch_default') }}"

@@ -22,7 +22,7 @@ from airflow.sdk import DAG, task
 from airflow.sdk.exceptions import AirflowSkipException
 
 from airflow_provider_sinch.callbacks.assets import FAILED_STATUSES, delivery_asset, recipient_reports
-from airflow_provider_sinch.client.msisdn import mask_msisdn
+from airflow_provider_sinch.client import mask_msisdn
 
 delivery_reports = delivery_asset("sinch_default")
 

@@ -1,6 +1,6 @@
 """Start a DAG run for every SMS sent to your Sinch number (event-driven scheduling).
 
-An ``Asset`` is watched by :class:`~airflow_provider_sinch.triggers.inbound.SinchInboundMessageEventTrigger`
+An ``Asset`` is watched by :class:`~airflow_provider_sinch.triggers.SinchInboundMessageEventTrigger`
 in the triggerer: every new inbound SMS that passes the filter becomes an asset event whose ``extra``
 holds the message (``extra["payload"]``), and the asset event schedules this DAG.  Restarts of the
 triggerer do not start runs for old messages again (the watcher keeps its place in the asset's state
@@ -17,7 +17,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Asset, AssetWatcher, task
 
-from airflow_provider_sinch.triggers.inbound import SinchInboundMessageEventTrigger
+from airflow_provider_sinch.triggers import SinchInboundMessageEventTrigger
 
 OUR_NUMBER = "+12017777777"
 

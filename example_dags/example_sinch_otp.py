@@ -17,7 +17,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Param, task
 
-from airflow_provider_sinch.operators.send import SinchSendBatchOperator
+from airflow_provider_sinch.operators import SinchSendBatchOperator
 
 with DAG(
     dag_id="example_sinch_otp",

@@ -21,8 +21,8 @@ from typing import Any
 
 from airflow.sdk import DAG, task
 
-from airflow_provider_sinch.operators.send import SinchSendBatchOperator
-from airflow_provider_sinch.sensors.delivery import SinchBatchDeliverySensor
+from airflow_provider_sinch.operators import SinchSendBatchOperator
+from airflow_provider_sinch.sensors import SinchBatchDeliverySensor
 
 BODY = "Hi ${name}, a reminder of your appointment tomorrow at ${time}. Reply C to cancel."
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from airflow.sdk import DAG, Param, task
 
-from airflow_provider_sinch.operators.send import SinchSendBatchOperator
-from airflow_provider_sinch.sensors.delivery import SinchBatchDeliverySensor
+from airflow_provider_sinch.operators import SinchSendBatchOperator
+from airflow_provider_sinch.sensors import SinchBatchDeliverySensor
 
 with DAG(
     dag_id="example_sinch_send_and_wait",

@@ -17,8 +17,8 @@ from typing import Any
 
 from airflow.sdk import DAG, Param, task
 
-from airflow_provider_sinch.operators.send import SinchSendBatchOperator
-from airflow_provider_sinch.sensors.inbound import SinchInboundMessageSensor
+from airflow_provider_sinch.operators import SinchSendBatchOperator
+from airflow_provider_sinch.sensors import SinchInboundMessageSensor
 
 with DAG(
     "example_sinch_sms_approval",

@@ -21,8 +21,8 @@ from airflow.sdk import DAG, task
 from airflow.sdk.exceptions import AirflowSkipException
 
 from airflow_provider_sinch.callbacks.assets import inbound_asset, inbound_messages
-from airflow_provider_sinch.client.msisdn import mask_msisdn
-from airflow_provider_sinch.operators.groups import SinchUpdateGroupOperator
+from airflow_provider_sinch.client import mask_msisdn
+from airflow_provider_sinch.operators import SinchUpdateGroupOperator
 
 OPT_OUT = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}
 inbound_sms = inbound_asset("sinch_default")

@@ -119,9 +119,9 @@ the event it resumes with (``make_event`` and the status sets are the triggers' 
 
 def deferral_name(module: str, name: str) -> bool:
     """Whether ``module.name`` is what deferring needs: a trigger class, or the event contract."""
-    if module == f"{PACKAGE}.triggers.events":
+    value = getattr(importlib.import_module(module), name)  # also through the package's face
+    if getattr(value, "__module__", None) == f"{PACKAGE}.triggers.events" or module.endswith(".events"):
         return name in EVENT_CONTRACT
-    value = getattr(importlib.import_module(module), name)
     return inspect.isclass(value) and issubclass(value, BaseTrigger)
 
 
@@ -136,7 +136,9 @@ def test_the_rule_catches_a_sideways_import(tmp_path: Path) -> None:
     assert deferral_name(found[1][0], "SinchBatchDeliveryTrigger")
     assert deferral_name(found[2][0], "SinchPollingTrigger")
     assert not deferral_name("airflow_provider_sinch.triggers.delivery", "criteria_from")
-    assert not deferral_name("airflow_provider_sinch.triggers.events", "to_utc")
+    assert not deferral_name("airflow_provider_sinch.triggers.events", "make_event")
+    assert deferral_name("airflow_provider_sinch.triggers", "deadline_after")  # the package's face
+    assert deferral_name("airflow_provider_sinch.triggers", "SinchInboundMessageTrigger")
 
 
 def test_triggers_events_holds_only_the_event_contract() -> None:

@@ -1,7 +1,9 @@
 """The Sinch SMS REST API in plain Python (no Airflow imports).
 
 ``SinchClient`` (requests) and ``AsyncSinchClient`` (httpx) expose the same 20 operations, defined once in
-:mod:`~airflow_provider_sinch.client.operations`; models live in :mod:`~airflow_provider_sinch.client.models`.
+:mod:`~airflow_provider_sinch.client.operations`; each returns its model (``get_batch`` a :class:`Batch`),
+exported here with the others a call returns.  Request and query models live in
+:mod:`~airflow_provider_sinch.client.models`.
 """
 
 from airflow_provider_sinch.client.async_client import AsyncSinchClient
@@ -26,6 +28,26 @@ from airflow_provider_sinch.client.errors import (
     SinchValidationError,
 )
 from airflow_provider_sinch.client.identifiers import MAX_PATH_ID_LENGTH, check_path_id
+from airflow_provider_sinch.client.models import (
+    Batch,
+    BatchDeliveryReport,
+    BatchMediaBody,
+    DeliveryStatus,
+    DryRunRecipient,
+    DryRunResponse,
+    Group,
+    GroupAutoUpdate,
+    GroupKeyword,
+    InboundMedia,
+    InboundMediaBody,
+    InboundMessage,
+    ListBatchesResponse,
+    ListDeliveryReportsResponse,
+    ListGroupsResponse,
+    ListInboundsResponse,
+    MessageDeliveryStatus,
+    RecipientDeliveryReport,
+)
 from airflow_provider_sinch.client.msisdn import (
     check_destination,
     check_destinations,
@@ -45,8 +67,26 @@ __all__ = [
     "OPERATIONS",
     "REGIONS",
     "AsyncSinchClient",
+    "Batch",
+    "BatchDeliveryReport",
+    "BatchMediaBody",
+    "DeliveryStatus",
+    "DryRunRecipient",
+    "DryRunResponse",
+    "Group",
+    "GroupAutoUpdate",
+    "GroupKeyword",
+    "InboundMedia",
+    "InboundMediaBody",
+    "InboundMessage",
+    "ListBatchesResponse",
+    "ListDeliveryReportsResponse",
+    "ListGroupsResponse",
+    "ListInboundsResponse",
+    "MessageDeliveryStatus",
     "Operation",
     "ProjectAuth",
+    "RecipientDeliveryReport",
     "RetryPolicy",
     "ServicePlanAuth",
     "SinchAPIError",

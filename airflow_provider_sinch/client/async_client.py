@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from tenacity import AsyncRetrying
 
 from airflow_provider_sinch.client.auth import ProjectAuth
 from airflow_provider_sinch.client.config import SinchConfig
+from airflow_provider_sinch.client.endpoints import Pages
 from airflow_provider_sinch.client.errors import SinchConfigurationError, SinchTransportError
 from airflow_provider_sinch.client.operations import (
     LIST_BATCHES,
     LIST_DELIVERY_REPORTS,
     LIST_GROUPS,
     LIST_INBOUNDS,
+    ListOperation,
     Operation,
     PreparedRequest,
     SinchOperations,
@@ -30,6 +32,9 @@ from airflow_provider_sinch.client.transport import (
     token_headers,
     transport_failure,
 )
+
+T = TypeVar("T")
+ItemT = TypeVar("ItemT")
 
 DEFAULT_MAX_IN_FLIGHT = 10
 """Requests one async client has on the wire at once (see :class:`AsyncSinchClient`)."""
@@ -84,10 +89,11 @@ class AsyncSinchClient(SinchOperations):
         if self._own_http:
             await self.http.aclose()
 
-    async def _execute(self, operation: Operation, kwargs: dict[str, Any]) -> Any:
+    async def _execute(self, operation: Operation[T], kwargs: dict[str, Any]) -> T:
         prepared = operation.prepare(kwargs, self.config.default_from)
         retrying = AsyncRetrying(**self.config.retry.tenacity_kwargs(operation.safe_to_retry))
-        return await retrying(self._send_once, prepared)
+        result: T = await retrying(self._send_once, prepared)
+        return result
 
     async def _send_once(self, prepared: PreparedRequest) -> Any:
         connect, read = self.config.timeouts
@@ -129,25 +135,15 @@ class AsyncSinchClient(SinchOperations):
             ) from None
         return auth.accept(response.status_code, response.content)
 
-    async def _paginate(self, operation: Operation, filters: dict[str, Any]) -> AsyncIterator[Any]:
+    async def _paginate(self, operation: ListOperation[Any, ItemT], filters: dict[str, Any]
+                        ) -> AsyncIterator[ItemT]:
         cursor = PageCursor(filters)
         while not cursor.done:
             page = await self._execute(operation, cursor.request())
             for item in cursor.advance(page, operation.items or ""):
                 yield item
 
-    def aiter_batches(self, **filters: Any) -> AsyncIterator[Any]:
-        """Every batch matching ``filters``, fetched page by page as needed."""
-        return self._paginate(LIST_BATCHES, filters)
-
-    def aiter_delivery_reports(self, **filters: Any) -> AsyncIterator[Any]:
-        """Every recipient delivery report matching ``filters``, fetched lazily."""
-        return self._paginate(LIST_DELIVERY_REPORTS, filters)
-
-    def aiter_groups(self, **filters: Any) -> AsyncIterator[Any]:
-        """Every group, fetched lazily."""
-        return self._paginate(LIST_GROUPS, filters)
-
-    def aiter_inbounds(self, **filters: Any) -> AsyncIterator[Any]:
-        """Every inbound message matching ``filters``, fetched lazily."""
-        return self._paginate(LIST_INBOUNDS, filters)
+    aiter_batches = Pages(LIST_BATCHES)
+    aiter_delivery_reports = Pages(LIST_DELIVERY_REPORTS)
+    aiter_groups = Pages(LIST_GROUPS)
+    aiter_inbounds = Pages(LIST_INBOUNDS)

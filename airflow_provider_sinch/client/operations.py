@@ -7,8 +7,10 @@ caller's keyword arguments (API field names, ``from_`` for ``from``) into a vali
 client, the async client, the hook and the sandbox's contract tests all share them.
 
 :class:`SinchOperations` is the user-facing method list (``send_batch``, ``list_groups``, ...).  Each
-method is written once and calls ``self._execute``, which the sync client implements by returning the
-result and the async client by returning a coroutine.
+method is written once, as the arguments of its operation, and runs through ``self._execute``, which the
+sync client implements by returning the result and the async client by returning a coroutine; the
+:mod:`~airflow_provider_sinch.client.endpoints` descriptor types it accordingly (``Batch`` or a coroutine of
+a ``Batch``).
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 from urllib.parse import quote
 
 from pydantic import BaseModel, TypeAdapter
 
+from airflow_provider_sinch.client.endpoints import Arguments, endpoint
 from airflow_provider_sinch.client.errors import SinchValidationError
 from airflow_provider_sinch.client.identifiers import check_path_id
 from airflow_provider_sinch.client.models import (
@@ -58,6 +61,10 @@ from airflow_provider_sinch.client.msisdn import (
 
 _MEMBERS = TypeAdapter(list[str])
 
+T = TypeVar("T")
+PageT = TypeVar("PageT")
+ItemT = TypeVar("ItemT")
+
 
 @dataclass(frozen=True)
 class PreparedRequest:
@@ -72,7 +79,7 @@ class PreparedRequest:
     :param attempts: what earlier attempts of this request did (shared by its retries).
     """
 
-    operation: Operation
+    operation: Operation[Any]
     path: str
     params: dict[str, str]
     json: Any
@@ -105,15 +112,16 @@ class RequestAttempts:
 
 
 @dataclass(frozen=True)
-class Operation:
-    """One Sinch API operation.
+class Operation(Generic[T]):
+    """One Sinch API operation, answering a ``T`` (``Operation[Batch]``).
 
     :param name: the method name on clients and on the hook.
     :param method: HTTP method.
     :param path: path template below the service plan, e.g. ``/batches/{batch_id}``.
     :param body: model (or annotated union) validating the JSON body, if the call has one.
     :param query: model validating the query string, if any.
-    :param response: type the answer parses into; ``None`` for answers without a body.
+    :param response: type the answer parses into (a model, or a ``TypeAdapter`` for a bare JSON value);
+        ``None`` for answers without a body.
     :param safe_to_retry: whether a 5xx or a lost connection may be retried (true for reads, PUT, DELETE
         and dry run; false for POSTs that change state).
     :param items: for list operations, the field of the page holding the entries.
@@ -127,7 +135,7 @@ class Operation:
     path: str
     body: Any = None
     query: type[QueryModel] | None = None
-    response: Any = None
+    response: type[T] | TypeAdapter[T] | None = None
     safe_to_retry: bool = True
     items: str | None = None
     gone_is_done: bool = False
@@ -179,13 +187,36 @@ class Operation:
             raise SinchValidationError([(unknown, f"is not an argument of {self.name}")], self.name)
         return PreparedRequest(self, path, params, body, client_reference, shown_path)
 
-    def parse(self, payload: Any) -> Any:
+    def parse(self, payload: Any) -> T:
         """Turn a decoded JSON answer into this operation's response type."""
         if self.response is None:
-            return None
-        if self.response is _MEMBERS:
-            return _MEMBERS.validate_python(payload)
-        return self.response.model_validate(payload)
+            return cast(T, None)
+        if isinstance(self.response, TypeAdapter):
+            return self.response.validate_python(payload)
+        return cast(T, cast(type[BaseModel], self.response).model_validate(payload))
+
+
+@dataclass(frozen=True)
+class ListOperation(Operation[PageT], Generic[PageT, ItemT]):
+    """A list operation: its answer is a page of ``ItemT`` entries, which the clients' iterators yield.
+
+    :param name: as for :class:`Operation`.
+    :param method: as for :class:`Operation`.
+    :param path: as for :class:`Operation`.
+    :param body: as for :class:`Operation`.
+    :param query: as for :class:`Operation`.
+    :param response: the page model.
+    :param safe_to_retry: as for :class:`Operation`.
+    :param items: the field of the page holding the entries.
+    :param gone_is_done: as for :class:`Operation`.
+    :param item: the type of each entry (the page's ``items`` field is a ``list`` of it).
+    """
+
+    item: type[ItemT] = field(kw_only=True)
+
+    def entries(self, page: PageT) -> list[ItemT]:
+        """The entries of one page."""
+        return cast(list[ItemT], getattr(page, self.items or ""))
 
 
 def _check_encodable(body: Any, operation: str) -> None:
@@ -252,8 +283,8 @@ B = "/batches"
 G = "/groups"
 
 SEND_BATCH = Operation("send_batch", "POST", B, body=BatchRequest, response=Batch, safe_to_retry=False)
-LIST_BATCHES = Operation("list_batches", "GET", B, query=ListBatchesQuery, response=ListBatchesResponse,
-                         items="batches")
+LIST_BATCHES = ListOperation("list_batches", "GET", B, query=ListBatchesQuery, response=ListBatchesResponse,
+                             items="batches", item=Batch)
 GET_BATCH = Operation("get_batch", "GET", B + "/{batch_id}", response=Batch)
 UPDATE_BATCH = Operation("update_batch", "POST", B + "/{batch_id}", body=UpdateBatchRequest, response=Batch,
                          safe_to_retry=False)
@@ -261,30 +292,31 @@ REPLACE_BATCH = Operation("replace_batch", "PUT", B + "/{batch_id}", body=BatchR
 CANCEL_BATCH = Operation("cancel_batch", "DELETE", B + "/{batch_id}", response=Batch)
 DRY_RUN = Operation("dry_run", "POST", B + "/dry_run", body=BatchRequest, query=DryRunQuery,
                     response=DryRunResponse)
-SEND_DELIVERY_FEEDBACK = Operation("send_delivery_feedback", "POST", B + "/{batch_id}/delivery_feedback",
-                                   body=DeliveryFeedbackRequest, safe_to_retry=False)
+SEND_DELIVERY_FEEDBACK: Operation[None] = Operation(
+    "send_delivery_feedback", "POST", B + "/{batch_id}/delivery_feedback", body=DeliveryFeedbackRequest,
+    safe_to_retry=False)
 GET_DELIVERY_REPORT = Operation("get_delivery_report", "GET", B + "/{batch_id}/delivery_report",
                                 query=DeliveryReportQuery, response=BatchDeliveryReport)
 GET_RECIPIENT_DELIVERY_REPORT = Operation("get_recipient_delivery_report", "GET",
                                           B + "/{batch_id}/delivery_report/{recipient_msisdn}",
                                           response=RecipientDeliveryReport)
-LIST_DELIVERY_REPORTS = Operation("list_delivery_reports", "GET", "/delivery_reports",
-                                  query=ListDeliveryReportsQuery, response=ListDeliveryReportsResponse,
-                                  items="delivery_reports")
+LIST_DELIVERY_REPORTS = ListOperation("list_delivery_reports", "GET", "/delivery_reports",
+                                      query=ListDeliveryReportsQuery, response=ListDeliveryReportsResponse,
+                                      items="delivery_reports", item=RecipientDeliveryReport)
 CREATE_GROUP = Operation("create_group", "POST", G, body=GroupRequest, response=Group, safe_to_retry=False)
-LIST_GROUPS = Operation("list_groups", "GET", G, query=ListGroupsQuery, response=ListGroupsResponse,
-                        items="groups")
+LIST_GROUPS = ListOperation("list_groups", "GET", G, query=ListGroupsQuery, response=ListGroupsResponse,
+                            items="groups", item=Group)
 GET_GROUP = Operation("get_group", "GET", G + "/{group_id}", response=Group)
 UPDATE_GROUP = Operation("update_group", "POST", G + "/{group_id}", body=GroupUpdateRequest, response=Group,
                          safe_to_retry=False)
 REPLACE_GROUP = Operation("replace_group", "PUT", G + "/{group_id}", body=GroupRequest, response=Group)
-DELETE_GROUP = Operation("delete_group", "DELETE", G + "/{group_id}", gone_is_done=True)
+DELETE_GROUP: Operation[None] = Operation("delete_group", "DELETE", G + "/{group_id}", gone_is_done=True)
 LIST_GROUP_MEMBERS = Operation("list_group_members", "GET", G + "/{group_id}/members", response=_MEMBERS)
-LIST_INBOUNDS = Operation("list_inbounds", "GET", "/inbounds", query=ListInboundsQuery,
-                          response=ListInboundsResponse, items="inbounds")
+LIST_INBOUNDS = ListOperation("list_inbounds", "GET", "/inbounds", query=ListInboundsQuery,
+                              response=ListInboundsResponse, items="inbounds", item=InboundMessage)
 GET_INBOUND = Operation("get_inbound", "GET", "/inbounds/{inbound_id}", response=InboundMessage)
 
-OPERATIONS: dict[str, Operation] = {
+OPERATIONS: dict[str, Operation[Any]] = {
     op.name: op
     for op in (
         SEND_BATCH, LIST_BATCHES, GET_BATCH, UPDATE_BATCH, REPLACE_BATCH, CANCEL_BATCH, DRY_RUN,
@@ -300,109 +332,125 @@ class SinchOperations:
     """The Sinch SMS API as methods, written once for every client.
 
     On :class:`~airflow_provider_sinch.client.SinchClient` (and on ``SinchHook``) each method returns its
-    result; on :class:`~airflow_provider_sinch.client.AsyncSinchClient` it returns an awaitable.  Keyword
-    arguments are the API's field names (``from_`` for ``from``); they are validated before anything is sent
-    and a :class:`~airflow_provider_sinch.client.errors.SinchValidationError` names any bad field.
+    result, typed by its operation (``get_batch`` returns a ``Batch``); on
+    :class:`~airflow_provider_sinch.client.AsyncSinchClient` it returns a coroutine of that result (see
+    :mod:`~airflow_provider_sinch.client.endpoints`).  Keyword arguments are the API's field names (``from_``
+    for ``from``); they are validated before anything is sent and a
+    :class:`~airflow_provider_sinch.client.errors.SinchValidationError` names any bad field.  Each method
+    below returns the arguments of its operation; the client runs it.
     """
 
-    def _execute(self, operation: Operation, kwargs: dict[str, Any]) -> Any:
+    def _execute(self, operation: Operation[T], kwargs: dict[str, Any]) -> Any:
         raise NotImplementedError
 
     # Batches
-    def send_batch(self, **fields: Any) -> Any:
-        """Send a batch (``POST /batches``): ``to``, ``from_``, ``body``, ``type``, ``parameters``, ...
-        -> ``Batch``."""
-        return self._execute(SEND_BATCH, fields)
+    @endpoint(SEND_BATCH)
+    def send_batch(self, **fields: Any) -> Arguments:
+        """Send a batch (``POST /batches``): ``to``, ``from_``, ``body``, ``type``, ``parameters``, ..."""
+        return fields
 
-    def list_batches(self, **filters: Any) -> Any:
+    @endpoint(LIST_BATCHES)
+    def list_batches(self, **filters: Any) -> Arguments:
         """One page of batches (``GET /batches``): ``page``, ``page_size``, ``start_date``, ``end_date``,
-        ``from_`` (sender numbers), ``client_reference``  -> ``ListBatchesResponse``."""
-        return self._execute(LIST_BATCHES, filters)
+        ``from_`` (sender numbers), ``client_reference``."""
+        return filters
 
-    def get_batch(self, batch_id: str) -> Any:
-        """A batch by id (``GET /batches/{id}``)  -> ``Batch``."""
-        return self._execute(GET_BATCH, {"batch_id": batch_id})
+    @endpoint(GET_BATCH)
+    def get_batch(self, batch_id: str) -> Arguments:
+        """A batch by id (``GET /batches/{id}``)."""
+        return {"batch_id": batch_id}
 
-    def update_batch(self, batch_id: str, **fields: Any) -> Any:
+    @endpoint(UPDATE_BATCH)
+    def update_batch(self, batch_id: str, **fields: Any) -> Arguments:
         """Change fields of a batch that has not been dispatched (``POST /batches/{id}``): ``to_add``,
-        ``to_remove``, ``body``, ``send_at``, ...  -> ``Batch``."""
-        return self._execute(UPDATE_BATCH, {"batch_id": batch_id, **fields})
+        ``to_remove``, ``body``, ``send_at``, ..."""
+        return {"batch_id": batch_id, **fields}
 
-    def replace_batch(self, batch_id: str, **fields: Any) -> Any:
-        """Replace a batch with a new body, keeping its id (``PUT /batches/{id}``)  -> ``Batch``."""
-        return self._execute(REPLACE_BATCH, {"batch_id": batch_id, **fields})
+    @endpoint(REPLACE_BATCH)
+    def replace_batch(self, batch_id: str, **fields: Any) -> Arguments:
+        """Replace a batch with a new body, keeping its id (``PUT /batches/{id}``)."""
+        return {"batch_id": batch_id, **fields}
 
-    def cancel_batch(self, batch_id: str) -> Any:
-        """Cancel a batch (``DELETE /batches/{id}``); 409 when it is already dispatched  -> ``Batch``."""
-        return self._execute(CANCEL_BATCH, {"batch_id": batch_id})
+    @endpoint(CANCEL_BATCH)
+    def cancel_batch(self, batch_id: str) -> Arguments:
+        """Cancel a batch (``DELETE /batches/{id}``); 409 when it is already dispatched."""
+        return {"batch_id": batch_id}
 
+    @endpoint(DRY_RUN)
     def dry_run(self, per_recipient: bool | None = None, number_of_recipients: int | None = None,
-                **fields: Any) -> Any:
+                **fields: Any) -> Arguments:
         """Compute recipients and message parts of a batch body without sending it
-        (``POST /batches/dry_run``)  -> ``DryRunResponse``."""
-        return self._execute(
-            DRY_RUN, {"per_recipient": per_recipient, "number_of_recipients": number_of_recipients, **fields}
-        )
+        (``POST /batches/dry_run``)."""
+        return {"per_recipient": per_recipient, "number_of_recipients": number_of_recipients, **fields}
 
-    def send_delivery_feedback(self, batch_id: str, recipients: list[str] | None = None) -> Any:
-        """Confirm delivery of a ``feedback_enabled`` batch to ``recipients`` (``[]`` = all)  -> ``None``."""
-        return self._execute(SEND_DELIVERY_FEEDBACK, {"batch_id": batch_id, "recipients": recipients or []})
+    @endpoint(SEND_DELIVERY_FEEDBACK)
+    def send_delivery_feedback(self, batch_id: str, recipients: list[str] | None = None) -> Arguments:
+        """Confirm delivery of a ``feedback_enabled`` batch to ``recipients`` (``[]`` = all)."""
+        return {"batch_id": batch_id, "recipients": recipients or []}
 
     # Delivery reports
-    def get_delivery_report(self, batch_id: str, **query: Any) -> Any:
-        """A batch's delivery report: ``type`` (``summary``/``full``), ``status``, ``code`` filters
-        -> ``BatchDeliveryReport``."""
-        return self._execute(GET_DELIVERY_REPORT, {"batch_id": batch_id, **query})
+    @endpoint(GET_DELIVERY_REPORT)
+    def get_delivery_report(self, batch_id: str, **query: Any) -> Arguments:
+        """A batch's delivery report: ``type`` (``summary``/``full``), ``status``, ``code`` filters."""
+        return {"batch_id": batch_id, **query}
 
-    def get_recipient_delivery_report(self, batch_id: str, recipient_msisdn: str) -> Any:
-        """One recipient's delivery report  -> ``RecipientDeliveryReport``."""
-        return self._execute(
-            GET_RECIPIENT_DELIVERY_REPORT, {"batch_id": batch_id, "recipient_msisdn": recipient_msisdn}
-        )
+    @endpoint(GET_RECIPIENT_DELIVERY_REPORT)
+    def get_recipient_delivery_report(self, batch_id: str, recipient_msisdn: str) -> Arguments:
+        """One recipient's delivery report."""
+        return {"batch_id": batch_id, "recipient_msisdn": recipient_msisdn}
 
-    def list_delivery_reports(self, **filters: Any) -> Any:
-        """One page of recipient delivery reports (``GET /delivery_reports``)
-        -> ``ListDeliveryReportsResponse``."""
-        return self._execute(LIST_DELIVERY_REPORTS, filters)
+    @endpoint(LIST_DELIVERY_REPORTS)
+    def list_delivery_reports(self, **filters: Any) -> Arguments:
+        """One page of recipient delivery reports (``GET /delivery_reports``)."""
+        return filters
 
     # Groups
-    def create_group(self, **fields: Any) -> Any:
-        """Create a group: ``name`` (1-20 chars), ``members`` (<= 10000), ``child_groups``, ``auto_update``
-        -> ``Group``."""
-        return self._execute(CREATE_GROUP, fields)
+    @endpoint(CREATE_GROUP)
+    def create_group(self, **fields: Any) -> Arguments:
+        """Create a group: ``name`` (1-20 chars), ``members`` (<= 10000), ``child_groups``,
+        ``auto_update``."""
+        return fields
 
-    def list_groups(self, **filters: Any) -> Any:
-        """One page of groups  -> ``ListGroupsResponse``."""
-        return self._execute(LIST_GROUPS, filters)
+    @endpoint(LIST_GROUPS)
+    def list_groups(self, **filters: Any) -> Arguments:
+        """One page of groups."""
+        return filters
 
-    def get_group(self, group_id: str) -> Any:
-        """A group by id  -> ``Group``."""
-        return self._execute(GET_GROUP, {"group_id": group_id})
+    @endpoint(GET_GROUP)
+    def get_group(self, group_id: str) -> Arguments:
+        """A group by id."""
+        return {"group_id": group_id}
 
-    def update_group(self, group_id: str, **fields: Any) -> Any:
+    @endpoint(UPDATE_GROUP)
+    def update_group(self, group_id: str, **fields: Any) -> Arguments:
         """Incremental update: ``add``, ``remove``, ``name`` (rename), ``remove_name=True``,
-        ``add_from_group``, ``remove_from_group``, ``auto_update``. The name is kept unless renamed or removed
-        -> ``Group``."""
-        return self._execute(UPDATE_GROUP, {"group_id": group_id, **fields})
+        ``add_from_group``, ``remove_from_group``, ``auto_update``. The name is kept unless renamed or
+        removed."""
+        return {"group_id": group_id, **fields}
 
-    def replace_group(self, group_id: str, **fields: Any) -> Any:
-        """Replace a group's name, members, child groups and auto update  -> ``Group``."""
-        return self._execute(REPLACE_GROUP, {"group_id": group_id, **fields})
+    @endpoint(REPLACE_GROUP)
+    def replace_group(self, group_id: str, **fields: Any) -> Arguments:
+        """Replace a group's name, members, child groups and auto update."""
+        return {"group_id": group_id, **fields}
 
-    def delete_group(self, group_id: str) -> Any:
-        """Delete a group  -> ``None``."""
-        return self._execute(DELETE_GROUP, {"group_id": group_id})
+    @endpoint(DELETE_GROUP)
+    def delete_group(self, group_id: str) -> Arguments:
+        """Delete a group."""
+        return {"group_id": group_id}
 
-    def list_group_members(self, group_id: str) -> Any:
-        """A group's phone numbers (Sinch returns a bare JSON array)  -> ``list[str]``."""
-        return self._execute(LIST_GROUP_MEMBERS, {"group_id": group_id})
+    @endpoint(LIST_GROUP_MEMBERS)
+    def list_group_members(self, group_id: str) -> Arguments:
+        """A group's phone numbers (Sinch returns a bare JSON array)."""
+        return {"group_id": group_id}
 
     # Inbounds
-    def list_inbounds(self, **filters: Any) -> Any:
+    @endpoint(LIST_INBOUNDS)
+    def list_inbounds(self, **filters: Any) -> Arguments:
         """One page of inbound messages: ``to`` (your numbers), ``start_date``, ``end_date``,
-        ``client_reference``  -> ``ListInboundsResponse``."""
-        return self._execute(LIST_INBOUNDS, filters)
+        ``client_reference``."""
+        return filters
 
-    def get_inbound(self, inbound_id: str) -> Any:
-        """An inbound message by id  -> ``InboundMessage``."""
-        return self._execute(GET_INBOUND, {"inbound_id": inbound_id})
+    @endpoint(GET_INBOUND)
+    def get_inbound(self, inbound_id: str) -> Arguments:
+        """An inbound message by id."""
+        return {"inbound_id": inbound_id}

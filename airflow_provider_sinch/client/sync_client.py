@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from requests.exceptions import InvalidHeader, InvalidSchema, InvalidURL, MissingSchema
@@ -12,12 +12,14 @@ from urllib3.exceptions import NewConnectionError
 
 from airflow_provider_sinch.client.auth import ProjectAuth
 from airflow_provider_sinch.client.config import SinchConfig
+from airflow_provider_sinch.client.endpoints import Pages
 from airflow_provider_sinch.client.errors import SinchTransportError
 from airflow_provider_sinch.client.operations import (
     LIST_BATCHES,
     LIST_DELIVERY_REPORTS,
     LIST_GROUPS,
     LIST_INBOUNDS,
+    ListOperation,
     Operation,
     PreparedRequest,
     SinchOperations,
@@ -30,6 +32,9 @@ from airflow_provider_sinch.client.transport import (
     token_headers,
     transport_failure,
 )
+
+T = TypeVar("T")
+ItemT = TypeVar("ItemT")
 
 # Requests the library refuses to make: a configuration problem, not a network one (never retried).
 _UNUSABLE = (InvalidURL, InvalidSchema, MissingSchema, InvalidHeader)
@@ -45,11 +50,31 @@ def _not_sent(exc: requests.RequestException) -> bool:
     return False
 
 
-class SinchClient(SinchOperations):
+class BlockingOperations(SinchOperations):
+    """The Sinch operations where ``_execute`` returns the answer, with the lazy iterators over list
+    operations: the sync client's methods, shared by ``SinchHook`` (whose ``_execute`` is its client's).
+    """
+
+    def _execute(self, operation: Operation[T], kwargs: dict[str, Any]) -> T:
+        raise NotImplementedError
+
+    def _paginate(self, operation: ListOperation[Any, ItemT], filters: dict[str, Any]) -> Iterator[ItemT]:
+        cursor = PageCursor(filters)
+        while not cursor.done:
+            yield from cursor.advance(self._execute(operation, cursor.request()), operation.items or "")
+
+    iter_batches = Pages(LIST_BATCHES)
+    iter_delivery_reports = Pages(LIST_DELIVERY_REPORTS)
+    iter_groups = Pages(LIST_GROUPS)
+    iter_inbounds = Pages(LIST_INBOUNDS)
+
+
+class SinchClient(BlockingOperations):
     """Blocking client for the Sinch SMS API.
 
     Every operation of :class:`~airflow_provider_sinch.client.operations.SinchOperations` is a method
-    (``send_batch``, ``get_delivery_report``, ...); ``iter_batches`` and friends page lazily.
+    (``send_batch``, ``get_delivery_report``, ...) returning its model; ``iter_batches`` and friends page
+    lazily.
 
     :param config: where and how to connect (:class:`~airflow_provider_sinch.client.config.SinchConfig`).
     :param session: an existing ``requests.Session`` to use (the client neither changes its headers nor
@@ -75,10 +100,11 @@ class SinchClient(SinchOperations):
         if self._own_session:
             self.session.close()
 
-    def _execute(self, operation: Operation, kwargs: dict[str, Any]) -> Any:
+    def _execute(self, operation: Operation[T], kwargs: dict[str, Any]) -> T:
         prepared = operation.prepare(kwargs, self.config.default_from)
         retrying = Retrying(**self.config.retry.tenacity_kwargs(operation.safe_to_retry))
-        return retrying(self._send_once, prepared)
+        result: T = retrying(self._send_once, prepared)
+        return result
 
     def _send_once(self, prepared: PreparedRequest) -> Any:
         try:
@@ -115,24 +141,3 @@ class SinchClient(SinchOperations):
                 f"could not reach the Sinch auth service: {type(exc).__name__}", method="POST", path=req.url
             ) from None
         return auth.accept(response.status_code, response.content)
-
-    def _paginate(self, operation: Operation, filters: dict[str, Any]) -> Iterator[Any]:
-        cursor = PageCursor(filters)
-        while not cursor.done:
-            yield from cursor.advance(self._execute(operation, cursor.request()), operation.items or "")
-
-    def iter_batches(self, **filters: Any) -> Iterator[Any]:
-        """Every batch matching ``filters`` (see ``list_batches``), fetched page by page as needed."""
-        return self._paginate(LIST_BATCHES, filters)
-
-    def iter_delivery_reports(self, **filters: Any) -> Iterator[Any]:
-        """Every recipient delivery report matching ``filters``, fetched lazily."""
-        return self._paginate(LIST_DELIVERY_REPORTS, filters)
-
-    def iter_groups(self, **filters: Any) -> Iterator[Any]:
-        """Every group, fetched lazily."""
-        return self._paginate(LIST_GROUPS, filters)
-
-    def iter_inbounds(self, **filters: Any) -> Iterator[Any]:
-        """Every inbound message matching ``filters``, fetched lazily."""
-        return self._paginate(LIST_INBOUNDS, filters)

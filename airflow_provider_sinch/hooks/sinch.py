@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
@@ -16,9 +16,10 @@ from airflow_provider_sinch.client import (
     SinchClient,
     SinchConfig,
     SinchError,
-    SinchOperations,
 )
+from airflow_provider_sinch.client.models import InboundMessage
 from airflow_provider_sinch.client.operations import Operation
+from airflow_provider_sinch.client.sync_client import BlockingOperations
 from airflow_provider_sinch.hooks.connection import (
     SinchConnectionError,
     callback_url_from_extra,
@@ -26,17 +27,17 @@ from airflow_provider_sinch.hooks.connection import (
 )
 from airflow_provider_sinch.hooks.shared_clients import shared_clients
 
+T = TypeVar("T")
 
-class SinchHook(BaseHook, SinchOperations):
+
+class SinchHook(BaseHook, BlockingOperations):
     """Interact with the Sinch SMS REST API through an Airflow connection of type ``sinch``.
 
-    Every Sinch operation is a method taking the API's field names as keyword arguments (``from_`` for
-    ``from``): ``send_batch``, ``list_batches``, ``get_batch``, ``update_batch``, ``replace_batch``,
-    ``cancel_batch``, ``dry_run``, ``send_delivery_feedback``, ``get_delivery_report``,
-    ``get_recipient_delivery_report``, ``list_delivery_reports``, ``create_group``, ``list_groups``,
-    ``get_group``, ``update_group``, ``replace_group``, ``delete_group``, ``list_group_members``,
-    ``list_inbounds``, ``get_inbound``; ``iter_batches`` and friends page lazily.  Triggers and async
-    notifiers use :meth:`aget_client`.
+    Every operation of :data:`~airflow_provider_sinch.client.OPERATIONS` is a method of the same name,
+    inherited from :class:`~airflow_provider_sinch.client.SinchOperations` (``send_batch``, ``get_batch``,
+    ...), taking the API's field names as keyword arguments (``from_`` for ``from``) and returning its model
+    (a ``Batch``, a ``Group``, ...); ``iter_batches`` and friends page lazily.  Triggers and async notifiers
+    use :meth:`aget_client`.
 
     Connection: login = service plan id, password = API token, extra ``region`` (us, eu, au, br, ca),
     optional host = base URL override, extra ``timeout`` and ``default_from``.  For project (OAuth2) auth:
@@ -102,24 +103,8 @@ class SinchHook(BaseHook, SinchOperations):
         """The connection's default sender, if it has one."""
         return self.config.default_from
 
-    def _execute(self, operation: Operation, kwargs: dict[str, Any]) -> Any:
+    def _execute(self, operation: Operation[T], kwargs: dict[str, Any]) -> T:
         return self.client._execute(operation, kwargs)
-
-    def iter_batches(self, **filters: Any) -> Iterator[Any]:
-        """Every batch matching ``filters`` (see ``list_batches``), fetched page by page."""
-        return self.client.iter_batches(**filters)
-
-    def iter_delivery_reports(self, **filters: Any) -> Iterator[Any]:
-        """Every recipient delivery report matching ``filters``, fetched page by page."""
-        return self.client.iter_delivery_reports(**filters)
-
-    def iter_groups(self, **filters: Any) -> Iterator[Any]:
-        """Every group, fetched page by page."""
-        return self.client.iter_groups(**filters)
-
-    def iter_inbounds(self, **filters: Any) -> Iterator[Any]:
-        """Every inbound message matching ``filters``, fetched page by page."""
-        return self.client.iter_inbounds(**filters)
 
     async def aget_config(self) -> SinchConfig:
         """The client configuration, with the connection looked up without blocking the event loop."""
@@ -139,10 +124,10 @@ class SinchHook(BaseHook, SinchOperations):
         key = f"{self.sinch_conn_id}|{self.timeout}|{self.retry_policy}"
         return await shared_clients().get(key, self.aget_config)
 
-    def aiter_inbounds(self, **filters: Any) -> AsyncIterator[Any]:
+    def aiter_inbounds(self, **filters: Any) -> AsyncIterator[InboundMessage]:
         """Async iteration over inbound messages (for triggers); see ``list_inbounds`` for filters."""
 
-        async def gen() -> AsyncIterator[Any]:
+        async def gen() -> AsyncIterator[InboundMessage]:
             client = await self.aget_client()
             async for item in client.aiter_inbounds(**filters):
                 yield item

@@ -86,10 +86,6 @@ class Chunk:
         joined = "\n".join(destination_key(t) for t in self.to)
         return hashlib.sha256(joined.encode()).hexdigest()[:16]
 
-    @property
-    def has_groups(self) -> bool:
-        return any(not is_msisdn(t) for t in self.to)
-
     def request(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Client keyword arguments for this chunk: ``fields`` plus its ``to``, parameters and reference."""
         request = {**fields, "to": list(self.to)}

@@ -139,9 +139,11 @@ class SinchCreateGroupOperator(SinchGroupContentOperator):
             conflict = isinstance(exc, SinchAmbiguousSendError) or exc.code == "conflict_group_name"
             if self.if_exists != "reuse" or not conflict or "name" not in fields:
                 raise
-            group = next((g for g in self.hook.iter_groups(page_size=100) if g.name == fields["name"]), None)
-            if group is None:
+            groups = self.hook.iter_groups(page_size=100)
+            existing = next((g for g in groups if g.name == fields["name"]), None)
+            if existing is None:
                 raise
+            group = existing
             self.log_group("Reusing existing", group)
             rest = fields.get("members", []) + rest
         return to_xcom(self.add_members(group.id, rest, group))

@@ -1,6 +1,6 @@
 """Remembering what a send already did, so that a retry sends nothing twice and drops nothing.
 
-Two sources, used in this order for each chunk:
+One record, one fallback, used in this order for each chunk:
 
 1. The ledger in ``task_state_store`` (Airflow 3.3): chunk index -> batch id, written the moment Sinch
    returns each batch.  It survives retries of the same task instance (XCom does not: Airflow clears it
@@ -8,6 +8,9 @@ Two sources, used in this order for each chunk:
 2. Sinch itself: ``GET /batches?client_reference=...`` with the chunk's deterministic reference.  This
    covers what the ledger cannot know: a worker that died between Sinch's answer and the write, a send
    whose answer was lost ("ambiguous"), or a run without a state store.
+
+The finished send's result is kept too (:data:`RESULT_KEY`), but only as the answer to give again: a retry
+decides what to send from the ledger and Sinch alone.
 """
 
 from __future__ import annotations
@@ -21,6 +24,11 @@ from airflow_provider_sinch.operators.chunking import Chunk
 
 LEDGER_KEY = "sinch_send_chunks"
 """The ``task_state_store`` key of the ledger (renaming it would break retries already in flight)."""
+
+RESULT_KEY = "sinch_send"
+"""The ``task_state_store`` key of a finished send's result: what a retry that finds every batch in place
+returns, and what a resumed delivery wait returns when the resume lost its kwargs (the key the send used
+under ``ResumableJobMixin``, kept so that results stored by earlier versions still count)."""
 
 LOOKUP_MARGIN = timedelta(hours=1)
 """How far before the run started lookups reach (clock skew between Airflow and Sinch)."""
@@ -53,19 +61,38 @@ class ChunkLedger:
         if not record:
             return None
         if record.get("digest") != chunk.digest:
-            raise AirflowFailException(
-                f"chunk {chunk.index} has other destinations than on the earlier try that sent it as batch "
-                f"{record.get('batch_id')}: the input of this send changed between tries. Refusing to guess "
-                "who still needs the message; start a new run (or clear the task state) to send again."
-            )
+            raise self._changed(f"chunk {chunk.index} has other destinations than on the earlier try that "
+                                f"sent it as batch {record.get('batch_id')}")
         return str(record["batch_id"])
 
+    def recorded(self, chunks: list[Chunk]) -> dict[int, str]:
+        """Chunk index -> batch id of every chunk of this plan the ledger knows.
+
+        Raises ``AirflowFailException`` when the input changed between tries: a chunk with other
+        destinations than the one recorded, or a recorded chunk this plan no longer has (its recipients
+        were messaged, yet the result would not name their batch).
+        """
+        planned = {str(chunk.index) for chunk in chunks}
+        for index, record in sorted(self.records.items()):
+            if index not in planned:
+                raise self._changed(f"chunk {index}, sent as batch {record.get('batch_id')} on an earlier "
+                                    "try, is not part of this send any more")
+        known = {chunk.index: self.batch_id(chunk) for chunk in chunks}
+        return {index: batch_id for index, batch_id in known.items() if batch_id is not None}
+
+    @staticmethod
+    def _changed(what: str) -> AirflowFailException:
+        return AirflowFailException(
+            f"{what}: the input of this send changed between tries. Refusing to guess who still needs the "
+            "message; start a new run (or clear the task state) to send again."
+        )
+
     def record(self, chunk: Chunk, batch_id: str) -> None:
-        """Remember (and persist at once) that ``chunk`` is batch ``batch_id``."""
-        self.records[str(chunk.index)] = {
-            "batch_id": batch_id, "digest": chunk.digest, "client_reference": chunk.client_reference,
-        }
-        self._save()
+        """Remember (and persist at once, unless it is known already) that ``chunk`` is batch ``batch_id``."""
+        record = {"batch_id": batch_id, "digest": chunk.digest, "client_reference": chunk.client_reference}
+        if self.records.get(str(chunk.index)) != record:
+            self.records[str(chunk.index)] = record
+            self._save()
 
     def forget(self, chunk: Chunk) -> None:
         """Drop ``chunk`` (its batch was cancelled: it must be sent again)."""

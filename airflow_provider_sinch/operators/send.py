@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import ResumableJobMixin
 from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_sinch.client import (
@@ -43,7 +42,7 @@ from airflow_provider_sinch.operators.chunking import (
 )
 from airflow_provider_sinch.operators.concurrency import ClientPool, run_bounded
 from airflow_provider_sinch.operators.cost import CostEstimate
-from airflow_provider_sinch.operators.resume import ChunkLedger, find_batch, lookup_since
+from airflow_provider_sinch.operators.resume import RESULT_KEY, ChunkLedger, find_batch, lookup_since
 from airflow_provider_sinch.triggers.delivery import SinchBatchDeliveryTrigger
 from airflow_provider_sinch.triggers.events import (
     DEFERRAL_GRACE_SECONDS,
@@ -56,7 +55,6 @@ MAX_WAIT_SECONDS = 365 * 24 * 3600.0
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-    from pydantic import JsonValue
 
 DESTINATION_KEYS = ("id",)
 """An upstream group (``{"id": ...}``, e.g. from ``SinchCreateGroupOperator``) is sent to by its id."""
@@ -96,14 +94,6 @@ class SinchChunkedBatchOperator(SinchBatchContentOperator):
         self.max_concurrency = max_concurrency
         self.max_messages = max_messages
         self.max_parts_per_message = max_parts_per_message
-        self._stop: threading.Event | None = None
-
-    @property
-    def stop(self) -> threading.Event:
-        """Set to stop starting new requests (``on_kill``, or a chunk that failed)."""
-        if self._stop is None:
-            self._stop = threading.Event()
-        return self._stop
 
     def limits(self) -> dict[str, int | None]:
         return {"max_messages": as_int(self.max_messages, "max_messages", 0),
@@ -177,7 +167,7 @@ class SinchDryRunBatchOperator(SinchChunkedBatchOperator):
         return estimate.to_dict()
 
 
-class SinchSendBatchOperator(ResumableJobMixin, SinchChunkedBatchOperator):
+class SinchSendBatchOperator(SinchChunkedBatchOperator):
     """Send an SMS to any number of recipients (``POST /batches``), exactly once even across retries.
 
     More than ``chunk_size`` (1,000) destinations become several batches, sent ``max_concurrency`` at a time.
@@ -185,9 +175,9 @@ class SinchSendBatchOperator(ResumableJobMixin, SinchChunkedBatchOperator):
     ``rate_limit_patience`` seconds) without losing anyone.
 
     Retry safety: every chunk is sent with ``client_reference``
-    ``{client_reference or "airflow"}:{dag_id}:{task_id}:{run_id}:{map_index}:{chunk}``; each batch id is
-    written to ``task_state_store`` the moment it exists (Airflow 3.3 ``ResumableJobMixin``).  A retry
-    skips the chunks it knows, looks the others up at Sinch by their reference, and sends only what is
+    ``{client_reference or "airflow"}:{dag_id}:{task_id}:{run_id}:{map_index}:{chunk}``, and each batch id is
+    written to a ledger in ``task_state_store`` (Airflow 3.3) the moment it exists.  A retry reads each batch
+    the ledger names once, looks the other chunks up at Sinch by their reference, and sends only what is
     missing.  When an answer is lost on the way back (timeout or 5xx after the request was sent), the chunk
     is looked up before anything else happens; if it cannot be found the task fails, and the retry looks
     again before it sends.  A batch found cancelled is sent again.
@@ -228,13 +218,11 @@ class SinchSendBatchOperator(ResumableJobMixin, SinchChunkedBatchOperator):
         with ``wait_for_delivery`` also ``"delivery"``: the final delivery summary.
     """
 
-    external_id_key = "sinch_send"
-
     def __init__(self, *, cancel_on_kill: bool = False, rate_limit_patience: float = 300.0,
-                 ambiguous_lookup_delays: Sequence[float] = (0.5, 2.0, 5.0), wait_for_delivery: bool = False,
-                 delivery_timeout: float = 3600.0, poll_interval: float = 30.0,
-                 success_statuses: Sequence[str] = ("Delivered",), min_success_ratio: float = 1.0,
-                 unknown_is_success: bool = False,
+                 ambiguous_lookup_delays: Sequence[float] = (0.5, 2.0, 5.0), durable: bool = True,
+                 wait_for_delivery: bool = False, delivery_timeout: float = 3600.0,
+                 poll_interval: float = 30.0, success_statuses: Sequence[str] = ("Delivered",),
+                 min_success_ratio: float = 1.0, unknown_is_success: bool = False,
                  max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.cancel_on_kill = cancel_on_kill
@@ -242,6 +230,7 @@ class SinchSendBatchOperator(ResumableJobMixin, SinchChunkedBatchOperator):
         for delay in ambiguous_lookup_delays if isinstance(ambiguous_lookup_delays, list | tuple) else [None]:
             self._seconds(delay, "ambiguous_lookup_delays", 0.0, "a list of ")
         self.ambiguous_lookup_delays = tuple(ambiguous_lookup_delays)
+        self.durable = durable
         self.wait_for_delivery = wait_for_delivery
         # Checked here, at DAG parse time, so a bad wait setting never lets the send go out first.
         self.delivery_criteria = criteria_from({"success_statuses": success_statuses,
@@ -250,7 +239,13 @@ class SinchSendBatchOperator(ResumableJobMixin, SinchChunkedBatchOperator):
         self.poll_interval, self.max_consecutive_failures = check_poll_settings(
             poll_interval, max_consecutive_failures, self.where)
         self.delivery_timeout = self._seconds(delivery_timeout, "delivery_timeout")
-        self._batches: dict[int, str] = {}
+        # What a running send shares with on_kill (which Airflow calls while execute runs): ``stop``, made on
+        # first use, tells it to start no more requests; ``batches`` (chunk index -> batch id) are this send's
+        # batches known so far, the ones ``cancel_on_kill`` cancels; ``killed`` says on_kill ran, so that a
+        # batch learnt after it (its request was in flight) is cancelled as it arrives.
+        self._stop: threading.Event | None = None
+        self.batches: dict[int, str] = {}
+        self.killed = False
 
     def _seconds(self, value: Any, field: str, minimum: float | None = None, kind: str = "") -> float:
         """A finite number of seconds (above 0, or from ``minimum``), at most :data:`MAX_WAIT_SECONDS`."""
@@ -262,8 +257,64 @@ class SinchSendBatchOperator(ResumableJobMixin, SinchChunkedBatchOperator):
             raise self.invalid(field, rule)
         return float(value)
 
+    @property
+    def stop(self) -> threading.Event:
+        """Set to stop starting new requests (``on_kill``, or a chunk that failed)."""
+        if self._stop is None:
+            self._stop = threading.Event()
+        return self._stop
+
     def execute(self, context: Context) -> dict[str, Any]:
-        result: dict[str, Any] = self.execute_resumable(context)
+        """Send every chunk that is not a batch yet; with ``wait_for_delivery``, then defer until delivered.
+
+        The same story on every try, read top to bottom.
+        """
+        self.stop.clear()  # on_kill's state, fresh for this try
+        self.killed = False
+        self.batches = {}
+        # 1. Plan: the same chunks on every try, every request validated before the first is sent.
+        base = self._reference(context)
+        chunks, fields, destinations = self.plan(base)
+        groups = sum(1 for d in destinations if not is_msisdn(d))
+        limits = self.limits()
+        store = self._store(context)
+        ledger = ChunkLedger(store)
+        pool = ClientPool(self.hook.config)
+        estimate = None
+        try:
+            # 2. What exists already: the ledger's batches (each read once), then lookups by reference.
+            self._find_existing(chunks, ledger, context, pool)
+            todo = [chunk for chunk in chunks if chunk.index not in self.batches]
+            self.log.info("Send %s: %d destination(s) (%d group(s)) in %d batch(es); %d already sent, %d to "
+                          "send, up to %d at a time", base, len(destinations), groups, len(chunks),
+                          len(self.batches), len(todo), self.max_concurrency)
+            # 3. The cost guard, on the whole send, before anything new goes out.
+            if todo and any(limit is not None for limit in limits.values()):
+                estimate = self.estimate(chunks, fields, pool)
+                estimate.check(**limits)
+            # 4. Send the rest, each batch written to the ledger the moment it exists.
+            self._send(todo, len(chunks), fields, ledger, pool, lookup_since(context))
+        finally:
+            pool.close()
+
+        # 5. The result, kept for a retry with nothing to send (it answers as the try that sent: same cost
+        # and send_at) and for a resumed wait that lost its kwargs.
+        batch_ids = [self.batches[chunk.index] for chunk in chunks]
+        stored = store.get(RESULT_KEY) if store is not None else None
+        if not todo and isinstance(stored, dict) and stored.get("batch_ids") == batch_ids:
+            result = dict(stored)
+        else:
+            send_at = fields.get("send_at")
+            result = {"batch_ids": batch_ids, "client_reference": base, "recipients": len(destinations),
+                      "chunks": len(chunks), "groups": groups,
+                      "send_at": send_at.isoformat() if isinstance(send_at, datetime) else None}
+            if estimate is not None:
+                result["cost"] = estimate.to_dict()
+            if store is not None:
+                store.set(RESULT_KEY, result)
+        self.log.info("Send %s: all %d batch(es) exist: %s", base, len(batch_ids), brief_list(batch_ids))
+
+        # 6. Optionally wait, off the worker, until every recipient has a final status.
         if self.wait_for_delivery:
             self.defer_until_delivered(result)
         return result
@@ -300,10 +351,10 @@ class SinchSendBatchOperator(ResumableJobMixin, SinchChunkedBatchOperator):
 
     def _stored_send_result(self, context: Context, summary: dict[str, Any]) -> dict[str, Any]:
         """The send result when the resume lost the defer kwargs (``airflow dags test`` in 3.3 resumes
-        with the event alone; the triggerer keeps them): ``task_state_store`` has it, as the job's id;
-        without a store, the batch ids the delivery summary names."""
+        with the event alone; the triggerer keeps them): ``task_state_store`` has it; without a store, the
+        batch ids the delivery summary names."""
         store = context.get("task_state_store") if self.durable else None
-        stored = store.get(self.external_id_key) if store is not None else None
+        stored = store.get(RESULT_KEY) if store is not None else None
         if isinstance(stored, dict) and stored.get("batch_ids"):
             return dict(stored)
         return {"batch_ids": list((summary.get("batches") or {}).keys())}
@@ -317,20 +368,36 @@ class SinchSendBatchOperator(ResumableJobMixin, SinchChunkedBatchOperator):
         return base_reference(prefix=prefix, dag_id=ti.dag_id, task_id=ti.task_id, run_id=ti.run_id,
                               map_index=-1 if map_index is None else int(map_index))
 
-    def _ledger(self, context: Context) -> ChunkLedger:
-        return ChunkLedger(context.get("task_state_store") if self.durable else None)
+    def _store(self, context: Context) -> Any | None:
+        """Where the ledger and the result are kept: ``task_state_store``, unless ``durable=False`` or the run
+        has none (then a retry finds this send's batches by their ``client_reference`` alone)."""
+        if not self.durable:
+            return None
+        store = context.get("task_state_store")
+        if store is None:
+            self.log.warning("task_state_store not available in context: a retry finds this send's batches "
+                             "by their client_reference only")
+        return store
 
-    def _resolve(self, chunks: list[Chunk], ledger: ChunkLedger, context: Context, pool: ClientPool,
-                 look_up: bool) -> dict[int, str]:
-        """The chunks that already are live batches: the ledger's (checked at Sinch, since a batch may
-        have been cancelled), then, if ``look_up``, the others found by their ``client_reference``."""
+    def _find_existing(self, chunks: list[Chunk], ledger: ChunkLedger, context: Context,
+                       pool: ClientPool) -> None:
+        """Remember the chunks that already are live batches, asking Sinch at most once per chunk.
+
+        A batch the ledger names is read by its id: live (or too old for Sinch to know), it counts;
+        cancelled, it is forgotten and its chunk sent again.  Any other chunk is looked up by its
+        ``client_reference`` when an earlier attempt may have sent it unrecorded: on a retry, or when there
+        is no state store.
+        """
+        recorded = ledger.recorded(chunks)  # refuses a changed input before any request
+        try_number = int(getattr(context.get("ti"), "try_number", 1) or 1)
+        # On a first try with a state store nothing can exist yet that the ledger does not name.
+        look_up = ledger.store is None or try_number > 1 or len(ledger) > 0
         since = lookup_since(context)
 
-        def check(chunk: Chunk) -> tuple[str | None, bool]:
-            """(live batch id or None, whether the ledger's batch was cancelled); no state-store I/O here:
-            this runs on worker threads."""
-            cancelled = False
-            batch_id = ledger.batch_id(chunk)
+        def find(chunk: Chunk) -> tuple[str | None, bool]:
+            """(live batch id or None, whether the recorded batch was cancelled); runs on a worker thread,
+            so it leaves the ledger alone."""
+            batch_id = recorded.get(chunk.index)
             if batch_id is not None:
                 try:
                     if not pool.get().get_batch(batch_id).canceled:
@@ -341,94 +408,31 @@ class SinchSendBatchOperator(ResumableJobMixin, SinchChunkedBatchOperator):
                     return batch_id, False
                 self.log.warning("Batch %s of chunk %d was cancelled: the chunk is sent again",
                                  batch_id, chunk.index)
-                cancelled = True
             if not look_up or chunk.client_reference is None:
-                return None, cancelled
+                return None, batch_id is not None
             found, live = find_batch(pool.get(), chunk.client_reference, since)
             if found is not None and live > 1:
                 self.log.warning("%d live batches carry reference %s; using the oldest, %s",
                                  live, chunk.client_reference, found.id)
-            return (found.id if found is not None else None), cancelled
+            return (found.id if found is not None else None), batch_id is not None
 
-        known: dict[int, str] = {}
-        for chunk, answer, error in run_bounded(check, chunks, self.max_concurrency, threading.Event()):
+        to_ask = [chunk for chunk in chunks if look_up or chunk.index in recorded]
+        for chunk, answer, error in run_bounded(find, to_ask, self.max_concurrency, threading.Event()):
             if error is not None or answer is None:
                 raise error or AirflowException("lookup gave no answer")
             batch_id, cancelled = answer
             if cancelled:
                 ledger.forget(chunk)
             if batch_id is not None:
-                if ledger.batch_id(chunk) != batch_id:
-                    ledger.record(chunk, batch_id)
-                known[chunk.index] = batch_id
-        return known
+                self._remember(chunk, batch_id, ledger)
 
-    # ResumableJobMixin
-
-    def submit_job(self, context: Context) -> JsonValue:
-        """Send the chunks that are not batches yet; return the send result (kept as the job's id)."""
-        stop = self.stop
-        stop.clear()
-        base = self._reference(context)
-        chunks, fields, destinations = self.plan(base)
-        limits = self.limits()
-        ledger = self._ledger(context)
-        try_number = int(getattr(context.get("ti"), "try_number", 1) or 1)
-        # On a first try with a state store nothing can exist yet; otherwise ask Sinch before sending.
-        look_up = ledger.store is None or try_number > 1 or len(ledger) > 0
-        pool = ClientPool(self.hook.config)
-        estimate = None
-        try:
-            self._batches = self._resolve(chunks, ledger, context, pool, look_up)
-            todo = [c for c in chunks if c.index not in self._batches]
-            groups = sum(1 for d in destinations if not is_msisdn(d))
-            self.log.info("Send %s: %d destination(s) (%d group(s)) in %d batch(es); %d already sent, %d to "
-                          "send, up to %d at a time", base, len(destinations), groups, len(chunks),
-                          len(self._batches), len(todo), self.max_concurrency)
-            if todo and any(v is not None for v in limits.values()):
-                estimate = self.estimate(chunks, fields, pool)
-                estimate.check(**limits)
-            self._send(todo, len(chunks), fields, ledger, pool, lookup_since(context))
-        finally:
-            pool.close()
-        send_at = fields.get("send_at")
-        result: dict[str, Any] = {
-            "batch_ids": [self._batches[c.index] for c in chunks],
-            "client_reference": base,
-            "recipients": len(destinations),
-            "chunks": len(chunks),
-            "groups": groups,
-            "send_at": send_at.isoformat() if isinstance(send_at, datetime) else None,
-        }
-        if estimate is not None:
-            result["cost"] = estimate.to_dict()
-        return result
-
-    def get_job_status(self, external_id: JsonValue, context: Context) -> str:
-        """``sent`` when every chunk of the stored result is still a live batch, else ``incomplete``."""
-        chunks, _, _ = self.plan(self._reference(context))
-        pool = ClientPool(self.hook.config)
-        try:
-            known = self._resolve(chunks, self._ledger(context), context, pool, look_up=False)
-        finally:
-            pool.close()
-        return "sent" if len(known) == len(chunks) else "incomplete"
-
-    def is_job_active(self, status: str) -> bool:
-        return False  # a send has nothing to reconnect to: it is sent, or chunks are missing
-
-    def is_job_succeeded(self, status: str) -> bool:
-        return status == "sent"
-
-    def poll_until_complete(self, external_id: JsonValue, context: Context) -> None:
-        """Nothing to poll: the send is complete once Sinch accepted every batch."""
-
-    def get_job_result(self, external_id: JsonValue, context: Context) -> dict[str, Any]:
-        result: dict[str, Any] = dict(external_id) if isinstance(external_id, dict) else {}
-        ids = [str(i) for i in result.get("batch_ids") or []]
-        self.log.info("Send %s: all %d batch(es) exist: %s", result.get("client_reference"), len(ids),
-                      brief_list(ids))
-        return result
+    def _remember(self, chunk: Chunk, batch_id: str, ledger: ChunkLedger) -> None:
+        """``chunk`` is batch ``batch_id``: into the ledger (at once) and :attr:`batches`; when the task was
+        killed while this was being learnt, cancelled now (with ``cancel_on_kill``)."""
+        ledger.record(chunk, batch_id)
+        self.batches[chunk.index] = batch_id
+        if self.killed and self.cancel_on_kill:
+            self._cancel(batch_id)
 
     # Sending
 
@@ -444,19 +448,19 @@ class SinchSendBatchOperator(ResumableJobMixin, SinchChunkedBatchOperator):
                 failures.append((chunk, error or AirflowException("no batch returned")))
                 stop.set()
                 continue
-            ledger.record(chunk, batch.id)
-            self._batches[chunk.index] = batch.id
             self.log.info("Chunk %d/%d sent as batch %s: %d destination(s) [%s]", chunk.index + 1, total,
                           batch.id, len(chunk.to), masked(chunk.to))
+            self._remember(chunk, batch.id, ledger)
         if failures:
             chunk, error = failures[0]
             raise AirflowException(
                 f"{len(failures)} chunk(s) of this send failed (first: chunk {chunk.index}: {error}). "
-                f"{len(self._batches)} of {total} batch(es) exist and are recorded; a retry sends only the "
+                f"{len(self.batches)} of {total} batch(es) exist and are recorded; a retry sends only the "
                 "rest."
             ) from error
-        if len(self._batches) < total:
-            raise AirflowException(f"send stopped after {len(self._batches)} of {total} batch(es)")
+        if len(self.batches) < total or self.killed:
+            raise AirflowException(f"send stopped after {len(self.batches)} of {total} batch(es)"
+                                   + (": the task was killed" if self.killed else ""))
 
     def _send_chunk(self, chunk: Chunk, fields: dict[str, Any], pool: ClientPool, since: datetime) -> Any:
         """One chunk: waits out a rate-limit storm (up to ``rate_limit_patience``), recovers a lost answer
@@ -505,15 +509,19 @@ class SinchSendBatchOperator(ResumableJobMixin, SinchChunkedBatchOperator):
         return None
 
     def on_kill(self) -> None:
-        """Stop starting chunks; with ``cancel_on_kill``, cancel this send's batches not dispatched yet."""
+        """Stop starting chunks; with ``cancel_on_kill``, cancel this send's batches not dispatched yet (those
+        whose request is in flight are cancelled when their answer arrives)."""
+        self.killed = True  # before reading ``batches``: one remembered from now on is cancelled at once
         self.stop.set()
-        if not self.cancel_on_kill:
-            return
-        for batch_id in list(self._batches.values()):
-            try:
-                self.hook.cancel_batch(batch_id)
-                self.log.info("Cancelled batch %s", batch_id)
-            except SinchConflictError:
-                self.log.info("Batch %s was already dispatched: not cancelled", batch_id)
-            except SinchError as exc:
-                self.log.error("Could not cancel batch %s: %s", batch_id, exc)
+        if self.cancel_on_kill:
+            for batch_id in list(self.batches.values()):
+                self._cancel(batch_id)
+
+    def _cancel(self, batch_id: str) -> None:
+        try:
+            self.hook.cancel_batch(batch_id)
+            self.log.info("Cancelled batch %s", batch_id)
+        except SinchConflictError:
+            self.log.info("Batch %s was already dispatched: not cancelled", batch_id)
+        except SinchError as exc:
+            self.log.error("Could not cancel batch %s: %s", batch_id, exc)

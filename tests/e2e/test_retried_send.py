@@ -41,6 +41,7 @@ def test_a_send_broken_part_way_is_finished_by_airflows_retry_exactly_once(
     chunk0, chunk1 = batches[0], batches[1]
     gets = [r.path for r in sinch_sandbox.requests if r.method == "GET"]
     assert any(path.endswith(f"/batches/{chunk0['id']}") for path in gets)
+    assert sum(path.endswith(f"/batches/{chunk0['id']}") for path in gets) == 1  # read once, by the retry
     lookups = [parse_qs(r.query).get("client_reference", [""])[0] for r in sinch_sandbox.requests
                if r.method == "GET" and r.path.endswith("/batches")]
     assert chunk1["client_reference"] in lookups

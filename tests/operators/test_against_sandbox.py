@@ -12,6 +12,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowException, TaskDeferred
 
 from airflow_provider_sinch.operators import (
+    SinchCancelBatchOperator,
     SinchCreateGroupOperator,
     SinchDeleteGroupOperator,
     SinchDryRunBatchOperator,
@@ -109,6 +110,22 @@ def test_scheduled_send_is_cancelled_on_kill(sandbox: Any) -> None:
     result = op.execute(make_context(FakeStore()))
     op.on_kill()
     assert all(sandbox.batch(b)["canceled"] for b in result["batch_ids"])
+
+
+def test_a_retry_reads_each_recorded_batch_once_and_sends_a_cancelled_one_again(sandbox: Any) -> None:
+    """A scheduled send, one of whose batches is cancelled before the retry: the retry reads each batch the
+    ledger names once (before, every live one was read twice: to check the stored result, then to plan)."""
+    store = FakeStore()
+    first = send_op(send_at=timedelta(hours=1)).execute(make_context(store))
+    SinchCancelBatchOperator(task_id="cancel", batch_id=first["batch_ids"][1]).execute(make_context())
+    seen = len(sandbox.requests)
+    again = send_op(send_at=timedelta(hours=1)).execute(make_context(store, try_number=2))
+    reads = Counter(r.path.rsplit("/", 1)[1] for r in sandbox.requests[seen:]
+                    if r.method == "GET" and "/batches/" in r.path)
+    assert reads == {batch_id: 1 for batch_id in first["batch_ids"]}
+    assert again["batch_ids"][0::2] == first["batch_ids"][0::2]
+    assert again["batch_ids"][1] not in first["batch_ids"]
+    assert len(sends(sandbox)) == 4
 
 
 def test_group_send_with_cost_guard_and_name_kept(sandbox: Any) -> None:

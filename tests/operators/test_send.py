@@ -4,6 +4,7 @@ request, the cost guard, retry safety (ledger, lookups, lost answers), rate limi
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -294,6 +295,55 @@ def test_cancelled_batch_from_an_earlier_try_is_sent_again(api: FakeApi, store: 
     assert len(api.requests("POST", "/batches")) == 3
 
 
+def recorded_batch_reads(api: FakeApi, since: int = 0) -> Counter[str]:
+    """How often each batch was read by id (``GET /batches/{id}``) in the calls from ``since`` on."""
+    return Counter(c.path for c in api.calls[since:] if c.method == "GET" and c.path.count("/") == 2)
+
+
+def test_a_retry_reads_each_recorded_batch_once(api: FakeApi, store: FakeStore) -> None:
+    first = send_op(to=numbers(2500)).execute(make_context(store))
+    before = len(api.calls)
+    send_op(to=numbers(2500)).execute(make_context(store, try_number=2))
+    assert recorded_batch_reads(api, before) == {f"/batches/{i}": 1 for i in first["batch_ids"]}
+
+
+def test_a_retry_that_resends_a_cancelled_batch_reads_each_recorded_batch_once(api: FakeApi, store: FakeStore
+                                                                              ) -> None:
+    """Before: the stored result was checked (every batch read), found incomplete, then every batch was
+    read again before sending."""
+    first = send_op(to=numbers(2500)).execute(make_context(store))
+    api.batches[first["batch_ids"][1]]["canceled"] = True
+    before = len(api.calls)
+    again = send_op(to=numbers(2500)).execute(make_context(store, try_number=2))
+    assert recorded_batch_reads(api, before) == {f"/batches/{i}": 1 for i in first["batch_ids"]}
+    assert again["batch_ids"][1] not in first["batch_ids"]
+    assert store.values["sinch_send"] == again
+
+
+def test_a_retry_that_changes_nothing_answers_with_the_stored_result(api: FakeApi, store: FakeStore) -> None:
+    """The cost and ``send_at`` of the try that sent are kept (a retry would dry-run nothing, and a
+    ``timedelta`` ``send_at`` would move)."""
+    op_args = {"to": numbers(3), "send_at": timedelta(hours=1), "max_messages": 10}
+    first = send_op(**op_args).execute(make_context(store))
+    writes = len(store.writes)
+    again = send_op(**op_args).execute(make_context(store, try_number=2))
+    assert again == first
+    assert "cost" in again
+    assert store.writes[writes:] == []  # nothing new to remember
+    assert len(api.requests("POST", "/batches/dry_run")) == 1  # the retry sent nothing: no guard to run
+
+
+def test_input_shrunk_between_tries_is_refused(api: FakeApi, store: FakeStore) -> None:
+    """A retry whose input lost whole chunks (2,500 then 2,000 destinations) must not report 2 batches when 3
+    were sent: the ledger names a chunk the new plan does not have."""
+    send_op(to=numbers(2500)).execute(make_context(store))
+    del store.values["sinch_send"]
+    with pytest.raises(AirflowFailException, match="input of this send changed"):
+        send_op(to=numbers(2000)).execute(make_context(store, try_number=2))
+    assert api.requests("GET", r"/batches/\w+") == []  # refused before asking Sinch anything
+    assert len(api.requests("POST", "/batches")) == 3
+
+
 def test_changed_input_between_tries_is_refused(api: FakeApi, store: FakeStore) -> None:
     send_op(to=numbers(5)).execute(make_context(store))
     del store.values["sinch_send"]
@@ -314,6 +364,46 @@ def test_on_kill_cancels_undispatched_batches(api: FakeApi) -> None:
     op.on_kill()
     assert [api.batches[i]["canceled"] for i in result["batch_ids"]] == [True, True, False]
     assert op.stop.is_set()
+
+
+def test_on_kill_also_cancels_the_batch_whose_request_was_in_flight(api: FakeApi) -> None:
+    """Airflow calls on_kill while execute runs; a chunk whose request is already on its way becomes a batch
+    after the kill, and with ``cancel_on_kill`` it must be cancelled too (it was left to go out)."""
+    op = send_op(to=numbers(2500), send_at=timedelta(hours=1), cancel_on_kill=True, max_concurrency=1)
+    route = api._route
+
+    def killed_during_the_second_send(method: str, path: str, query: dict[str, str], body: Any
+                                      ) -> tuple[int, Any]:
+        if (method, path) == ("POST", "/batches") and len(api.batches) == 1:
+            op.on_kill()
+        return route(method, path, query, body)
+
+    api._route = killed_during_the_second_send  # type: ignore[method-assign]
+    with pytest.raises(AirflowException, match=r"send stopped after 2 of 3"):
+        op.execute(make_context())
+    assert len(api.batches) == 2  # nothing started after the kill
+    assert [batch["canceled"] for batch in api.batches.values()] == [True, True]
+
+
+def test_on_kill_during_a_retrys_reads_cancels_what_the_retry_finds_and_fails(api: FakeApi, store: FakeStore
+                                                                              ) -> None:
+    """Killed while a retry reads the ledger's batches: those read after the kill are cancelled as they are
+    learnt, like those before it, and the try fails instead of answering with cancelled batches."""
+    first = send_op(to=numbers(2500), send_at=timedelta(hours=1)).execute(make_context(store))
+    op = send_op(to=numbers(2500), send_at=timedelta(hours=1), cancel_on_kill=True, max_concurrency=1)
+    route = api._route
+
+    def killed_during_the_second_read(method: str, path: str, query: dict[str, str], body: Any
+                                      ) -> tuple[int, Any]:
+        if (method, path) == ("GET", f"/batches/{first['batch_ids'][1]}"):
+            op.on_kill()
+        return route(method, path, query, body)
+
+    api._route = killed_during_the_second_read  # type: ignore[method-assign]
+    with pytest.raises(AirflowException, match=r"send stopped after 3 of 3 batch\(es\): the task was killed"):
+        op.execute(make_context(store, try_number=2))
+    assert [api.batches[b]["canceled"] for b in first["batch_ids"]] == [True, True, True]
+    assert len(api.requests("POST", "/batches")) == 3  # nothing sent by the killed retry
 
 
 def test_on_kill_without_cancel_on_kill_cancels_nothing(api: FakeApi) -> None:

@@ -42,6 +42,8 @@ from airflow_provider_sinch.client.models.groups import (
     ListGroupsResponse,
 )
 from airflow_provider_sinch.client.models.inbounds import (
+    InboundMedia,
+    InboundMediaBody,
     InboundMessage,
     ListInboundsQuery,
     ListInboundsResponse,
@@ -69,6 +71,8 @@ __all__ = [
     "GroupKeyword",
     "GroupRequest",
     "GroupUpdateRequest",
+    "InboundMedia",
+    "InboundMediaBody",
     "InboundMessage",
     "Keyword",
     "ListBatchesQuery",
