@@ -11,8 +11,9 @@ streams, so the client costs as little CPU as possible on a small machine.  Scen
 * ``delivery report``: ``GET .../batches/{id}/delivery_report?type=full``;
 * ``send batch``: ``POST /xms/v1/{plan}/batches`` with one recipient (validation, state, lifecycle jobs).
 
-It prints requests per second and the ratio to the baseline; the target is at least 1,000 simple requests
-per second on a 2-core machine.  This is a measurement to read, not a test that passes or fails.
+It prints requests per second and the ratio to the baseline (:func:`bench.ratios.report`); the target is
+at least 1,000 simple requests per second on a 2-core machine.  This is a measurement to read, not a test
+that passes or fails.
 """
 
 from __future__ import annotations
@@ -28,7 +29,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.ratios import report
 
 HOST = "127.0.0.1"
 
@@ -192,13 +198,10 @@ def main() -> None:
     except ImportError:
         pass
     results = run(args)
-    baseline = results[0].rate
-    print(f"{os.cpu_count()} CPUs, {args.connections} connections, {args.seconds:g} s per scenario")
-    print(f"{'scenario':<28}{'requests':>10}{'req/s':>10}{'vs baseline':>13}{'errors':>8}")
-    for result in results:
-        print(f"{result.name:<28}{result.requests:>10}{result.rate:>10.0f}{result.rate / baseline:>12.0%}"
-              f"{result.errors:>8}")
-
+    report({r.name: {"req/s": round(r.rate), "errors": r.errors} for r in results},
+           baseline=results[0].name,
+           title=f"Sandbox requests per second: {os.cpu_count()} CPUs, {args.connections} keep-alive "
+                 f"connections, {args.seconds:g} s per scenario")
 
 if __name__ == "__main__":
     main()

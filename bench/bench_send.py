@@ -30,7 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_sandbox import HOST, _free_port, _process
-from bench.ratios import print_ratios
+from bench.ratios import report
 
 PLAN, TOKEN, SENDER = "bench-plan", "bench-token", "+12017777777"
 
@@ -94,10 +94,10 @@ def main() -> None:
         }
     batches = {result[2] for result in results.values()}
     assert batches == {len(chunks)}, batches  # every scenario ends with the same batches
-    print(f"{os.cpu_count()} CPUs, {args.recipients:,} recipients in {len(chunks)} batches, "
-          f"best of {args.repeat}")
-    print_ratios({name: {"seconds": seconds, "peak MiB": peak / 2**20}
-                  for name, (seconds, peak, _) in results.items()}, baseline="baseline")
+    report({name: {"seconds": seconds, "peak MiB": peak / 2**20}
+            for name, (seconds, peak, _) in results.items()}, baseline="baseline",
+           title=f"Send: {args.recipients:,} recipients in {len(chunks)} batches to a loopback sandbox, "
+                 f"best of {args.repeat} per scenario, {os.cpu_count()} CPUs")
 
 if __name__ == "__main__":
     main()

@@ -32,7 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_sandbox import HOST, _free_port, _process
-from bench.ratios import print_ratios
+from bench.ratios import report
 
 PLAN, TOKEN = "bench-plan", "bench-token"
 
@@ -119,10 +119,10 @@ def main() -> None:
             tracemalloc.stop()
             results[name] = (seconds, connections, peak)
 
-    print(f"{os.cpu_count()} CPUs, {args.triggers} triggers x {args.rounds} polls (batch + report), "
-          f"{args.latency * 1000:.0f} ms added latency")
-    print_ratios({name: {"seconds": seconds, "connections": connections, "peak MiB": peak / 2**20}
-                  for name, (seconds, connections, peak) in results.items()}, baseline="client per trigger")
+    report({name: {"seconds": seconds, "connections": connections, "peak MiB": peak / 2**20}
+            for name, (seconds, connections, peak) in results.items()}, baseline="client per trigger",
+           title=f"Triggers: {args.triggers} delivery triggers x {args.rounds} polls (batch + report) on one "
+                 f"event loop, {args.latency * 1000:.0f} ms added latency, {os.cpu_count()} CPUs")
 
 if __name__ == "__main__":
     main()

@@ -3,8 +3,8 @@
 Four connection extras (declared in the provider info, the secret ones as password fields):
 
 * ``callback_secret``: the HMAC signing secret Sinch signs callbacks with (``x-sinch-webhook-signature``).
-* ``callback_username`` / ``callback_password``: HTTP Basic credentials Sinch sends (put them in the
-  callback URL you give Sinch: ``https://user:password@airflow.example.com/sinch/callbacks/<conn_id>``).
+* ``callback_username`` / ``callback_password``: HTTP Basic credentials Sinch sends (they must be in the
+  callback URL Sinch is given: ``delivery_callbacks`` puts them there; in the dashboard, write them).
 * ``callback_url``: the public URL of this connection's receiver, for operators that ask Sinch to send
   delivery reports (``callback_url`` of a batch).
 
@@ -21,11 +21,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_sinch.hooks.connection import EXTRA_CALLBACK_URL
+from airflow_provider_sinch.hooks.connection import (
+    EXTRA_CALLBACK_PASSWORD,
+    EXTRA_CALLBACK_URL,
+    EXTRA_CALLBACK_USERNAME,
+)
 
 EXTRA_SECRET = "callback_secret"  # noqa: S105 - the name of an extra, not a secret
-EXTRA_USERNAME = "callback_username"
-EXTRA_PASSWORD = "callback_password"  # noqa: S105 - the name of an extra, not a password
+EXTRA_USERNAME = EXTRA_CALLBACK_USERNAME
+EXTRA_PASSWORD = EXTRA_CALLBACK_PASSWORD
 EXTRA_URL = EXTRA_CALLBACK_URL
 
 

@@ -41,12 +41,15 @@ SEPARATORS = " -().[]/"
 """Characters Sinch ignores inside a number (ASCII only: a no-break or zero-width space is refused)."""
 
 _DROP = str.maketrans("", "", SEPARATORS)
+# "+49 (0)30 ...": the bracketed 0 is dialled only inside the country; dropping the brackets as separators
+# would send to +49030..., a different number.
+_TRUNK = "(0)"
 # ``[0-9]``, not ``\d``: ``\d`` matches every Unicode digit (full-width, Arabic-Indic, ...).
-_NUMBER = re.compile(rf"(?:\+|00)?([1-9][0-9]{{{MIN_DIGITS - 1},{MAX_DIGITS - 1}}})")
-_GROUP_ID = re.compile(rf"(?=[0-9]*[A-Za-z])[A-Za-z0-9]{{1,{MAX_GROUP_ID_LENGTH}}}")
-# Whole lists at once, entries joined by "\n" (which no entry may contain): one C-level pass per list.
-_ONE_NUMBER = rf"(?:\+|00)?[1-9][0-9]{{{MIN_DIGITS - 1},{MAX_DIGITS - 1}}}"
+_ONE_NUMBER = rf"(?:\+|00)?([1-9][0-9]{{{MIN_DIGITS - 1},{MAX_DIGITS - 1}}})"  # group 1: the digits
 _ONE_GROUP = rf"(?=[0-9]*[A-Za-z])[A-Za-z0-9]{{1,{MAX_GROUP_ID_LENGTH}}}"
+_NUMBER = re.compile(_ONE_NUMBER)
+_GROUP_ID = re.compile(_ONE_GROUP)
+# Whole lists at once, entries joined by "\n" (which no entry may contain): one C-level pass per list.
 _ALL_DESTINATIONS = re.compile(rf"(?:{_ONE_NUMBER}|{_ONE_GROUP})(?:\n(?:{_ONE_NUMBER}|{_ONE_GROUP}))*")
 _ALL_NUMBERS = re.compile(rf"{_ONE_NUMBER}(?:\n{_ONE_NUMBER})*")
 NUMBER_RULE = (
@@ -62,7 +65,7 @@ def msisdn_digits(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     found = _NUMBER.fullmatch(value)  # the common case, already compact
-    if found is None:
+    if found is None and _TRUNK not in value:
         found = _NUMBER.fullmatch(value.strip().translate(_DROP))
     return found.group(1) if found else None
 
@@ -135,6 +138,9 @@ def destination_problem(value: object) -> str | None:
     text = value.strip()
     if not text:
         return "must not be empty or blank"
+    if _TRUNK in text:
+        return (f"contains the national trunk prefix {_TRUNK}: an international number leaves it out "
+                "(+49 30 1234567, not +49 (0)30 1234567)")
     compact = text.translate(_DROP)
     if _NUMBER.fullmatch(compact) or _GROUP_ID.fullmatch(text):
         return None

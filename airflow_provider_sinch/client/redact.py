@@ -13,9 +13,13 @@ MIN_NUMBER_DIGITS = 7
 """Fewest digits of a phone number in international format (``+683 1234``, Niue): any run of this many
 digits in quoted text is masked."""
 
-# A number inside any text: digits (any script) joined by separators, with an optional leading "+".
-_DIGIT_RUN = re.compile(r"\+?\d(?:[ \-().\[\]/]*\d)*")
 _INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+# A number inside any text: digits (any script) joined by separators, with an optional leading "+".  The
+# separators are those people paste numbers with: any space, any dash (a non-breaking hyphen or an en dash
+# from a word processor), underscores, brackets, dots and slashes.  An invisible character splits the run,
+# so an error shows where it sits ("+46\u200b7012****567"): neither part is a whole number.
+_SEPARATOR = "[\\s\\-\u2010-\u2015\u2212_().\\[\\]/]"
+_DIGIT_RUN = re.compile(rf"\+?\d(?:{_SEPARATOR}*\d)*")
 _SHOWN = 40
 
 

@@ -79,6 +79,9 @@ def handle_response(
         if prepared.operation.response is None:
             return None
         payload = decode_body(content)
+        if payload is None and not prepared.operation.safe_to_retry:
+            # Sinch applied it (2xx) but we cannot read what it made: ambiguous, never "failed".
+            raise malformed(prepared, status, [("(body)", f"expected JSON, got {_excerpt(content)!r}")])
         if payload is None:
             raise SinchAPIError(
                 status, None, f"expected a JSON body, got {_excerpt(content)!r}",
@@ -129,15 +132,18 @@ def transport_failure(prepared: PreparedRequest, exc: BaseException, *, sent: bo
     if sent and not prepared.operation.safe_to_retry:
         return ambiguous(prepared, f"{kind} after the request was sent")
     where = f"{prepared.method} {prepared.log_path}"
-    detail = str(exc).replace(prepared.path, prepared.log_path)  # requests quotes the URL it failed on
+    # requests quotes the URL it failed on, query string (?to=..., ?from_=...) included: no number survives
+    detail = mask_text(str(exc).replace(prepared.path, prepared.log_path))
     return SinchTransportError(f"could not reach Sinch for {where}: {kind}: {detail}",
                                method=prepared.method, path=prepared.log_path, sent=sent)
 
 
-def malformed(prepared: PreparedRequest, status: int, exc: ValidationError) -> SinchMalformedResponseError:
-    """The error for a 2xx answer whose body does not fit the response model: one line, not pydantic's
-    dump.  For an operation that changes state it is also ambiguous (applied, result unknown)."""
-    problems = [
+def malformed(prepared: PreparedRequest, status: int,
+              exc: ValidationError | list[tuple[str, str]]) -> SinchMalformedResponseError:
+    """The error for a 2xx answer whose body does not fit the response model (or is no JSON at all): one
+    line, not pydantic's dump.  For an operation that changes state it is also ambiguous (applied, result
+    unknown), so a send is looked up rather than sent again."""
+    problems = exc if isinstance(exc, list) else [
         (mask_text(".".join(str(p) for p in err["loc"])) or "(body)", err["msg"])
         for err in exc.errors(include_url=False, include_input=False)
     ]

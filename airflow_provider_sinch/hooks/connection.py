@@ -22,6 +22,7 @@ extra.callback_url  public URL of this connection's callback receiver (``.../sin
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from airflow_provider_sinch.client import (
     ProjectAuth,
@@ -37,6 +38,8 @@ from airflow_provider_sinch.client.urls import url_problem
 AUTH_SERVICE_PLAN = "service_plan"
 AUTH_PROJECT = "project"
 EXTRA_CALLBACK_URL = "callback_url"
+EXTRA_CALLBACK_USERNAME = "callback_username"
+EXTRA_CALLBACK_PASSWORD = "callback_password"  # noqa: S105 - the name of an extra, not a password
 
 
 _FIELDS = {"timeout": "extra.timeout", "base_url": "host", "auth_url": "extra.auth_url",
@@ -76,8 +79,11 @@ def _base_url(host: str | None, schema: str | None, port: int | None) -> str | N
     host = str(host).strip()
     if "://" not in host:
         host = f"{schema or 'https'}://{host}"
-    if port and host.count(":") < 2:
-        host = f"{host.rstrip('/')}:{port}"
+    if port:
+        parts = urlsplit(host)
+        if parts.hostname and ":" not in parts.netloc.rpartition("@")[2].rpartition("]")[2]:
+            # The port joins the host name, before any path of the override (https://proxy/sinch).
+            host = urlunsplit(parts._replace(netloc=f"{parts.netloc}:{port}"))
     return host.rstrip("/")
 
 
@@ -183,9 +189,12 @@ def config_from_connection(
 
 
 def callback_url_from_extra(extra: dict[str, Any], conn_id: str = "sinch_default") -> str:
-    """The connection's ``extra.callback_url``: the absolute http(s) URL Sinch should post callbacks to.
+    """The URL Sinch should post this connection's callbacks to: ``extra.callback_url`` (an absolute http(s)
+    URL without credentials), with the Basic credentials of ``extra.callback_username`` /
+    ``extra.callback_password`` (secret fields) put into it when both are set, as Sinch needs them there.
 
-    :raises SinchConnectionError: when it is missing or not an absolute http(s) URL.
+    :raises SinchConnectionError: when it is missing, not an absolute http(s) URL, or carries credentials
+        itself (they belong in the secret fields, not in a field the connection form shows).
     """
     extra = {k.removeprefix("extra__sinch__"): v for k, v in (extra or {}).items()}
     url = extra.get(EXTRA_CALLBACK_URL)
@@ -194,7 +203,13 @@ def callback_url_from_extra(extra: dict[str, Any], conn_id: str = "sinch_default
             f"extra.{EXTRA_CALLBACK_URL}",
             "is required for delivery callbacks: the public URL of this Airflow's /sinch/callbacks/<conn_id>",
             conn_id)
-    problem = url_problem(url.strip() if isinstance(url, str) else url)
+    problem = url_problem(url.strip() if isinstance(url, str) else url, credentials=False)
     if problem is not None:
         raise SinchConnectionError(f"extra.{EXTRA_CALLBACK_URL}", problem, conn_id)
-    return str(url).strip()
+    url = str(url).strip()
+    username, password = extra.get(EXTRA_CALLBACK_USERNAME), extra.get(EXTRA_CALLBACK_PASSWORD)
+    if not (isinstance(username, str) and username and isinstance(password, str) and password):
+        return url
+    parts = urlsplit(url)
+    netloc = f"{quote(username, safe='')}:{quote(password, safe='')}@{parts.netloc}"
+    return urlunsplit(parts._replace(netloc=netloc))

@@ -14,8 +14,9 @@ make that hold under real conditions:
   :data:`CONFIG_TTL_SECONDS` only; after that the next caller looks the connection up again.  The client is
   keyed on the whole resolved configuration (credentials included, held in memory, never logged), so a
   rotated token or a moved host gets a new client, and the replaced one is closed once its requests have had
-  time to finish.  Triggers ask for their client at every poll, so a wait of hours follows a rotation within
-  about a minute.
+  time to finish.  A re-read that fails keeps the current client (a secrets backend that is briefly away
+  must not end every wait).  Triggers ask for their client at every poll, so a wait of hours follows a
+  rotation within about a minute.
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ log = logging.getLogger(__name__)
 CONFIG_TTL_SECONDS = 60.0
 """How long a connection lookup is reused before the next caller looks the connection up again."""
 
-RETIRE_AFTER_SECONDS = 120.0
-"""How long a replaced client stays open for the requests already using it (longer than any timeout)."""
+RETIRE_AFTER_SECONDS = 900.0
+"""How long a replaced client stays open for the polls already using it: longer than the slowest poll (the
+client's retries through 429s and timeouts take a few minutes at most; each poll asks for the client anew)."""
 
 
 def config_identity(config: SinchConfig) -> Hashable:
@@ -65,7 +67,7 @@ class _Lookup:
     """
 
     started: float
-    task: asyncio.Task[SinchConfig]
+    task: asyncio.Future[SinchConfig]
 
 
 @dataclass
@@ -88,7 +90,20 @@ class SharedAsyncClients:
     async def get(self, key: str, lookup: Callable[[], Awaitable[SinchConfig]]) -> AsyncSinchClient:
         """The client for ``key`` (connection id and hook settings), looking the connection up with
         ``lookup`` only when no fresh lookup is at hand."""
-        started, config = await self._config(key, lookup)
+        try:
+            started, config = await self._config(key, lookup)
+        except Exception as exc:
+            held = self._current.get(key)
+            if held is None:
+                raise
+            # A re-read that fails (secrets backend or API server briefly away) must not end every wait
+            # on a client that works: keep it, and try again after another TTL.
+            log.warning("Re-reading the Sinch connection failed (%s); its current client stays in use",
+                        type(exc).__name__)
+            kept: asyncio.Future[SinchConfig] = asyncio.get_running_loop().create_future()
+            kept.set_result(self._clients[held[0]].config)
+            self._lookups[key] = _Lookup(self.clock(), kept)
+            return self._clients[held[0]]
         current = self._current.get(key)
         if current is not None and current[1] > started:
             return self._clients[current[0]]  # a newer lookup already decided (this caller waited long)

@@ -86,8 +86,12 @@ class SinchHook(BaseHook, BlockingOperations):
     def callback_url(self) -> str:
         """Where Sinch should post this connection's callbacks: its ``extra.callback_url`` (README
         "Callbacks (push)"); a missing or malformed one raises ``SinchConnectionError``."""
-        conn = self.get_connection(self.sinch_conn_id)
-        return callback_url_from_extra(conn.extra_dejson, self.sinch_conn_id)
+        extra = self.get_connection(self.sinch_conn_id).extra_dejson
+        url = callback_url_from_extra(extra, self.sinch_conn_id)
+        if url != extra.get("callback_url"):  # Basic credentials were put in: never in a log line
+            mask_secret(url)
+            mask_secret(str(extra.get("callback_password")))
+        return url
 
     @cached_property
     def client(self) -> SinchClient:

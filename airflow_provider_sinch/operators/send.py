@@ -56,6 +56,9 @@ MAX_WAIT_SECONDS = 365 * 24 * 3600.0
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+TIMES_KEY = "sinch_send_times"
+"""``task_state_store`` key: the first try's ``send_at``/``expire_at`` where they were given as timedeltas."""
+
 DESTINATION_KEYS = ("id",)
 """An upstream group (``{"id": ...}``, e.g. from ``SinchCreateGroupOperator``) is sent to by its id."""
 
@@ -278,6 +281,7 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
         groups = sum(1 for d in destinations if not is_msisdn(d))
         limits = self.limits()
         store = self._store(context)
+        fields = self._pin_relative_times(fields, store)
         ledger = ChunkLedger(store)
         pool = ClientPool(self.hook.config)
         estimate = None
@@ -318,6 +322,18 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
         if self.wait_for_delivery:
             self.defer_until_delivered(result)
         return result
+
+    def _pin_relative_times(self, fields: dict[str, Any], store: Any | None) -> dict[str, Any]:
+        """``send_at``/``expire_at`` given as a ``timedelta`` count from the first try: its times are kept in
+        the state store, so the chunks a retry sends go out with those the first try sent."""
+        relative = [name for name in ("send_at", "expire_at") if isinstance(getattr(self, name), timedelta)]
+        if store is None or not relative:
+            return fields
+        kept = store.get(TIMES_KEY)
+        if isinstance(kept, dict) and all(isinstance(kept.get(name), str) for name in relative):
+            return {**fields, **{name: datetime.fromisoformat(kept[name]) for name in relative}}
+        store.set(TIMES_KEY, {name: fields[name].isoformat() for name in relative})
+        return fields
 
     def defer_until_delivered(self, result: dict[str, Any]) -> None:
         """Hand the wait to the triggerer (which only reads from Sinch); resume in

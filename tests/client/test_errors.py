@@ -353,3 +353,15 @@ def test_a_number_in_sinch_s_error_text_is_masked_and_the_text_cut(once: Harness
     assert "4670****567" in str(caught.value)
     assert "46701234567" not in str(caught.value)
     assert len(str(caught.value)) <= 500
+
+
+def test_a_send_answered_2xx_without_json_is_ambiguous_not_failed(once: Harness) -> None:
+    """The batch may exist: the send operator must look it up by client_reference, not report failure."""
+    from airflow_provider_sinch.client import SinchAmbiguousSendError, SinchMalformedSendResponseError
+
+    once.reply(Reply(201, content=b"<html>ok</html>"))
+    with pytest.raises(SinchMalformedSendResponseError) as caught:
+        once.call("send_batch", **SEND)
+    assert isinstance(caught.value, SinchAmbiguousSendError)
+    assert caught.value.client_reference == SEND.get("client_reference")
+    assert "expected JSON" in str(caught.value)

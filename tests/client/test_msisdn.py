@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_sinch.client import (
+    SinchValidationError,
     check_destination,
     check_destinations,
     mask_msisdn,
@@ -255,3 +256,22 @@ def test_mask_msisdn_of_anything_but_a_number_is_stars() -> None:
     assert mask_msisdn("+46701234567 (mobile)") == "****"
     text = "call +46 70 123 45 67 or 0046709876543, room 12"
     assert mask_text(text) == "call +4670****567 or 0046****543, room 12"
+
+
+@pytest.mark.parametrize("pasted", ["+4670\u2011123\u20114567", "+4670\u2013123\u20134567",
+                                    "+46_70_123_45_67", "+46\u00a070\u00a0123\u00a045\u00a067"])
+def test_numbers_pasted_with_unusual_separators_are_masked_in_errors(pasted: str) -> None:
+    """A non-breaking hyphen, an en dash, underscores or no-break spaces still join one number's digits."""
+    with pytest.raises(SinchValidationError) as caught:
+        check_destination(pasted, "to")
+    digits = "".join(ch for ch in pasted if ch.isdigit())
+    assert digits not in "".join(ch for ch in str(caught.value) if ch.isdigit())
+    assert "4670" in str(caught.value) or "****" in str(caught.value)
+
+
+def test_a_national_trunk_prefix_is_refused_not_dialled_as_another_number() -> None:
+    assert not is_msisdn("+49 (0)30 1234567")
+    assert normalize_msisdn("+49 (0)30 1234567") == "+49 (0)30 1234567"  # not 490301234567
+    with pytest.raises(SinchValidationError, match=r"to: contains the national trunk prefix \(0\)"):
+        check_destination("+49 (0)30 1234567", "to")
+    assert is_msisdn("+49 30 1234567")

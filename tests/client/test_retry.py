@@ -443,3 +443,18 @@ def test_only_a_group_delete_reads_a_404_after_a_lost_answer_as_done(harness: Ha
     with pytest.raises(SinchAPIError) as caught:
         call(harness, "get_batch")
     assert caught.value.status == 404
+
+
+def test_a_connection_error_masks_numbers_in_the_query_string() -> None:
+    """requests quotes the whole URL it failed on, ``?to=%2B46...`` included (real refused port)."""
+    from airflow_provider_sinch.client import ServicePlanAuth, SinchClient, SinchConfig
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again below: nothing listens there
+    config = SinchConfig(auth=ServicePlanAuth("plan", "token"), base_url=f"http://127.0.0.1:{port}",
+                         retry=RetryPolicy(max_attempts=1))
+    with SinchClient(config) as client, pytest.raises(SinchTransportError) as caught:
+        client.list_inbounds(to=["+46701234567"])
+    assert "46701234567" not in str(caught.value)
+    assert "token" not in str(caught.value)

@@ -137,3 +137,23 @@ def _returns(value: SinchConfig) -> Any:
         return value
 
     return lookup
+
+
+async def test_a_failed_re_read_keeps_the_working_client_and_waits_a_ttl_before_trying_again() -> None:
+    now = [0.0]
+    shared = SharedAsyncClients(ttl=60.0, clock=lambda: now[0])
+    first = await shared.get("conn", _returns(config()))
+    calls = 0
+
+    async def failing() -> SinchConfig:
+        nonlocal calls
+        calls += 1
+        raise OSError("secrets backend unreachable")
+
+    now[0] = 61.0
+    assert await shared.get("conn", failing) is first  # the wait goes on with the client that works
+    assert await shared.get("conn", failing) is first
+    assert calls == 1  # not one lookup per poll while the backend is away
+    now[0] = 122.0
+    second = await shared.get("conn", _returns(config("token-b")))
+    assert second is not first

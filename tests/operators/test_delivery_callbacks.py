@@ -78,3 +78,29 @@ def test_without_the_option_nothing_changes(api: FakeApi) -> None:
     (body,) = [c.body for c in api.requests("POST", "/batches")]
     assert "callback_url" not in body
     assert "delivery_report" not in body
+
+
+def test_basic_credentials_come_from_the_secret_fields_into_the_url_sinch_gets(
+    api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection form shows callback_url in clear: the password lives in callback_password (a secret
+    field) and is put into the URL only for Sinch, registered with the secret masker."""
+    from airflow.sdk._shared.secrets_masker.secrets_masker import _secrets_masker
+
+    monkeypatch.setenv("AIRFLOW_CONN_SINCH_DEFAULT", json.dumps({**CONN, "extra": {
+        **CONN["extra"], "callback_url": RECEIVER, "callback_username": "sinch",
+        "callback_password": "s3cr:et/pw"}}))
+    SinchSendBatchOperator(task_id="s", to=TO, body="Hi", delivery_callbacks=True).execute(make_context())
+    (body,) = [c.body for c in api.requests("POST", "/batches")]
+    assert body["callback_url"] == "https://sinch:s3cr%3Aet%2Fpw@airflow.example.com/sinch/callbacks/sinch_default"
+    assert "s3cr%3Aet%2Fpw" not in _secrets_masker().redact(f"posted to {body['callback_url']}")
+
+
+def test_credentials_written_into_callback_url_itself_are_refused(
+    api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_callback_url(monkeypatch, "https://sinch:pw@airflow.example.com/sinch/callbacks/sinch_default")
+    with pytest.raises(SinchConnectionError, match=r"extra\.callback_url") as caught:
+        SinchSendBatchOperator(task_id="s", to=TO, body="Hi", delivery_callbacks=True).execute(make_context())
+    assert "pw@" not in str(caught.value)
+    assert api.calls == []

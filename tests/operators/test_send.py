@@ -4,6 +4,7 @@ request, the cost guard, retry safety (ledger, lookups, lost answers), rate limi
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -549,3 +550,19 @@ def test_resume_without_kwargs_or_store_names_the_batches_of_the_summary() -> No
     event = {"kind": "delivery", "status": "success", "detail": "delivered", "result": summary}
     result = send_op(to=numbers(2), wait_for_delivery=True).execute_complete(make_context(), event)
     assert result == {"batch_ids": ["b1", "b2"], "delivery": summary}
+
+
+def test_a_retry_sends_its_chunks_at_the_first_trys_relative_times(api: FakeApi, store: FakeStore) -> None:
+    """send_at=timedelta(...) counts from the first try: chunks a retry sends go out with the others."""
+    api.fail("POST", "/batches", status=400, skip=1)  # the second chunk is refused on the first try
+    kwargs = {"to": numbers(2000), "max_concurrency": 1, "send_at": timedelta(hours=1),
+              "expire_at": timedelta(hours=5)}
+    with pytest.raises(AirflowException):
+        send_op(**kwargs).execute(make_context(store))
+    time.sleep(0.05)  # a later try: "now" has moved on
+    result = send_op(**kwargs).execute(make_context(store, try_number=2))
+    sent = list(api.batches.values())
+    assert len(sent) == 2
+    assert sent[0]["send_at"] == sent[1]["send_at"]
+    assert sent[0]["expire_at"] == sent[1]["expire_at"]
+    assert result["send_at"] == datetime.fromisoformat(sent[0]["send_at"].replace("Z", "+00:00")).isoformat()

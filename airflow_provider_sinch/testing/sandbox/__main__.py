@@ -3,6 +3,7 @@
 On start it prints the ``AIRFLOW_CONN_...`` line that points a ``sinch`` connection at it::
 
     sinch-sandbox --port 8765 --service-plan-id plan --token secret --time-scale 10
+    sinch-sandbox --messages-per-second 30 --requests-per-second 100   # a plan's limits
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from airflow_provider_sinch.testing.sandbox.settings import SandboxSettings
 _DEFAULTS = SandboxSettings()
 
 
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sinch-sandbox", description="A local Sinch SMS REST API.")
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="interface to listen on (default: loopback only)")
@@ -31,6 +32,11 @@ def _parser() -> argparse.ArgumentParser:
              "(the API's now stays the wall clock; 0 freezes the clock)")
     add("--dispatch-delay", type=float, default=_DEFAULTS.dispatch_delay, help="seconds Queued")
     add("--delivery-delay", type=float, default=_DEFAULTS.delivery_delay, help="seconds Dispatched")
+    add("--messages-per-second", type=float, default=None, metavar="RATE",
+        help="the service plan's rate limit: recipients dispatched per second, batches queued FIFO "
+             "(default: no limit)")
+    add("--requests-per-second", type=int, default=None, metavar="N",
+        help="API requests per second the plan may make; more get 429 (default: no limit)")
     add("--default-callback-url", help="the plan's default delivery-report callback URL")
     add("--inbound-callback-url", help="where inbound (MO) messages are POSTed")
     add("--webhook-secret", help="sign callbacks with this HMAC secret")
@@ -40,16 +46,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Parse the command line, print the connection, serve until interrupted."""
-    args = _parser().parse_args(argv)
-    settings = SandboxSettings(
+def settings_from(args: argparse.Namespace) -> SandboxSettings:
+    """The sandbox settings the parsed command line asks for."""
+    return SandboxSettings(
         service_plan_id=args.service_plan_id, api_token=args.token, project_id=args.project_id,
         key_id=args.key_id, key_secret=args.key_secret, time_scale=args.time_scale,
         dispatch_delay=args.dispatch_delay, delivery_delay=args.delivery_delay,
+        messages_per_second=args.messages_per_second, requests_per_second=args.requests_per_second,
         default_callback_url=args.default_callback_url, inbound_callback_url=args.inbound_callback_url,
         webhook_secret=args.webhook_secret, default_originator=args.default_originator,
     )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the command line, print the connection, serve until interrupted."""
+    args = parser().parse_args(argv)
+    settings = settings_from(args)
     sandbox = Sandbox(settings)
     sock = bind(args.host, args.port)
     host, port = sock.getsockname()[:2]

@@ -121,4 +121,5 @@ def create_app(sandbox: Sandbox) -> ASGIApp:
     return SandboxMiddleware(
         app, faults=sandbox.fault_plan, authenticator=sandbox.authenticator, settle=sandbox.settle,
         log=sandbox.request_log, recording=lambda: sandbox.settings.record_requests, clock=sandbox.clock,
+        throttle=sandbox.throttle,
     )

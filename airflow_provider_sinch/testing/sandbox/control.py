@@ -15,7 +15,9 @@ sandbox in another process::
     POST   /_sandbox/auto_replies              {"recipient", "text", "delay"};  DELETE: remove all
     GET|PUT /_sandbox/outcomes                 the outcome rule table; POST adds one rule in front
     GET|POST|DELETE /_sandbox/faults           list, add, clear faults
-    PATCH  /_sandbox/settings                  change settings (delays, callback URLs, secret ...)
+    PATCH  /_sandbox/settings                  change settings (delays, callback URLs, secret, rate limits
+                                               {"messages_per_second": 30, "requests_per_second": 100} ...)
+    GET    /_sandbox/queue                     {"waiting": n}: recipients in the plan's rate-limited queue
     POST   /_sandbox/reset                     forget everything, back to the initial settings
 """
 
@@ -87,6 +89,10 @@ def control_router(sandbox: Sandbox) -> APIRouter:
             return json_response(sandbox.statuses(batch_id))
         except KeyError:
             return not_found().response()
+
+    @router.get("/queue")
+    async def queue() -> Response:
+        return json_response({"waiting": sandbox.queued_messages()})
 
     @router.get("/requests")
     async def requests() -> Response:

@@ -24,6 +24,7 @@ from airflow_provider_sinch.testing.sandbox.reports import ReportService
 from airflow_provider_sinch.testing.sandbox.scheduler import Scheduler
 from airflow_provider_sinch.testing.sandbox.settings import SandboxSettings
 from airflow_provider_sinch.testing.sandbox.state import Store
+from airflow_provider_sinch.testing.sandbox.throttle import RequestThrottle
 from airflow_provider_sinch.testing.sandbox.views import batch_view, recipient_report
 
 
@@ -53,6 +54,7 @@ class Sandbox:
         self.fault_plan = FaultPlan(self._settings.seed)
         self.request_log = RequestLog(self._settings.request_log_size)
         self.authenticator = Authenticator(self.clock, self._current)
+        self.throttle = RequestThrottle(self.clock, lambda: self._settings.requests_per_second)
         self.dispatcher = CallbackDispatcher(self.scheduler, self._current)
         self.inbound = InboundService(self.store, self.clock, self.scheduler, self.dispatcher, self._current)
         self.lifecycle = Lifecycle(self.store, self.scheduler, self._current, self.outcomes,
@@ -102,6 +104,8 @@ class Sandbox:
         with self.store.lock:
             self.scheduler.clear()
             self.store.clear()
+            self.lifecycle.queue.clear()
+            self.throttle.reset()
             self._settings = self._initial
             self.clock.set_time_scale(self._settings.time_scale)
             self.clock.restart()
@@ -128,6 +132,13 @@ class Sandbox:
         """Let waits (delivery, ``send_at``, ``expire_at``, callback retries) pass ``time_scale`` times as
         fast as real time; the API's now stays the wall clock (0: everything frozen until ``advance()``)."""
         self.configure(time_scale=time_scale)
+
+    def set_rate_limit(self, messages_per_second: float | None,
+                       requests_per_second: int | None = None) -> None:
+        """The service plan's limits: recipients dispatched per second (batches are accepted at once and
+        queued FIFO) and API requests per second (over it: 429); ``None`` lifts a limit (see
+        :mod:`~.pacing` and :mod:`~.throttle`)."""
+        self.configure(messages_per_second=messages_per_second, requests_per_second=requests_per_second)
 
     # Behaviour
 
@@ -191,6 +202,12 @@ class Sandbox:
         self.settle()
         with self.store.lock:
             return [i.payload for i in self.store.inbounds.values()]
+
+    def queued_messages(self) -> int:
+        """How many recipients wait in the plan's rate-limited queue (always 0 without a limit)."""
+        self.settle()
+        with self.store.lock:
+            return self.lifecycle.queue.waiting()
 
     @property
     def requests(self) -> list[SeenRequest]:

@@ -5,7 +5,10 @@ into recipients; ``dispatch_delay`` later every recipient is dispatched: it is r
 value aborts it with 405, too many parts with 411), the outcome table is consulted (``Aborted`` stops it
 there), and the rest become ``Dispatched`` and reach their final status after the rule's delay.  At
 ``expire_at`` whatever is not final becomes ``Expired`` (406).  Until dispatch, a batch can be updated,
-replaced or cancelled (its recipients become ``Cancelled``, 407); after, not.
+replaced or cancelled (its recipients become ``Cancelled``, 407); after, not.  With a plan rate limit
+(``messages_per_second``), the recipients are not dispatched together at the dispatch time but join the
+plan's FIFO queue there and leave it at the plan's rate (see :mod:`~.pacing`); the batch counts as
+dispatched when its first message leaves.
 
 Each step is a :class:`~.clock.Moment`: the time it is meant for, and its place on the timeline, counted from
 when the sandbox received the batch (``time_scale`` compresses the waits, never the timestamps' now).  An
@@ -23,6 +26,7 @@ from collections.abc import Callable, Iterable
 from airflow_provider_sinch.client.msisdn import is_msisdn
 from airflow_provider_sinch.testing.sandbox.clock import Moment
 from airflow_provider_sinch.testing.sandbox.outcomes import OutcomeRule, OutcomeTable
+from airflow_provider_sinch.testing.sandbox.pacing import PlanQueue
 from airflow_provider_sinch.testing.sandbox.rendering import render
 from airflow_provider_sinch.testing.sandbox.reporting import DeliveryReporter
 from airflow_provider_sinch.testing.sandbox.scheduler import Scheduler
@@ -58,6 +62,7 @@ class Lifecycle:
         self._reporter = reporter
         self._on_final = on_final
         self._clock = scheduler.clock
+        self.queue = PlanQueue(store, scheduler, lambda: settings().messages_per_second, self._send)
 
     # Entry points (called with the store lock held)
 
@@ -113,13 +118,24 @@ class Lifecycle:
         self._sync_recipients(batch, self._clock.stamp(when.at))
 
     def _dispatch(self, batch: Batch, when: Moment) -> None:
+        """The dispatch time came: every recipient goes out now, or joins the plan's queue (rate limit)."""
+        numbers = [n for n, r in batch.recipients.items() if not r.final]
+        if self._settings().messages_per_second is None:
+            self._send(batch, numbers, when)
+        else:
+            self.queue.enqueue(batch, when, numbers)
+
+    def _send(self, batch: Batch, numbers: list[str], when: Moment) -> None:
+        """Dispatch these recipients of ``batch`` at ``when`` (all, or one tick of the plan's queue)."""
         at = self._clock.stamp(when.at)
-        batch.dispatched_at = at
+        if batch.dispatched_at is None:
+            batch.dispatched_at = at
         default_delay = self._settings().delivery_delay
         aborted: list[tuple[Recipient, int]] = []
         dispatched: list[Recipient] = []
         later: dict[float, list[tuple[Recipient, OutcomeRule]]] = {}  # by delay
-        for recipient in batch.recipients.values():
+        for number in numbers:
+            recipient = batch.recipients[number]
             if recipient.final:
                 continue
             message = render(batch.type, batch.fields, recipient.msisdn)

@@ -2,8 +2,10 @@
 
 For every ``/xms/v1/{id}/...`` request, in this order: the active faults are drawn (latency is waited
 out; a rate limit or server error answers at once, before anything is handled); the bearer token is
-checked (401); due lifecycle jobs are run so the request sees the present; the route handles the request;
-for a ``drop`` fault its answer is then withheld (connection closed, or sent after the client gave up).
+checked (401); the plan's request limit is applied (429 over ``requests_per_second``: see :mod:`.throttle`,
+recorded as the fault ``request_limit``); due lifecycle jobs are run so the request sees the present; the
+route handles the request; for a ``drop`` fault its answer is then withheld (connection closed, or sent after
+the client gave up).
 Everything is written to the request log.  Other paths (``/oauth2/token``, ``/_sandbox/...``) pass through.
 """
 
@@ -21,6 +23,7 @@ from airflow_provider_sinch.testing.sandbox.clock import SandboxClock
 from airflow_provider_sinch.testing.sandbox.errors import ApiError
 from airflow_provider_sinch.testing.sandbox.faults import Fault, FaultPlan
 from airflow_provider_sinch.testing.sandbox.recording import RequestLog, SeenRequest
+from airflow_provider_sinch.testing.sandbox.throttle import RequestThrottle, too_many_requests
 
 _API_PREFIX = "/xms/v1/"
 log = logging.getLogger(__name__)
@@ -36,6 +39,7 @@ class _Exchange:
         self.headers: dict[str, str] = {}
         self.response_body = bytearray()
         self.held: list[Message] = []
+        self.limited = False  # answered 429 by the plan's request limit
 
     async def receive(self) -> Message:
         message = await self._receive()
@@ -69,11 +73,12 @@ class SandboxMiddleware:
     :param log: the request log.
     :param recording: returns whether requests are recorded.
     :param clock: the sandbox clock (timestamps of recorded requests).
+    :param throttle: the plan's request limit.
     """
 
     def __init__(self, app: ASGIApp, *, faults: FaultPlan, authenticator: Authenticator,
                  settle: Callable[[], Any], log: RequestLog, recording: Callable[[], bool],
-                 clock: SandboxClock) -> None:
+                 clock: SandboxClock, throttle: RequestThrottle) -> None:
         self.app = app
         self.faults = faults
         self.authenticator = authenticator
@@ -81,6 +86,7 @@ class SandboxMiddleware:
         self.log = log
         self.recording = recording
         self.clock = clock
+        self.throttle = throttle
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -102,7 +108,8 @@ class SandboxMiddleware:
         finally:
             if self.recording():
                 reset = fault is not None and fault.kind == "drop" and fault.mode == "reset"
-                kind = fault.kind if fault is not None else ("latency" if hit else None)
+                kind = fault.kind if fault is not None else (
+                    "request_limit" if exchange.limited else "latency" if hit else None)
                 query = scope.get("query_string", b"").decode("latin-1")
                 self.log.add(SeenRequest(
                     method, path, query, bytes(exchange.request_body), None if reset else exchange.status,
@@ -117,6 +124,9 @@ class SandboxMiddleware:
                 self.authenticator.check(path_id, authorization)
             except ApiError as exc:
                 error = exc
+            else:
+                if not self.throttle.admit():
+                    error, exchange.limited = too_many_requests(), True
         if error is not None:
             await error.response()(scope, exchange.receive, exchange.send)
             return

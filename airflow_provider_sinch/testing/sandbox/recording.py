@@ -33,7 +33,8 @@ class SeenRequest:
     :param status: the answer's status; ``None`` when the connection was dropped without one.
     :param raw_response: the answer's body (also kept for a dropped answer: what the client missed).
     :param response_headers: the answer's headers, lower-case names.
-    :param fault: the injected fault's kind, if one hit the request.
+    :param fault: the injected fault's kind, if one hit the request (``request_limit``: the plan's request
+        limit answered 429, see :mod:`.throttle`).
     :param at: sandbox time of the request.
     """
 

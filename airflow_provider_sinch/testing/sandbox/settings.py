@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -33,6 +34,14 @@ class SandboxSettings:
         the wait until ``send_at``, the life until ``expire_at``, callback retries), each counted from when
         the sandbox received it; the API's now stays the wall clock.  ``0`` freezes the clock, now included
         (only ``advance()`` moves it).
+    :param messages_per_second: the service plan's rate limit (Sinch: messages per second per plan, counted
+        per recipient); batches are still accepted at once, and their recipients leave the plan's FIFO queue
+        at this rate from their dispatch time on, per second of the sandbox timeline (so ``time_scale``
+        speeds the pacing up too): see :mod:`~.pacing`.  ``None`` (the default): no limit, every recipient
+        of a batch is dispatched together.
+    :param requests_per_second: how many API requests (``/xms/v1/...``, any operation) the plan may make in
+        any one second of the sandbox timeline; the next gets 429 (Sinch: "too many requests") without
+        being handled: see :mod:`~.throttle`.  ``None`` (the default): no limit.
     :param callback_timeout: real seconds one callback POST may take.
     :param callback_retry_base: first retry delay of a failed callback (sandbox seconds; doubles each time).
     :param callback_retry_window: sandbox seconds after which a failing callback is given up.
@@ -56,6 +65,8 @@ class SandboxSettings:
     dispatch_delay: float = 1.0
     delivery_delay: float = 2.0
     time_scale: float = 1.0
+    messages_per_second: float | None = None
+    requests_per_second: int | None = None
     callback_timeout: float = 5.0
     callback_retry_base: float = CALLBACK_RETRY_BASE_S
     callback_retry_window: float = CALLBACK_RETRY_WINDOW_S
@@ -71,6 +82,13 @@ class SandboxSettings:
         for name in ("dispatch_delay", "delivery_delay", "time_scale", "callback_retry_base"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
+        for name in ("messages_per_second", "requests_per_second"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                      or not 0 < value < math.inf):
+                raise ValueError(f"{name} must be a positive finite number or None (no limit), not {value!r}")
+        if self.requests_per_second is not None and not float(self.requests_per_second).is_integer():
+            raise ValueError(f"requests_per_second must be a whole number, not {self.requests_per_second!r}")
         if self.callback_workers < 1:
             raise ValueError("callback_workers must be at least 1")
 
