@@ -15,8 +15,9 @@ from airflow.sdk import BaseNotifier
 
 from airflow_provider_sinch.client.models import BatchRequest, build
 from airflow_provider_sinch.client.segments import count_segments, truncate_to_parts
+from airflow_provider_sinch.common.arguments import as_int, as_list, check_text, has_template, invalid
+from airflow_provider_sinch.common.output import masked, to_xcom
 from airflow_provider_sinch.hooks.sinch import SinchHook
-from airflow_provider_sinch.operators.base import as_int, as_list, check_text, invalid, masked, to_xcom
 
 WHERE = "notifier arguments"
 
@@ -97,7 +98,7 @@ class SinchNotifier(BaseNotifier):
             if value is not None and not isinstance(value, str):
                 raise invalid(name, f"must be a string, got {type(value).__name__}", WHERE)
             check_text(value, name, WHERE)
-        if not _has_template(to) and not as_list(to, "to", where=WHERE):
+        if not has_template(to) and not as_list(to, "to", where=WHERE):
             raise self.no_recipients()
 
     @staticmethod
@@ -139,16 +140,6 @@ class SinchNotifier(BaseNotifier):
         fields = self.request(context)
         client = await SinchHook(sinch_conn_id=self.sinch_conn_id).aget_client()
         self._sent(await client.send_batch(**fields), fields)
-
-
-def _has_template(value: Any) -> bool:
-    """Whether ``value`` may still change when rendered (Jinja, or an XCom reference), so an empty value
-    cannot be judged before then."""
-    if isinstance(value, str):
-        return "{{" in value or "{%" in value
-    if isinstance(value, list | tuple | set):
-        return any(_has_template(v) for v in value)
-    return hasattr(value, "resolve")  # XComArg and Airflow's other references
 
 
 send_sinch_notification = SinchNotifier

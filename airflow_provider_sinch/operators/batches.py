@@ -14,17 +14,10 @@ from airflow.sdk.exceptions import AirflowException, AirflowSkipException
 
 from airflow_provider_sinch.client import SinchConflictError
 from airflow_provider_sinch.client.models import BatchRequest, UpdateBatchRequest, build
-from airflow_provider_sinch.operators.base import (
-    SinchBaseOperator,
-    as_bool,
-    as_int,
-    as_list,
-    as_mapping,
-    as_timestamp,
-    check_text,
-    masked,
-    to_xcom,
-)
+from airflow_provider_sinch.common.arguments import as_bool, as_int, as_list, as_mapping, check_text
+from airflow_provider_sinch.common.output import masked, to_xcom
+from airflow_provider_sinch.common.times import as_timestamp
+from airflow_provider_sinch.operators.base import SinchBaseOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

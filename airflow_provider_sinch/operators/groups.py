@@ -21,17 +21,9 @@ from airflow_provider_sinch.client import (
 )
 from airflow_provider_sinch.client.models import GroupRequest, GroupUpdateRequest, build
 from airflow_provider_sinch.client.models.groups import MAX_MEMBERS_PER_REQUEST
-from airflow_provider_sinch.operators.base import (
-    SinchBaseOperator,
-    as_bool,
-    as_list,
-    as_mapping,
-    check_text,
-    invalid,
-    masked,
-    to_xcom,
-)
-from airflow_provider_sinch.triggers.events import shown
+from airflow_provider_sinch.common.arguments import as_bool, as_list, as_mapping, check_text, invalid, shown
+from airflow_provider_sinch.common.output import masked, to_xcom
+from airflow_provider_sinch.operators.base import SinchBaseOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

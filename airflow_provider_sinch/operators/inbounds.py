@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sinch.client.models import ListInboundsQuery, build
 from airflow_provider_sinch.client.msisdn import normalize_msisdn
-from airflow_provider_sinch.operators.base import SinchBaseOperator, as_int, as_list, as_timestamp, to_xcom
+from airflow_provider_sinch.common.arguments import as_int, as_list
+from airflow_provider_sinch.common.output import to_xcom
+from airflow_provider_sinch.common.times import as_timestamp
+from airflow_provider_sinch.operators.base import SinchBaseOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

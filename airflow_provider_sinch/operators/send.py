@@ -28,7 +28,10 @@ from airflow_provider_sinch.client import (
 from airflow_provider_sinch.client.models import BatchRequest, build
 from airflow_provider_sinch.client.models.batches import MAX_RECIPIENTS
 from airflow_provider_sinch.client.msisdn import is_msisdn
-from airflow_provider_sinch.operators.base import as_int, as_list, brief_list, masked
+from airflow_provider_sinch.common.arguments import as_int, as_list, shown
+from airflow_provider_sinch.common.delivery_wait import criteria_from
+from airflow_provider_sinch.common.output import brief_list, masked
+from airflow_provider_sinch.common.polling import DEFAULT_MAX_CONSECUTIVE_FAILURES, check_poll_settings
 from airflow_provider_sinch.operators.batches import SinchBatchContentOperator
 from airflow_provider_sinch.operators.chunking import (
     Chunk,
@@ -40,12 +43,10 @@ from airflow_provider_sinch.operators.chunking import (
 from airflow_provider_sinch.operators.concurrency import ClientPool, run_bounded
 from airflow_provider_sinch.operators.cost import CostEstimate
 from airflow_provider_sinch.operators.resume import RESULT_KEY, ChunkLedger, find_batch, lookup_since
-from airflow_provider_sinch.triggers.base import DEFAULT_MAX_CONSECUTIVE_FAILURES, check_poll_settings
-from airflow_provider_sinch.triggers.delivery import SinchBatchDeliveryTrigger, criteria_from
+from airflow_provider_sinch.triggers.delivery import SinchBatchDeliveryTrigger
 from airflow_provider_sinch.triggers.events import (
     DEFERRAL_GRACE_SECONDS,
     deadline_after,
-    shown,
     validate_delivery_event,
 )
 

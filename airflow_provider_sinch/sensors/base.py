@@ -3,10 +3,15 @@
 * ``poke`` / ``reschedule``: :meth:`poke` asks Sinch with the synchronous hook; ``timeout`` is handled by
   Airflow's :class:`~airflow.sdk.BaseSensorOperator` (``AirflowSensorTimeout``, or a skip with
   ``soft_fail``).
-* ``deferrable=True``: the sensor defers at once to its trigger with a wall-clock ``deadline`` of
-  ``now + timeout``; the trigger fires a ``timeout`` event at the deadline and :meth:`execute_complete`
-  raises ``AirflowSensorTimeout`` (a skip with ``soft_fail``) just as the other modes do.  The deferral
-  itself gets a slightly longer Airflow timeout as a safety net in case no triggerer runs.
+* ``deferrable=True``: the sensor pokes once in the worker (as the dbt Cloud and HTTP sensors do), so a
+  wait whose answer is already final never reaches the triggerer; otherwise it defers to its trigger with
+  a wall-clock ``deadline`` of ``now + timeout``.  The trigger fires a ``timeout`` event at the deadline
+  and :meth:`execute_complete` raises ``AirflowSensorTimeout`` (a skip with ``soft_fail``) just as the
+  other modes do.  The deferral itself gets a slightly longer Airflow timeout as a safety net in case no
+  triggerer runs.
+* ``poke`` and the trigger decide alike because both run the same sans-I/O checks: the delivery probes of
+  :mod:`airflow_provider_sinch.client.delivery` and the inbound filter and window of
+  :mod:`airflow_provider_sinch.common.inbound_wait`; a sensor builds a trigger only to defer to it.
 * Transient Sinch errors (429, 5xx, connection problems; already retried inside the client) do not end a
   wait until ``max_consecutive_failures`` pokes in a row failed.  In poke mode the count lives in the
   sensor; in reschedule mode each poke runs in a new process, so the count is kept in
@@ -22,18 +27,23 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from airflow.sdk import BaseSensorOperator
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.configuration import conf
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import (
+    AirflowException,
+    AirflowFailException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+)
 
-from airflow_provider_sinch.hooks.sinch import SinchHook
-from airflow_provider_sinch.triggers.base import (
+from airflow_provider_sinch.common.polling import (
     DEFAULT_MAX_CONSECUTIVE_FAILURES,
-    SinchPollingTrigger,
-    check_poll_settings,
+    as_failure_budget,
     describe_error,
     is_transient,
 )
+from airflow_provider_sinch.hooks.sinch import SinchHook
+from airflow_provider_sinch.triggers.base import SinchPollingTrigger
 from airflow_provider_sinch.triggers.events import (
     DEFERRAL_GRACE_SECONDS,
     EventKind,
@@ -74,7 +84,7 @@ class SinchPollingSensor(BaseSensorOperator):
         super().__init__(**kwargs)
         self.sinch_conn_id = sinch_conn_id
         self.deferrable = deferrable
-        _, self.max_consecutive_failures = check_poll_settings(1.0, max_consecutive_failures, self.where)
+        self.max_consecutive_failures = as_failure_budget(max_consecutive_failures, self.where)
         self._failures = 0
 
     @property
@@ -97,11 +107,15 @@ class SinchPollingSensor(BaseSensorOperator):
 
     @abstractmethod
     def make_trigger(self, context: Context, deadline: str | None) -> SinchPollingTrigger:
-        """The trigger that waits for what this sensor waits for (also used, without I/O, by ``poke``)."""
+        """The trigger that waits in the triggerer for what this sensor waits for (only built to defer)."""
 
     def execute(self, context: Context) -> Any:
         if not self.deferrable:
             return super().execute(context)
+        answer = self.poke_before_deferring(context)
+        if answer:
+            self.log.info("Success criteria met at the first poke: not deferring")
+            return answer.xcom_value if isinstance(answer, PokeReturnValue) else None
         trigger = self.make_trigger(context, deadline_after(self.timeout))
         self.log.info("Deferring to %s until %s", type(trigger).__name__, trigger.deadline)
         self.defer(
@@ -109,6 +123,24 @@ class SinchPollingSensor(BaseSensorOperator):
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout + max(DEFERRAL_GRACE_SECONDS, 2 * self.poke_interval)),
         )
+
+    def poke_before_deferring(self, context: Context) -> bool | PokeReturnValue:
+        """One :meth:`poke`, with the ``soft_fail`` / ``never_fail`` / ``silent_fail`` rules of
+        :meth:`BaseSensorOperator.execute <airflow.sdk.BaseSensorOperator.execute>`: a wait that is
+        already over (or already failed) ends here, in the worker."""
+        try:
+            return self.poke(context)
+        except AirflowSkipException:
+            raise
+        except Exception as exc:
+            final = isinstance(exc, AirflowFailException | AirflowSensorTimeout)
+            if (final and self.soft_fail) or self.never_fail:
+                flag = "soft_fail" if final and self.soft_fail else "never_fail"
+                raise AirflowSkipException(f"Skipping ({flag} is set): {exc}") from exc
+            if final or not self.silent_fail:
+                raise
+            self.log.error("Sinch sensor poke failed (silent_fail: deferring): %s", describe_error(exc))
+            return False
 
     def execute_complete(self, context: Context, event: Any = None) -> Any:
         """Resume after the trigger fired: the result on success, else the matching Airflow error.

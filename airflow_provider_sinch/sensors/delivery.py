@@ -11,49 +11,37 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from airflow.sdk import PokeReturnValue
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_sinch.client.delivery import DeliveryProbe, run_probe
-from airflow_provider_sinch.operators.base import as_list
+from airflow_provider_sinch.client.delivery import (
+    BatchDeliveryProbe,
+    DeliveryProbe,
+    RecipientDeliveryProbe,
+    run_probe,
+)
+from airflow_provider_sinch.client.identifiers import check_path_id
+from airflow_provider_sinch.common.arguments import has_template
+from airflow_provider_sinch.common.delivery_wait import (
+    as_batch_ids,
+    check_recipient,
+    criteria_from,
+    delivery_event,
+)
 from airflow_provider_sinch.sensors.base import SinchPollingSensor
 from airflow_provider_sinch.triggers.delivery import (
     SinchBatchDeliveryTrigger,
     SinchDeliveryTriggerBase,
     SinchRecipientDeliveryTrigger,
-    check_batch_ids,
-    criteria_from,
-    delivery_event,
 )
-from airflow_provider_sinch.triggers.events import EventKind, SinchArgumentError, shown
+from airflow_provider_sinch.triggers.events import EventKind
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-
-
-def coerce_batch_ids(value: Any, where: str = "sensor arguments") -> list[str]:
-    """Batch ids from what a template or XCom gives: a list, one id, ``"a,b"``, ``"['a', 'b']"``, or a
-    send result (a dict with ``batch_ids``, or ``id`` for a single batch).  Anything else raises a
-    :class:`~airflow_provider_sinch.client.SinchValidationError` naming ``batch_ids``."""
-    if not isinstance(value, str | Sequence | Mapping) or isinstance(value, bytes | bytearray):
-        raise SinchArgumentError("batch_ids", f"must be a batch id or a list of them, got {shown(value)}",
-                                 where)
-    ids = as_list(value, "batch_ids", keys=("batch_ids", "id"), where=where)
-    if not ids:
-        raise SinchArgumentError("batch_ids", "is empty: there is no batch to wait for", where)
-    return check_batch_ids(ids, where)
-
-
-def _rendered(value: Any) -> bool:
-    """Whether ``value`` is final when the DAG is parsed: no Jinja, no XCom reference, in it."""
-    if isinstance(value, list | tuple):
-        return all(_rendered(v) for v in value)
-    if isinstance(value, str):
-        return "{{" not in value and "{%" not in value
-    return not hasattr(value, "resolve")  # XComArg and Airflow's other references resolve at run time
 
 
 class SinchDeliverySensorBase(SinchPollingSensor):
@@ -86,11 +74,20 @@ class SinchDeliverySensorBase(SinchPollingSensor):
         self.success_statuses = list(self.criteria.success_statuses)
         self.min_success_ratio = self.criteria.min_success_ratio
         self.unknown_is_success = unknown_is_success
-        self._probe: DeliveryProbe | None = None
+
+    @abstractmethod
+    def make_probe(self) -> DeliveryProbe:
+        """The sans-I/O check of what to wait for, from the rendered template fields (errors name this
+        sensor's arguments)."""
+
+    @cached_property
+    def probe(self) -> DeliveryProbe:
+        """:meth:`make_probe`, built once: every poke runs it, and a deferral hands its target on."""
+        return self.make_probe()
 
     @abstractmethod
     def delivery_target(self) -> dict[str, Any]:
-        """The trigger kwargs naming what to wait for, from the rendered template fields."""
+        """The trigger kwargs naming what to wait for, read from :attr:`probe`."""
 
     def make_trigger(self, context: Context, deadline: str | None) -> SinchDeliveryTriggerBase:
         return self.trigger_class(
@@ -98,9 +95,7 @@ class SinchDeliverySensorBase(SinchPollingSensor):
         )
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
-        if self._probe is None:
-            self._probe = self.make_trigger(context, None).make_probe()
-        probe = self._probe
+        probe = self.probe
         progress = self.call_sinch(context, lambda: run_probe(probe, self.hook))
         if progress is None:
             return False
@@ -132,11 +127,15 @@ class SinchBatchDeliverySensor(SinchDeliverySensorBase):
     def __init__(self, *, batch_ids: Sequence[str] | str | Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.batch_ids = batch_ids
-        if _rendered(batch_ids):  # else checked once rendered
-            coerce_batch_ids(batch_ids, self.where)
+        if not has_template(batch_ids):  # else checked once rendered
+            as_batch_ids(batch_ids, self.where)
+
+    def make_probe(self) -> BatchDeliveryProbe:
+        return BatchDeliveryProbe(as_batch_ids(self.batch_ids, self.where), self.criteria)
 
     def delivery_target(self) -> dict[str, Any]:
-        return {"batch_ids": coerce_batch_ids(self.batch_ids, self.where)}
+        probe = cast(BatchDeliveryProbe, self.probe)
+        return {"batch_ids": list(probe.batch_ids)}
 
 
 class SinchRecipientDeliverySensor(SinchDeliverySensorBase):
@@ -158,5 +157,10 @@ class SinchRecipientDeliverySensor(SinchDeliverySensorBase):
         self.batch_id = batch_id
         self.recipient = recipient
 
+    def make_probe(self) -> RecipientDeliveryProbe:
+        return RecipientDeliveryProbe(check_path_id(self.batch_id, "batch_id", model=self.where),
+                                      check_recipient(self.recipient, self.where), self.criteria)
+
     def delivery_target(self) -> dict[str, Any]:
-        return {"batch_id": str(self.batch_id), "recipient": str(self.recipient)}
+        probe = cast(RecipientDeliveryProbe, self.probe)
+        return {"batch_id": probe.batch_id, "recipient": probe.recipient}

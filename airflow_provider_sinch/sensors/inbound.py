@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import PokeReturnValue
 
+from airflow_provider_sinch.common.arguments import SinchArgumentError
+from airflow_provider_sinch.common.inbound_wait import InboundMessageFilter, InboundWindow, inbound_query
+from airflow_provider_sinch.common.times import parse_time
 from airflow_provider_sinch.sensors.base import SinchPollingSensor
-from airflow_provider_sinch.triggers.events import EventKind, SinchArgumentError, parse_time
-from airflow_provider_sinch.triggers.inbound import SinchInboundMessageTrigger, inbound_query
+from airflow_provider_sinch.triggers.events import EventKind
+from airflow_provider_sinch.triggers.inbound import SinchInboundMessageTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -61,11 +64,11 @@ class SinchInboundMessageSensor(SinchPollingSensor):
         self.keywords = keywords
         self.pattern = pattern
         self.received_after = received_after
-        self._trigger: SinchInboundMessageTrigger | None = None
+        self._wait: tuple[InboundMessageFilter, InboundWindow] | None = None
 
     def since(self, context: Context) -> datetime:
         """``received_after`` if given, else when this task started (the first poke, in reschedule mode)."""
-        given = parse_time(self.received_after, "received_after")
+        given = parse_time(self.received_after, "received_after", self.where)
         if given is not None:
             return given
         ti = context["ti"]
@@ -75,23 +78,23 @@ class SinchInboundMessageSensor(SinchPollingSensor):
                 return parse_time(first, "first reschedule date") or datetime.now(UTC)
         return parse_time(getattr(ti, "start_date", None), "start_date") or datetime.now(UTC)
 
+    def wait(self, context: Context) -> tuple[InboundMessageFilter, InboundWindow]:
+        """The filter and the window of this wait, built at the first poke from the rendered fields (the
+        trigger it defers to gets the same filter and ``since``)."""
+        if self._wait is None:
+            match = InboundMessageFilter(self.from_numbers, self.to_numbers, self.keywords,  # type: ignore[arg-type]
+                                         self.pattern, where=self.where)
+            self._wait = match, InboundWindow(self.since(context))
+            self.log.info("Waiting for an SMS %s since %s", match.describe(), self._wait[1].floor.isoformat())
+        return self._wait
+
     def make_trigger(self, context: Context, deadline: str | None) -> SinchInboundMessageTrigger:
-        return SinchInboundMessageTrigger(
-            since=self.since(context),
-            from_numbers=self.from_numbers,
-            to_numbers=self.to_numbers,
-            keywords=self.keywords,
-            pattern=self.pattern,
-            deadline=deadline,
-            **self.poll_settings(),
-        )
+        match, window = self.wait(context)
+        return SinchInboundMessageTrigger(since=window.floor, **match.to_kwargs(), deadline=deadline,
+                                          **self.poll_settings())
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
-        if self._trigger is None:
-            self._trigger = self.make_trigger(context, None)
-            self.log.info("Waiting for an SMS %s since %s", self._trigger.filter.describe(),
-                          self._trigger.since)
-        window, match = self._trigger.window, self._trigger.filter
+        match, window = self.wait(context)
         query = inbound_query(window, match.to_numbers)
         messages = self.call_sinch(context, lambda: list(self.hook.iter_inbounds(**query)))
         for message in window.take(messages or []):

@@ -32,55 +32,17 @@ from typing import Any, ClassVar
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_sinch.client import (
-    AsyncSinchClient,
-    SinchRateLimitError,
-    SinchReportNotReadyError,
-    SinchServerError,
-    SinchTransportError,
-    mask_msisdn,
+from airflow_provider_sinch.client import AsyncSinchClient, mask_msisdn
+from airflow_provider_sinch.common.polling import (
+    DEFAULT_MAX_CONSECUTIVE_FAILURES,
+    DEFAULT_POLL_INTERVAL,
+    check_poll_settings,
+    describe_error,
+    is_transient,
 )
+from airflow_provider_sinch.common.times import parse_time
 from airflow_provider_sinch.hooks.sinch import SinchHook
-from airflow_provider_sinch.triggers.events import (
-    EventKind,
-    EventStatus,
-    SinchArgumentError,
-    make_event,
-    parse_time,
-    shown,
-)
-
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    SinchRateLimitError,
-    SinchReportNotReadyError,
-    SinchServerError,
-    SinchTransportError,
-    TimeoutError,
-)
-"""Errors worth another poll: Sinch throttled us, failed on its side, could not be reached in time, or has
-no report for a recipient yet."""
-
-DEFAULT_POLL_INTERVAL = 30.0
-DEFAULT_MAX_CONSECUTIVE_FAILURES = 5
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Whether another poll may succeed where this one raised ``exc``."""
-    return isinstance(exc, TRANSIENT_ERRORS)
-
-
-MAX_DETAIL = 300
-"""The longest error text an event or log line carries (a validation dump can run to pages)."""
-
-
-def describe_error(exc: BaseException) -> str:
-    """``SinchAuthenticationError: Sinch API error 401 ...`` on one line, at most about :data:`MAX_DETAIL`
-    characters (never contains the token: no Sinch error message does)."""
-    text = " ".join(str(exc).split())
-    if len(text) > MAX_DETAIL:
-        text = text[: MAX_DETAIL - 3] + "..."
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
+from airflow_provider_sinch.triggers.events import EventKind, EventStatus, make_event
 
 NUMBER_KWARGS = ("recipient", "from_numbers", "to_numbers")
 
@@ -95,31 +57,6 @@ def masked_repr(trigger: BaseTrigger) -> str:
         elif isinstance(value, list):
             kwargs[key] = [mask_msisdn(str(v)) for v in value]
     return trigger.repr(classpath, kwargs)
-
-
-MAX_POLL_INTERVAL = 7 * 24 * 3600.0
-"""The longest pause between polls (a week): longer ones are typos, and overflow the event loop's clock."""
-
-
-def check_poll_settings(poll_interval: float, max_consecutive_failures: int,
-                        where: str = "trigger arguments") -> tuple[float, int]:
-    """Validate the two knobs every Sinch wait has; returns them as ``(float, int)``.
-
-    Raises :class:`~airflow_provider_sinch.triggers.events.SinchArgumentError` naming the argument.
-    """
-    if isinstance(poll_interval, bool) or not isinstance(poll_interval, int | float) \
-            or not 0 < poll_interval <= MAX_POLL_INTERVAL:  # NaN fails every comparison
-        raise SinchArgumentError("poll_interval", f"must be a positive number of seconds, at most "
-                                 f"{MAX_POLL_INTERVAL:.0f}, got {shown(poll_interval)}", where)
-    count: Any = max_consecutive_failures
-    if isinstance(count, str) and count.strip().isdigit() and count.strip().isascii():
-        count = int(count)
-    if isinstance(count, float) and count.is_integer():
-        count = int(count)
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise SinchArgumentError("max_consecutive_failures", f"must be a whole number of at least 1, got "
-                                 f"{shown(max_consecutive_failures)}", where)
-    return float(poll_interval), count
 
 
 class SinchPollingTrigger(BaseTrigger):

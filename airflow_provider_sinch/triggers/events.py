@@ -24,54 +24,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout
-from airflow.sdk.timezone import convert_to_utc
 
-from airflow_provider_sinch.client import SinchError, SinchValidationError
+from airflow_provider_sinch.common.times import LATEST_TIME
 
 EventKind = Literal["delivery", "inbound"]
 EventStatus = Literal["success", "failure", "timeout", "error"]
 STATUSES: frozenset[str] = frozenset({"success", "failure", "timeout", "error"})
 KINDS: frozenset[str] = frozenset({"delivery", "inbound"})
 
-LATEST_TIME = datetime(9999, 12, 1, tzinfo=UTC)
-"""The latest time a deadline or a message time may be: later ones overflow when a few days are added."""
-
 DEFERRAL_GRACE_SECONDS = 120.0
 """Extra time a deferral gets over the wait's own timeout, so the trigger's ``timeout`` event (with what
 was still pending) normally wins over Airflow's bare ``TaskDeferralTimeout``."""
-
-
-class SinchArgumentError(SinchValidationError):
-    """A bad argument of a trigger, sensor, operator or notifier, caught before anything is sent: the
-    message reads ``invalid Sinch <where>: <field> <rule>``.
-
-    :param field: the argument (``poll_interval``, ``batch_ids``, ...).
-    :param rule: what it must be, starting with a verb (``must be ...``), with a short excerpt of the value.
-    :param where: what was being built (``trigger arguments``, ``SinchBatchDeliverySensor arguments``).
-    """
-
-    def __init__(self, field: str, rule: str, where: str = "trigger arguments") -> None:
-        super().__init__([(field, rule)], where)
-        self.args = (f"invalid Sinch {where}: {field} {rule}",)
-
-
-def shown(value: Any, limit: int = 40) -> str:
-    """``repr(value)`` cut to ``limit`` characters, for error messages (a 100,000-character argument
-    must not make a 100,000-character error)."""
-    try:
-        text = repr(value)
-    except Exception:
-        text = f"<{type(value).__name__}>"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def argument_error(exc: ValueError, where: str = "trigger arguments") -> SinchValidationError:
-    """A plain ``ValueError("<field> must ...")`` from a lower-level check as the project's error (a
-    project error passes through unchanged)."""
-    if isinstance(exc, SinchValidationError):
-        return exc
-    field, _, rule = str(exc).partition(" ")
-    return SinchArgumentError(field, rule[:300], where)
 
 
 def make_event(kind: EventKind, status: EventStatus, detail: str, result: Any = None) -> dict[str, Any]:
@@ -133,31 +96,3 @@ def deadline_after(seconds: float | timedelta, now: datetime | None = None) -> s
         return min(now + delta, LATEST_TIME).isoformat()
     except OverflowError:  # further than a datetime reaches
         return LATEST_TIME.isoformat()
-
-
-def to_utc(value: datetime) -> datetime:
-    """``value`` in UTC.  A naive time is read in Airflow's ``[core] default_timezone``, as Airflow reads
-    the naive dates of a DAG file, so ``send_at=datetime(2030, 1, 1, 9)`` means 9:00 where the DAGs live."""
-    return value.astimezone(UTC) if value.tzinfo is not None else convert_to_utc(value)
-
-
-def parse_time(value: str | datetime | None, name: str) -> datetime | None:
-    """An aware UTC datetime from an ISO string or a datetime (naive: see :func:`to_utc`); ``None`` stays
-    ``None``."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise SinchArgumentError(name, f"must be an ISO-8601 timestamp, got {shown(value)}") from None
-    if not isinstance(value, datetime):
-        raise SinchArgumentError(name, f"must be an ISO-8601 timestamp or a datetime, got {shown(value)}")
-    try:
-        when = to_utc(value)
-    except (OverflowError, ValueError, SinchError):
-        when = None
-    if when is None or when > LATEST_TIME:
-        raise SinchArgumentError(name, f"must be a time before {LATEST_TIME:%Y-%m-%d} UTC, got "
-                                       f"{shown(value)}")
-    return when

@@ -1,16 +1,12 @@
-"""Waiting for SMS replies, and turning every inbound SMS into an asset event.
+"""Waiting for SMS replies in the triggerer, and turning every inbound SMS into an asset event.
 
-* :class:`InboundMessageFilter`: which messages count (sender, your number, keyword, pattern).
-* :class:`InboundWindow`: which messages are *new*: received at or after a floor time and not seen
-  before; it also says which ``start_date`` to ask ``GET /inbounds`` for, so a busy number is not listed
-  from the beginning on every poll.
 * :class:`SinchInboundMessageTrigger`: the deferrable half of ``SinchInboundMessageSensor``: fires once,
   with the first matching message.
 * :class:`SinchInboundMessageEventTrigger`: a ``BaseEventTrigger`` for ``AssetWatcher``: runs for ever and
   fires one event per matching message.
 
-Numbers are compared the way Sinch writes them (digits only, see
-:func:`~airflow_provider_sinch.client.normalize_msisdn`), so ``+46 70-123 45 67`` matches ``46701234567``.
+Which messages count and which are new is decided by the filter and window of
+:mod:`airflow_provider_sinch.common.inbound_wait`, which the sensor's ``poke`` uses too.
 """
 
 from __future__ import annotations
@@ -18,218 +14,25 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import re
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
-from airflow_provider_sinch.client import AsyncSinchClient, mask_msisdn, normalize_msisdn
-from airflow_provider_sinch.client.models import InboundMessage
-from airflow_provider_sinch.hooks.sinch import SinchHook
-from airflow_provider_sinch.triggers.base import (
-    SinchPollingTrigger,
-    check_poll_settings,
-    describe_error,
-    is_transient,
-    masked_repr,
+from airflow_provider_sinch.client import AsyncSinchClient
+from airflow_provider_sinch.common.arguments import SinchArgumentError
+from airflow_provider_sinch.common.inbound_wait import (
+    DEFAULT_OVERLAP_SECONDS,
+    InboundMessageFilter,
+    InboundWindow,
+    inbound_query,
 )
-from airflow_provider_sinch.triggers.events import EventKind, SinchArgumentError, parse_time, shown
-
-_WORD = re.compile(r"[\w']+", re.UNICODE)
-
-DEFAULT_OVERLAP_SECONDS = 60.0
-MAX_SEEN_IDS = 10_000
-PAGE_SIZE = 100
-
-
-def _as_tuple(value: Sequence[str] | str | None, field: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        value = [v for v in value.split(",")]
-    if not isinstance(value, list | tuple | set | frozenset) or \
-            not all(isinstance(v, str | int) and not isinstance(v, bool) for v in value):
-        raise SinchArgumentError(field, f"must be a string or a list of strings, got {shown(value)}")
-    return tuple(str(v).strip() for v in value if str(v).strip())
-
-
-def _numbers(value: Sequence[str] | str | None, field: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(normalize_msisdn(v) for v in _as_tuple(value, field)))
-
-
-@dataclass(frozen=True)
-class InboundMessageFilter:
-    """Which inbound messages count.  Every condition given must hold; an empty one allows anything.
-
-    :param from_numbers: senders to accept (any spelling; compared as digits).
-    :param to_numbers: your numbers the message must have been sent to.
-    :param keywords: accepted first words, compared case-insensitively (``["YES", "NO"]`` matches
-        ``"yes please"`` and ``"No."``); the matched keyword, as given here, is returned as ``keyword``.
-    :param pattern: a regular expression searched in the text, case-insensitively (write ``(?-i:...)`` for
-        case-sensitive parts); its named groups are returned as ``groups``.
-    """
-
-    from_numbers: tuple[str, ...] = ()
-    to_numbers: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
-    pattern: str | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "from_numbers", _numbers(self.from_numbers, "from_numbers"))
-        object.__setattr__(self, "to_numbers", _numbers(self.to_numbers, "to_numbers"))
-        object.__setattr__(self, "keywords", _as_tuple(self.keywords, "keywords"))
-        if self.pattern is not None and not isinstance(self.pattern, str):
-            raise SinchArgumentError("pattern", f"must be a string, got {shown(self.pattern)}")
-        if self.pattern:
-            try:
-                re.compile(self.pattern)
-            except (re.error, RecursionError, OverflowError) as exc:
-                rule = f"{shown(self.pattern)} is not a valid regular expression: {shown(str(exc), 120)}"
-                raise SinchArgumentError("pattern", rule) from None
-        for keyword in self.keywords:
-            if len(_WORD.findall(keyword)) != 1:
-                raise SinchArgumentError("keywords", f"must each be one word (a keyword must be one word, "
-                                         f"got {shown(keyword)}; use pattern for phrases)")
-
-    def to_kwargs(self) -> dict[str, Any]:
-        """JSON-safe form, with the names the triggers and sensor take."""
-        return {
-            "from_numbers": list(self.from_numbers),
-            "to_numbers": list(self.to_numbers),
-            "keywords": list(self.keywords),
-            "pattern": self.pattern or None,
-        }
-
-    def match(self, message: InboundMessage) -> dict[str, Any] | None:
-        """The message as plain JSON, plus ``text``, ``keyword`` and ``groups``, if it counts; else ``None``.
-        """
-        if self.from_numbers and normalize_msisdn(message.from_) not in self.from_numbers:
-            return None
-        if self.to_numbers and normalize_msisdn(message.to) not in self.to_numbers:
-            return None
-        text = message.text
-        keyword = None
-        if self.keywords:
-            words = _WORD.findall(text)
-            first = words[0].casefold() if words else None
-            keyword = next((k for k in self.keywords if k.casefold() == first), None)
-            if keyword is None:
-                return None
-        groups: dict[str, Any] = {}
-        if self.pattern:
-            found = re.search(self.pattern, text, re.IGNORECASE)
-            if found is None:
-                return None
-            groups = found.groupdict()
-        return {**message.to_dict(), "text": text, "keyword": keyword, "groups": groups}
-
-    def describe(self) -> str:
-        """For logs (numbers masked)."""
-        parts = []
-        if self.from_numbers:
-            parts.append("from " + ", ".join(mask_msisdn(n) for n in self.from_numbers))
-        if self.to_numbers:
-            parts.append("to " + ", ".join(mask_msisdn(n) for n in self.to_numbers))
-        if self.keywords:
-            parts.append("keyword " + "/".join(self.keywords))
-        if self.pattern:
-            parts.append(f"matching /{self.pattern}/")
-        return " ".join(parts) or "any message"
-
-
-def received_at(message: InboundMessage) -> datetime:
-    """When Sinch received the message (UTC); a message without a time counts as received now."""
-    when = message.received_at or datetime.now(UTC)
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-class InboundWindow:
-    """Which inbound messages are new.
-
-    A message is new when it was received at or after ``floor`` and its id was not seen before.  Sinch may
-    list a message a little after its ``received_at`` (and clocks differ), so each poll asks for messages
-    from ``overlap`` seconds before the newest one seen, and the seen ids make that overlap harmless.
-
-    :param floor: messages received before this are never new.
-    :param overlap: seconds of look-back before the newest message seen.
-    :param seen: ``{id: received_at}`` of messages already handled.
-    """
-
-    def __init__(
-        self,
-        floor: datetime,
-        overlap: float = DEFAULT_OVERLAP_SECONDS,
-        seen: dict[str, datetime] | None = None,
-    ) -> None:
-        self.floor = floor
-        self.overlap = timedelta(seconds=overlap)
-        ordered = sorted((seen or {}).items(), key=lambda kv: kv[1])
-        self.seen: OrderedDict[str, datetime] = OrderedDict(ordered)
-        self.newest = max([floor, *self.seen.values()])
-
-    def query_start(self) -> datetime:
-        """The ``start_date`` for the next ``GET /inbounds``."""
-        return max(self.floor, self.newest - self.overlap)
-
-    def new(self, messages: Iterable[InboundMessage]) -> list[InboundMessage]:
-        """The new messages among ``messages``, oldest first (not yet marked as seen)."""
-        found: dict[str, InboundMessage] = {}
-        for message in messages:
-            if message.id not in self.seen and received_at(message) >= self.floor:
-                found.setdefault(message.id, message)
-        return sorted(found.values(), key=lambda m: (received_at(m), m.id))
-
-    def mark(self, message: InboundMessage) -> None:
-        """Remember ``message`` as handled."""
-        self.seen[message.id] = received_at(message)
-        self.newest = max(self.newest, received_at(message))
-        while len(self.seen) > MAX_SEEN_IDS:
-            self.seen.popitem(last=False)
-
-    def take(self, messages: Iterable[InboundMessage]) -> list[InboundMessage]:
-        """:meth:`new`, all marked as seen at once."""
-        fresh = self.new(messages)
-        for message in fresh:
-            self.mark(message)
-        return fresh
-
-    def state(self) -> dict[str, Any]:
-        """What a restart needs (JSON): the floor, the newest time seen, the ids in the overlap before it."""
-        horizon = self.newest - self.overlap
-        return {
-            "floor": self.floor.isoformat(),
-            "watermark": self.newest.isoformat(),
-            "ids": {k: v.isoformat() for k, v in self.seen.items() if v >= horizon},
-        }
-
-    @classmethod
-    def from_state(cls, state: Any, overlap: float = DEFAULT_OVERLAP_SECONDS) -> InboundWindow | None:
-        """Resume from :meth:`state`: new means at or after ``max(floor, watermark - overlap)`` and not one
-        of the saved ids."""
-        if not isinstance(state, dict) or not state.get("watermark"):
-            return None
-        watermark = parse_time(state["watermark"], "watermark")
-        if watermark is None:
-            return None
-        saved_floor = parse_time(state.get("floor"), "floor") or watermark
-        floor = max(saved_floor, watermark - timedelta(seconds=overlap))
-        saved_ids = dict(state.get("ids") or {})
-        ids = {str(k): parse_time(v, "received_at") or watermark for k, v in saved_ids.items()}
-        window = cls(floor, overlap, ids)
-        window.newest = max(window.newest, watermark)
-        return window
-
-
-def inbound_query(window: InboundWindow, to_numbers: Sequence[str]) -> dict[str, Any]:
-    """Filters for ``GET /inbounds`` from the window's start (``to`` filtered server side when given)."""
-    query: dict[str, Any] = {"start_date": window.query_start(), "page_size": PAGE_SIZE}
-    if to_numbers:
-        query["to"] = list(to_numbers)
-    return query
+from airflow_provider_sinch.common.polling import as_seconds, describe_error, is_transient
+from airflow_provider_sinch.common.times import parse_time
+from airflow_provider_sinch.hooks.sinch import SinchHook
+from airflow_provider_sinch.triggers.base import SinchPollingTrigger, masked_repr
+from airflow_provider_sinch.triggers.events import EventKind
 
 
 async def list_inbounds(
@@ -292,14 +95,6 @@ class SinchInboundMessageTrigger(SinchPollingTrigger):
         )
 
 
-def _seconds(value: float, field: str) -> float:
-    """A positive number of seconds, checked as ``poll_interval`` is, with the error naming ``field``."""
-    try:
-        return check_poll_settings(value, 1)[0]
-    except SinchArgumentError as exc:
-        raise SinchArgumentError(field, exc.errors[0][1]) from None
-
-
 class SinchInboundMessageEventTrigger(BaseEventTrigger):
     """Fire an event for every new inbound SMS matching a filter; for ``AssetWatcher``.
 
@@ -351,9 +146,9 @@ class SinchInboundMessageEventTrigger(BaseEventTrigger):
         self.filter = InboundMessageFilter(from_numbers, to_numbers, keywords, pattern)  # type: ignore[arg-type]
         start = parse_time(since, "since")
         self.since = start.isoformat() if start else None
-        self.poll_interval, _ = check_poll_settings(poll_interval, 1)
-        self.overlap_seconds = _seconds(overlap_seconds, "overlap_seconds")
-        self.max_backoff = max(_seconds(max_backoff, "max_backoff"), self.poll_interval)
+        self.poll_interval = as_seconds(poll_interval, "poll_interval")
+        self.overlap_seconds = as_seconds(overlap_seconds, "overlap_seconds")
+        self.max_backoff = max(as_seconds(max_backoff, "max_backoff"), self.poll_interval)
         self._window: InboundWindow | None = None
         self._store_usable = True
 

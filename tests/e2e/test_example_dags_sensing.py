@@ -24,7 +24,13 @@ def output(result: Any) -> str:
     return result.stdout + result.stderr
 
 
+SLOW_DELIVERY = 60.0
+"""Sandbox seconds from Dispatched to final (6 s at the session's time scale 10): a deferrable sensor pokes
+once before deferring, so a wait that should reach the triggerer must still be pending at that poke."""
+
+
 def test_send_and_wait_succeeds_at_the_ratio(airflow_home: Any, sinch_sandbox: Any) -> None:
+    sinch_sandbox.configure(delivery_delay=SLOW_DELIVERY)
     result = airflow_home.dags_test("example_sinch_send_and_wait", conn_uri=sinch_sandbox.conn_uri)
     log = output(result)
     assert result.returncode == 0, log[-4000:]
@@ -34,6 +40,17 @@ def test_send_and_wait_succeeds_at_the_ratio(airflow_home: Any, sinch_sandbox: A
     methods = {r.method for r in sinch_sandbox.requests}
     assert [r.method for r in sinch_sandbox.requests].count("POST") == 1  # one send; the wait only read
     assert methods == {"GET", "POST"}
+
+
+def test_send_and_wait_already_delivered_never_defers(airflow_home: Any, sinch_sandbox: Any) -> None:
+    """Delivered before the sensor starts: its first poke ends the wait; the triggerer is never asked."""
+    sinch_sandbox.configure(dispatch_delay=0, delivery_delay=0)
+    result = airflow_home.dags_test("example_sinch_send_and_wait", conn_uri=sinch_sandbox.conn_uri)
+    log = output(result)
+    assert run_state(result) == "success", log[-4000:]
+    assert "Success criteria met at the first poke: not deferring" in log
+    assert "Deferring to" not in log
+    assert "2 of 3 delivered; statuses: {'Delivered': 2, 'Failed': 1}" in log
 
 
 def test_send_and_wait_fails_below_the_ratio(airflow_home: Any, sinch_sandbox: Any) -> None:
@@ -51,7 +68,7 @@ def test_send_and_wait_fails_below_the_ratio(airflow_home: Any, sinch_sandbox: A
 def test_sms_approval_branches_on_the_reply(
     airflow_home: Any, sinch_sandbox: Any, answer: str, branch: str, skipped: str
 ) -> None:
-    sinch_sandbox.add_auto_reply(answer, recipient=APPROVER[-8:], delay=2)
+    sinch_sandbox.add_auto_reply(answer, recipient=APPROVER[-8:], delay=SLOW_DELIVERY)  # after the 1st poke
     result = airflow_home.dags_test("example_sinch_sms_approval", conn_uri=sinch_sandbox.conn_uri)
     log = output(result)
     assert run_state(result) == "success", log[-4000:]

@@ -142,7 +142,10 @@ def test_deferral_to_the_triggerer_and_inbound_asset_event(
     )
     ready = time.monotonic() - standalone.started
 
-    # 1. A deferrable sensor: handed to the triggerer, resumed on a worker.
+    # 1. A deferrable sensor: handed to the triggerer, resumed on a worker.  It pokes once before deferring,
+    # so the delivery must still be pending then: 25 s from Dispatched to final (at time scale 10).
+    normal_delivery = sinch_sandbox.settings.delivery_delay
+    sinch_sandbox.configure(delivery_delay=250)
     standalone.airflow("dags", "trigger", "example_sinch_send_and_wait")
     ti_sql = (
         "select ti.state, ti.try_number, t.triggerer_id, t.classpath from task_instance ti "
@@ -178,6 +181,7 @@ def test_deferral_to_the_triggerer_and_inbound_asset_event(
         ],
     )
     assert run_state == ["success"]
+    sinch_sandbox.configure(delivery_delay=normal_delivery)
 
     # 2. An inbound SMS starts example_sinch_inbound_event exactly once.
     message = sinch_sandbox.inject_inbound("+46701234567", OUR_NUMBER, "STATUS")

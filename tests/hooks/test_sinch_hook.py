@@ -221,7 +221,7 @@ def test_bad_hook_timeout_names_the_argument(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_a_bad_connection_is_not_transient_and_test_connection_says_why(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from airflow_provider_sinch.triggers.base import is_transient
+    from airflow_provider_sinch.common.polling import is_transient
 
     set_conn(monkeypatch, host="ftp://files.example")
     with requests_mock.Mocker() as m:

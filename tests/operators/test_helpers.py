@@ -1,25 +1,15 @@
-"""The pure parts: reading template/XCom values, chunk planning, references, the ledger, lookups' start."""
+"""The pure parts of the send: chunk planning, references, the ledger, lookups' start (reading template and
+XCom values is tested in tests/common)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
-from typing import Any
 
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_sinch.client import SinchValidationError
 from airflow_provider_sinch.client.models.batches import MAX_URL_LENGTH
-from airflow_provider_sinch.operators.base import (
-    as_bool,
-    as_int,
-    as_list,
-    as_mapping,
-    as_timestamp,
-    brief_list,
-    to_xcom,
-)
 from airflow_provider_sinch.operators.chunking import (
     base_reference,
     missing_parameter_values,
@@ -28,62 +18,6 @@ from airflow_provider_sinch.operators.chunking import (
 )
 from airflow_provider_sinch.operators.resume import ChunkLedger, lookup_since
 from tests.operators.conftest import FakeStore
-
-
-@pytest.mark.parametrize(("value", "expected"), [
-    (None, []),
-    ("", []),
-    ("+1, +2 ;+3\n+4", ["+1", "+2", "+3", "+4"]),
-    ('["+1", "+2"]', ["+1", "+2"]),
-    ("['+1', '+2']", ["+1", "+2"]),
-    (("+1", 46700000000), ["+1", "46700000000"]),
-    ({"+2", "+1"}, ["+1", "+2"]),
-    ({"batch_ids": ["a", "b"]}, ["a", "b"]),
-    ({"id": "a"}, ["a"]),
-    ("{'id': 'a'}", ["a"]),
-    ([{"id": "a"}, {"id": "b"}], ["a", "b"]),
-])
-def test_as_list(value: Any, expected: list[str]) -> None:
-    assert as_list(value, "f", keys=("batch_ids", "id")) == expected
-
-
-@pytest.mark.parametrize("value", ["[unclosed", {"other": 1}, [None], 3.5, [True]])
-def test_as_list_names_the_field(value: Any) -> None:
-    with pytest.raises(SinchValidationError, match="the_field: "):
-        as_list(value, "the_field", keys=("id",))
-
-
-def test_scalars() -> None:
-    assert as_int("5", "n") == 5
-    assert as_int("", "n") is None
-    with pytest.raises(SinchValidationError, match="n: must be at least 1"):
-        as_int(0, "n", 1)
-    with pytest.raises(SinchValidationError, match="n: must be an integer"):
-        as_int(True, "n")
-    assert as_bool("False", "b") is False
-    assert as_bool("yes", "b") is True
-    with pytest.raises(SinchValidationError, match="b: must be true or false"):
-        as_bool("maybe", "b")
-    assert as_mapping('{"a": {"default": "x"}}', "p") == {"a": {"default": "x"}}
-    with pytest.raises(SinchValidationError, match="p: expected a mapping"):
-        as_mapping("[1]", "p")
-
-
-def test_timestamps() -> None:
-    assert as_timestamp("2030-01-01T10:00:00", "t") == datetime(2030, 1, 1, 10, tzinfo=UTC)
-    assert as_timestamp("2030-01-01T10:00:00Z", "t") == datetime(2030, 1, 1, 10, tzinfo=UTC)
-    future = as_timestamp(timedelta(minutes=5), "t")
-    past = as_timestamp(timedelta(minutes=5), "t", past=True)
-    assert future is not None
-    assert past is not None
-    assert future - past >= timedelta(minutes=9, seconds=59)
-    with pytest.raises(SinchValidationError, match="t: must be an ISO-8601 time"):
-        as_timestamp("tomorrow", "t")
-
-
-def test_to_xcom_is_plain_json() -> None:
-    when = datetime(2030, 1, 1, tzinfo=UTC)
-    assert to_xcom({"a": (1, when)}) == {"a": [1, "2030-01-01T00:00:00+00:00"]}
 
 
 def test_unique_destinations_keep_first_spelling() -> None:
@@ -141,36 +75,7 @@ def test_lookup_since() -> None:
     assert lookup_since({}, now) == now - timedelta(hours=1)
 
 
-def test_brief_list_caps_a_log_line_of_ids() -> None:
-    ids = [f"batch{i}" for i in range(1000)]
-    assert brief_list(ids[:3]) == "batch0, batch1, batch2"
-    assert brief_list(ids) == ", ".join(ids[:10]) + " (+990 more)"
-
-
 def test_parameters_cost_nothing_when_there_are_none() -> None:
     assert missing_parameter_values(None, ["+46701234567"]) == {}
     (chunk,) = plan_chunks(["+46701234567", "group1"], parameters=None)
     assert chunk.parameters is None
-
-
-@pytest.fixture
-def stockholm_airflow() -> Any:
-    """Airflow configured with ``[core] default_timezone = Europe/Stockholm`` for one test."""
-    from airflow.sdk import timezone as airflow_timezone
-
-    airflow_timezone.initialize("Europe/Stockholm")
-    yield
-    airflow_timezone.initialize("UTC")
-
-
-@pytest.mark.usefixtures("stockholm_airflow")
-def test_naive_times_are_read_in_airflows_default_timezone() -> None:
-    """As Airflow reads a DAG file's naive dates: 9:00 in Stockholm in winter is 8:00 UTC."""
-    from airflow_provider_sinch.triggers.events import parse_time
-
-    expected = datetime(2030, 1, 1, 8, tzinfo=UTC)
-    assert as_timestamp(datetime(2030, 1, 1, 9), "send_at") == expected
-    assert as_timestamp("2030-01-01T09:00:00", "send_at") == expected
-    assert parse_time("2030-01-01T09:00:00", "since") == expected
-    aware = datetime(2030, 1, 1, 9, tzinfo=timezone(timedelta(hours=-5)))
-    assert as_timestamp(aware, "send_at") == aware  # an explicit offset is kept as given

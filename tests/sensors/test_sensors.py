@@ -22,13 +22,10 @@ from airflow.sdk.exceptions import (
 )
 
 from airflow_provider_sinch.client import RetryPolicy
+from airflow_provider_sinch.client.delivery import BatchDeliveryProbe
 from airflow_provider_sinch.hooks.sinch import SinchHook
 from airflow_provider_sinch.sensors.base import DEFERRAL_GRACE_SECONDS, FAILURES_KEY, SinchPollingSensor
-from airflow_provider_sinch.sensors.delivery import (
-    SinchBatchDeliverySensor,
-    SinchRecipientDeliverySensor,
-    coerce_batch_ids,
-)
+from airflow_provider_sinch.sensors.delivery import SinchBatchDeliverySensor, SinchRecipientDeliverySensor
 from airflow_provider_sinch.sensors.inbound import SinchInboundMessageSensor
 from airflow_provider_sinch.triggers.delivery import SinchBatchDeliveryTrigger, SinchRecipientDeliveryTrigger
 from airflow_provider_sinch.triggers.events import make_event
@@ -73,29 +70,6 @@ def test_deferrable_defaults_to_the_config() -> None:
     default = inspect.signature(SinchPollingSensor.__init__).parameters["deferrable"].default
     assert default is conf.getboolean("operators", "default_deferrable", fallback=False)
     assert batch_sensor().deferrable is default
-
-
-@pytest.mark.parametrize(
-    ("value", "ids"),
-    [
-        (["b1", "b2"], ["b1", "b2"]),
-        ("b1", ["b1"]),
-        ("b1, b2", ["b1", "b2"]),
-        ("['b1', 'b2']", ["b1", "b2"]),
-        ('["b1"]', ["b1"]),
-        ({"batch_ids": ["b1", "b2"]}, ["b1", "b2"]),
-        ({"id": "b3"}, ["b3"]),
-        (("b1",), ["b1"]),
-    ],
-)
-def test_batch_ids_from_templates_and_xcom(value: Any, ids: list[str]) -> None:
-    assert coerce_batch_ids(value) == ids
-
-
-@pytest.mark.parametrize("value", [None, "", [], ["  "], 5, {"x": 1}])
-def test_batch_ids_must_name_a_batch(value: Any) -> None:
-    with pytest.raises(ValueError, match="batch_ids"):
-        coerce_batch_ids(value)
 
 
 def test_bad_criteria_fail_at_dag_parse() -> None:
@@ -250,6 +224,15 @@ def test_reschedule_mode_timeout_counts_from_the_first_poke(fake: FakeSinch) -> 
 # Deferrable mode
 
 
+@pytest.fixture
+def pending(fake: FakeSinch) -> FakeSinch:
+    """Sinch with nothing final yet: the first poke of a deferrable sensor finds the wait still open."""
+    for batch_id in ("b1", "b2"):
+        fake.add_batch(batch_id, ["46701234567"], report(batch_id, 1, Queued=1))
+    fake.add_recipient("b1", "46701234567", ("Queued", 400))
+    return fake
+
+
 @pytest.mark.parametrize(
     ("sensor", "trigger_class"),
     [
@@ -288,6 +271,7 @@ def test_reschedule_mode_timeout_counts_from_the_first_poke(fake: FakeSinch) -> 
         ),
     ],
 )
+@pytest.mark.usefixtures("pending")
 def test_deferrable_defers_at_once_with_deadline(sensor: Any, trigger_class: type) -> None:
     before = datetime.now(UTC)
     with pytest.raises(TaskDeferred) as info:
@@ -305,7 +289,9 @@ def test_deferrable_defers_at_once_with_deadline(sensor: Any, trigger_class: typ
     assert rebuilt.serialize() == (classpath, kwargs)
 
 
-def test_deferred_batch_trigger_gets_criteria_and_ids() -> None:
+@pytest.mark.usefixtures("pending")
+def test_deferred_batch_trigger_gets_criteria_and_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_C2", json.dumps(CONN))
     sensor = SinchBatchDeliverySensor(
         task_id="w",
         batch_ids="['b1', 'b2']",
@@ -461,3 +447,92 @@ def test_templated_batch_ids_are_checked_once_rendered() -> None:
     sensor.batch_ids = "['a', 'b'"  # what the template rendered
     with pytest.raises(SinchValidationError, match=r"SinchBatchDeliverySensor arguments: batch_ids"):
         sensor.delivery_target()
+
+
+# Deferrable mode: one poke in the worker first (as the dbt Cloud and HTTP sensors do)
+
+
+def test_deferrable_sensor_whose_answer_is_final_never_defers(fake: FakeSinch) -> None:
+    fake.add_batch("b1", ["46701234567"], report("b1", 1, Delivered=1))
+    fake.add_recipient("b2", "46701234567", ("Delivered", 0))
+    fake.inbounds += [inbound("r1", "46701234567", "YES", iso(5))]
+    summary = batch_sensor(deferrable=True).execute(context())  # no TaskDeferred
+    assert summary["ok"] is True
+    assert summary["counts"] == {"Delivered": 1}
+    assert (fake.calls("batch"), fake.calls("report")) == (1, 1)  # one poke, nothing left for a trigger
+    recipient = no_retry(SinchRecipientDeliverySensor(task_id="w", batch_id="b2", recipient="+46701234567",
+                                                      deferrable=True))
+    assert recipient.execute(context())["recipient"] == "46701234567"
+    assert inbound_sensor(keywords=["YES"], deferrable=True).execute(context())["id"] == "r1"
+
+
+def test_deferrable_sensor_defers_after_one_pending_poke(fake: FakeSinch) -> None:
+    fake.add_batch("b1", ["46701234567"], report("b1", 1, Queued=1))
+    with pytest.raises(TaskDeferred) as info:
+        batch_sensor(deferrable=True, timeout=600).execute(context())
+    assert type(info.value.trigger) is SinchBatchDeliveryTrigger
+    assert info.value.trigger.serialize()[1]["batch_ids"] == ["b1"]
+    assert (fake.calls("batch"), fake.calls("report")) == (1, 1)
+
+
+def test_deferrable_inbound_sensor_hands_its_window_start_to_the_trigger(fake: FakeSinch) -> None:
+    fake.inbounds += [inbound("other", "46709999999", "YES", iso(5))]
+    with pytest.raises(TaskDeferred) as info:
+        inbound_sensor(keywords=["YES"], deferrable=True).execute(context())
+    kwargs = info.value.trigger.serialize()[1]
+    assert datetime.fromisoformat(kwargs["since"]) == STARTED
+    assert kwargs["from_numbers"] == ["46701234567"]
+    assert kwargs["keywords"] == ["YES"]
+    assert len(fake.requests) == 1
+
+
+def test_deferrable_first_poke_that_fails_transiently_still_defers(fake: FakeSinch) -> None:
+    fake.add_batch("b1", ["1"], report("b1", 1, Delivered=1))
+    fake.fail("report", 503)
+    with pytest.raises(TaskDeferred):
+        batch_sensor(deferrable=True, max_consecutive_failures=3).execute(context())
+
+
+def test_deferrable_first_poke_below_ratio_fails_or_skips_without_deferring(fake: FakeSinch) -> None:
+    fake.add_batch("b1", ["1"], report("b1", 1, Failed=(402, 1)), report("b1", 1, Failed=(402, 1)))
+    with pytest.raises(AirflowFailException, match="402 unroutable"):
+        batch_sensor(deferrable=True).execute(context())
+    with pytest.raises(AirflowSkipException, match="soft_fail"):
+        batch_sensor(deferrable=True, soft_fail=True).execute(context())
+
+
+def test_deferrable_first_poke_error_follows_silent_fail_and_never_fail(fake: FakeSinch) -> None:
+    fake.add_batch("b1", ["1"], report("b1", 1, Delivered=1))
+    fake.fail("batch", 401, 401, 401)
+    with pytest.raises(Exception, match="401"):
+        batch_sensor(deferrable=True).execute(context())
+    with pytest.raises(TaskDeferred):  # silent_fail: the poke's error is logged, the trigger decides
+        batch_sensor(deferrable=True, silent_fail=True).execute(context())
+    with pytest.raises(AirflowSkipException, match="never_fail"):
+        batch_sensor(deferrable=True, never_fail=True).execute(context())
+
+
+# Sensors run the sans-I/O probes and the inbound filter themselves; triggers are built only to defer
+
+
+def test_poke_builds_its_probe_once_and_no_trigger(fake: FakeSinch) -> None:
+    fake.add_batch("b1", ["1"], report("b1", 1, Queued=1), report("b1", 1, Queued=1),
+                   report("b1", 1, Delivered=1))
+    with (
+        mock.patch("airflow_provider_sinch.sensors.delivery.BatchDeliveryProbe",
+                   wraps=BatchDeliveryProbe) as probes,
+        mock.patch.object(SinchBatchDeliveryTrigger, "__init__", side_effect=AssertionError("no trigger")),
+        mock.patch.object(SinchInboundMessageTrigger, "__init__", side_effect=AssertionError("no trigger")),
+    ):
+        assert batch_sensor().execute(context())["ok"] is True
+        fake.inbounds += [inbound("r1", "46701234567", "YES", iso(5))]
+        assert inbound_sensor().execute(context())["id"] == "r1"
+    assert probes.call_count == 1
+    assert fake.calls("report") == 3
+    assert fake.calls("batch") == 1  # the probe remembers the batch between pokes
+
+
+def test_inbound_sensor_errors_name_the_sensor() -> None:
+    sensor = SinchInboundMessageSensor(task_id="w", from_numbers="+46701234567", pattern="(")
+    with pytest.raises(ValueError, match="SinchInboundMessageSensor arguments: pattern"):
+        sensor.wait(context())

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout
 
+from airflow_provider_sinch.common.times import parse_time
 from airflow_provider_sinch.triggers.events import (
     deadline_after,
     make_event,
-    parse_time,
     validate_delivery_event,
     validate_event,
     validate_inbound_event,
