@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing, suppress
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,11 +83,15 @@ class Standalone:
         )
 
 
-@pytest.fixture
-def standalone(tmp_path: Path, sinch_sandbox: Any) -> Iterator[Standalone]:
+@contextmanager
+def running_standalone(tmp_path: Path, conn: str, api_port: int | None = None,
+                       **env_overrides: str) -> Iterator[Standalone]:
+    """``airflow standalone`` with ``sinch_default`` = ``conn`` (the example DAGs folder, 4 parallel tasks,
+    DAGs unpaused) and its API server on ``api_port`` (default: a free one); other ports free ones.  The
+    whole process group is stopped afterwards."""
     home = tmp_path / "airflow-home"
     home.mkdir()
-    api_port = free_port()
+    api_port = api_port or free_port()
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -101,8 +105,10 @@ def standalone(tmp_path: Path, sinch_sandbox: Any) -> Iterator[Standalone]:
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{api_port}/execution/",
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
-        "AIRFLOW_CONN_SINCH_DEFAULT": sinch_sandbox.conn_uri,
+        "AIRFLOW_CONN_SINCH_DEFAULT": conn,
+        **env_overrides,
     }
+    env.pop("AIRFLOW__CORE__LAZY_DISCOVER_PROVIDERS", None)  # plugins must load with the defaults
     log = tmp_path / "standalone.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -120,6 +126,12 @@ def standalone(tmp_path: Path, sinch_sandbox: Any) -> Iterator[Standalone]:
             proc.wait(timeout=10)
         time.sleep(1)
         with_group(proc, signal.SIGKILL)  # stragglers of the group, if any
+
+
+@pytest.fixture
+def standalone(tmp_path: Path, sinch_sandbox: Any) -> Iterator[Standalone]:
+    with running_standalone(tmp_path, sinch_sandbox.conn_uri) as running:
+        yield running
 
 
 def with_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:

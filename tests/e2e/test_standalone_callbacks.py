@@ -10,10 +10,6 @@ for push and poll in the same run (printed; the README quotes it).  Bounded by `
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -24,11 +20,10 @@ import httpx
 import pytest
 
 from airflow_provider_sinch.client.webhooks import signed_headers
-from tests.e2e.test_standalone import ROOT, Standalone, free_port, with_group
+from tests.e2e.test_standalone import Standalone, free_port, running_standalone
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
-AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 BUDGET_SECONDS = 240
 SECRET = "e2e-webhook-secret-5f2a"
 OUR_NUMBER = "+12017777777"
@@ -40,8 +35,6 @@ UNROUTABLE = "+46700999901"  # Failed (code 11) by the sandbox's default rules
 def pushed(tmp_path: Path, sinch_sandbox: Any) -> Iterator[tuple[Standalone, str]]:
     """``airflow standalone`` whose ``sinch_default`` accepts signed callbacks, the sandbox signing them and
     posting inbound messages to the receiver; yields it and the receiver's URL."""
-    home = tmp_path / "airflow-home"
-    home.mkdir()
     api_port = free_port()
     receiver = f"http://localhost:{api_port}/sinch/callbacks/sinch_default"
     with sandbox_api(sinch_sandbox) as api:
@@ -50,39 +43,9 @@ def pushed(tmp_path: Path, sinch_sandbox: Any) -> Iterator[tuple[Standalone, str
     sinch_sandbox.configure(webhook_secret=SECRET, inbound_callback_url=receiver)
     conn = json.loads(sinch_sandbox.conn_uri)
     conn["extra"] = {**conn.get("extra", {}), "callback_secret": SECRET, "callback_url": receiver}
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "example_dags"),
-        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-        "AIRFLOW__CORE__PARALLELISM": "4",
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-        "AIRFLOW__API__PORT": str(api_port),
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{api_port}/execution/",
-        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
-        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
-        "AIRFLOW_CONN_SINCH_DEFAULT": json.dumps(conn),
-        "AIRFLOW_VAR_SINCH_MARKETING_GROUP": group.json()["id"],
-    }
-    env.pop("AIRFLOW__CORE__LAZY_DISCOVER_PROVIDERS", None)  # the plugin must load with the defaults
-    log = tmp_path / "standalone.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [AIRFLOW, "standalone"], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        yield Standalone(home, env, log, time.monotonic()), receiver
-    finally:
-        with_group(proc, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with_group(proc, signal.SIGKILL)
-            proc.wait(timeout=10)
-        time.sleep(1)
-        with_group(proc, signal.SIGKILL)
+    with running_standalone(tmp_path, json.dumps(conn), api_port,
+                            AIRFLOW_VAR_SINCH_MARKETING_GROUP=group.json()["id"]) as standalone:
+        yield standalone, receiver
 
 
 def sandbox_api(sandbox: Any) -> httpx.Client:
