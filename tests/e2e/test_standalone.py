@@ -66,7 +66,7 @@ class Standalone:
                 time.sleep(0.2)
         raise AssertionError(f"metadata DB not readable: {sql}")
 
-    def wait(self, what: str, check: Callable[[], Any], interval: float = 0.25) -> Any:
+    def wait(self, what: str, check: Callable[[], Any], interval: float = 0.1) -> Any:
         """Poll ``check`` until truthy, within what is left of the test's time budget."""
         while True:
             result = check()

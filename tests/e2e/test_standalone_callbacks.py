@@ -20,11 +20,10 @@ import httpx
 import pytest
 
 from airflow_provider_sinch.client.webhooks import signed_headers
-from tests.e2e.test_standalone import Standalone, free_port, running_standalone
+from tests.e2e.test_standalone import BUDGET_SECONDS, Standalone, free_port, running_standalone
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
-BUDGET_SECONDS = 240
 SECRET = "e2e-webhook-secret-5f2a"
 OUR_NUMBER = "+12017777777"
 SUBSCRIBER = "+46701234567"  # Delivered by the sandbox's default rules
@@ -64,18 +63,6 @@ def runs(standalone: Standalone, dag_id: str) -> list[tuple[Any, ...]]:
     return standalone.query("select id, state, start_date from dag_run where dag_id = ? order by id", dag_id)
 
 
-def wait(standalone: Standalone, what: str, check: Any, interval: float = 0.1) -> Any:
-    """``Standalone.wait`` within this test's (longer) budget."""
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() - standalone.started > BUDGET_SECONDS:
-            tail = standalone.log.read_text(errors="replace")[-6000:]
-            raise AssertionError(f"timed out waiting for {what}; standalone log tail:\n{tail}")
-        time.sleep(interval)
-
-
 def finished(standalone: Standalone, dag_id: str) -> Any:
     rows = runs(standalone, dag_id)
     return rows if rows and all(state in ("success", "failed") for _, state, _ in rows) else None
@@ -86,19 +73,19 @@ def test_pushed_callbacks_start_each_dag_once_and_faster_than_polling(
 ) -> None:
     standalone, receiver = pushed
     wanted = {"sinch://sinch_default/inbound", "sinch://sinch_default/delivery", "sinch://inbound/12017777777"}
-    wait(standalone, "the callback assets (DAGs parsed)",
+    standalone.wait("the callback assets (DAGs parsed)",
          lambda: wanted <= {uri for (uri,) in standalone.query("select uri from asset_active")})
-    wait(standalone, "the inbound watcher in the triggerer",
+    standalone.wait("the inbound watcher in the triggerer",
          lambda: standalone.query("select 1 from asset_state_store where key like 'sinch_inbound:%'"))
-    wait(standalone, "the receiver on the API server", lambda: _answers(receiver) == 401)
+    standalone.wait("the receiver on the API server", lambda: _answers(receiver) == 401)
     ready = time.monotonic() - standalone.started
 
     # 1. An inbound STOP: pushed to the receiver (and listed for the polling watcher) at the same moment.
     injected_at = time.time()
     message = sinch_sandbox.inject_inbound(SUBSCRIBER, OUR_NUMBER, "STOP")
-    stop_runs = wait(standalone, "the unsubscribe run",
+    stop_runs = standalone.wait("the unsubscribe run",
                      lambda: finished(standalone, "example_sinch_stop_unsubscribe"))
-    poll_runs = wait(standalone, "the polled run",
+    poll_runs = standalone.wait("the polled run",
                      lambda: finished(standalone, "example_sinch_inbound_event"))
     (push_attempt,) = [a for a in sinch_sandbox.callbacks if a.kind == "inbound"]
     assert push_attempt.acknowledged
@@ -129,9 +116,9 @@ def test_pushed_callbacks_start_each_dag_once_and_faster_than_polling(
     sent_at = time.time()
     delivery_sql = ("select e.id, e.timestamp from asset_event e join asset a on a.id = e.asset_id "
                     "where a.uri = 'sinch://sinch_default/delivery' order by e.id")
-    events = wait(standalone, "two delivery events", lambda: (lambda rows: rows if len(rows) == 2 else None)(
+    events = standalone.wait("two delivery events", lambda: (lambda rows: rows if len(rows) == 2 else None)(
         standalone.query(delivery_sql)))
-    failed_runs = wait(standalone, "the follow-up run(s) consuming both events", lambda: (
+    failed_runs = standalone.wait("the follow-up run(s) consuming both events", lambda: (
         finished(standalone, "example_sinch_delivery_failed")
         if len(standalone.query("select 1 from dagrun_asset_event d join dag_run r on r.id = d.dag_run_id "
                                 "where r.dag_id = 'example_sinch_delivery_failed'")) >= 2 else None))
