@@ -24,7 +24,7 @@ from airflow_provider_sinch.client.operations import (
     SinchOperations,
 )
 from airflow_provider_sinch.client.pagination import PageCursor
-from airflow_provider_sinch.client.retry import shown_number
+from airflow_provider_sinch.client.retry import is_whole, shown_number
 from airflow_provider_sinch.client.transport import (
     base_headers,
     configuration_failure,
@@ -63,7 +63,7 @@ class AsyncSinchClient(SinchOperations):
 
     def __init__(self, config: SinchConfig, http: httpx.AsyncClient | None = None, *,
                  max_in_flight: int = DEFAULT_MAX_IN_FLIGHT) -> None:
-        if isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int) or max_in_flight < 1:
+        if not is_whole(max_in_flight) or max_in_flight < 1:
             raise SinchConfigurationError(
                 [("max_in_flight", f"must be a whole number from 1, got {shown_number(max_in_flight)}")])
         self.config = config

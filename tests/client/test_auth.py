@@ -20,8 +20,9 @@ from airflow_provider_sinch.client import (
     region_base_url,
 )
 from airflow_provider_sinch.client import auth as auth_module
-from tests.client.harness import TOKEN, Captured, Harness, Reply, make_config
+from tests.client.clients import Harness
 from tests.client.samples import BATCH, BATCH_ID
+from tests.fakes import TOKEN, Captured, Reply, make_config
 
 AUTH_URL = "https://auth.example/oauth2/token"
 
