@@ -1,4 +1,4 @@
-"""Fault injection: rate limits, refusals, server errors, latency and accept-then-drop, switched at run time."""
+"""Fault injection: rate limits, refusals, 5xx, latency and accept-then-drop, switched at run time."""
 
 from __future__ import annotations
 

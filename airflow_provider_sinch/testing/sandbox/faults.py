@@ -23,9 +23,9 @@ class Fault(BaseModel):
 
     :param kind: ``rate_limit``: answer 429 (with ``Retry-After`` when ``retry_after`` is set) without
         handling the request; ``refuse``: answer ``status`` (4xx, as Sinch refuses a request it finds
-        invalid) without handling it; ``server_error``: answer ``status`` (5xx) without handling it; ``latency``:
-        handle it but answer ``seconds`` late; ``drop``: handle it, then give the client no answer
-        (``mode``).
+        invalid) without handling it; ``server_error``: answer ``status`` (5xx) without handling it;
+        ``latency``: handle it but answer ``seconds`` late; ``drop``: handle it, then give the client no
+        answer (``mode``).
     :param probability: the share of matching requests hit, 0 to 1.
     :param times: hit at most this many requests, then the fault is spent (``None``: no limit).
     :param after: leave the first this-many requests the fault selects alone (``after=1``: the second send

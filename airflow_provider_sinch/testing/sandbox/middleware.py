@@ -162,8 +162,8 @@ def _injected_error(fault: Fault | None) -> ApiError | None:
     if fault.kind == "server_error":
         return ApiError(fault.status, "internal_error", "The sandbox was told to fail this request")
     if fault.kind == "refuse":
-        return ApiError(fault.status, "syntax_invalid_parameter_format", "The sandbox was told to refuse this "
-                        "request")
+        return ApiError(fault.status, "syntax_invalid_parameter_format",
+                        "The sandbox was told to refuse this request")
     return None
 
 
