@@ -50,15 +50,17 @@ def make_context(store: FakeStore | None = None, **ti: Any) -> dict[str, Any]:
 
 @dataclass
 class Call:
-    """One API request the sandbox saw: ``path`` below ``/xms/v1/{plan}``, the query's last values."""
+    """One API request the sandbox saw: ``path`` below ``/xms/v1/{plan}``, the query's last values, and the
+    status answered (``None``: the answer was dropped)."""
 
     method: str
     path: str
     query: dict[str, str]
     body: Any
+    status: int | None = None
 
 
-class SinchView:
+class ApiView:
     """The sandbox as the operator tests read and arrange it: requests below the plan, and batches and
     groups by id (oldest first).  ``batch``/``group`` create through the sandbox's services, so they are
     not among the operators' requests; ``fail`` injects a sandbox fault on one method and path.
@@ -78,7 +80,7 @@ class SinchView:
     def calls(self) -> list[Call]:
         prefix = f"/xms/v1/{self.sandbox.settings.service_plan_id}"
         return [Call(r.method, r.path.removeprefix(prefix), {k: v[-1] for k, v in parse_qs(r.query).items()},
-                     r.body) for r in self.sandbox.requests]
+                     r.body, r.status) for r in self.sandbox.requests]
 
     def requests(self, method: str, path: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and re.fullmatch(path, c.path)]
@@ -122,11 +124,11 @@ class SinchView:
 
 
 @pytest.fixture
-def api(sinch_sandbox: Sandbox, sinch_sandbox_connection: str, executor_safeguard_off: None) -> SinchView:
+def api(sinch_sandbox: Sandbox, sinch_sandbox_connection: str, executor_safeguard_off: None) -> ApiView:
     """The sandbox as ``sinch_default``, its clock frozen (nothing dispatches unless a test says so), with
     an automatic default originator (a send without ``from`` is accepted, as the plan's setting allows)."""
     sinch_sandbox.configure(time_scale=0, default_originator="12017777777")
-    return SinchView(sinch_sandbox)
+    return ApiView(sinch_sandbox)
 
 
 @pytest.fixture

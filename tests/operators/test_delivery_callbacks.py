@@ -9,20 +9,20 @@ import pytest
 from airflow_provider_sinch.client import SinchError, SinchValidationError
 from airflow_provider_sinch.hooks.connection import SinchConnectionError
 from airflow_provider_sinch.operators import SinchSendBatchOperator
-from tests.operators.conftest import SinchView, make_context
+from tests.operators.conftest import ApiView, make_context
 
 RECEIVER = "https://airflow.example.com/sinch/callbacks/sinch_default"
 TO = ["+46701234567", "+46701234568"]
 
 
-def with_callback_url(api: SinchView, monkeypatch: pytest.MonkeyPatch, url: object) -> None:
+def with_callback_url(api: ApiView, monkeypatch: pytest.MonkeyPatch, url: object) -> None:
     conn = api.conn
     monkeypatch.setenv("AIRFLOW_CONN_SINCH_DEFAULT", json.dumps({**conn, "extra": {**conn["extra"],
                                                                                    "callback_url": url}}))
 
 
 def test_every_batch_asks_for_per_recipient_final_reports_at_the_connections_receiver(
-    api: SinchView, monkeypatch: pytest.MonkeyPatch
+    api: ApiView, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with_callback_url(api, monkeypatch, RECEIVER)
     SinchSendBatchOperator(task_id="s", to=[*TO, "+46701234569"], body="Hi", chunk_size=2,
@@ -34,7 +34,7 @@ def test_every_batch_asks_for_per_recipient_final_reports_at_the_connections_rec
 
 
 def test_a_delivery_report_kind_given_by_the_task_is_kept(
-    api: SinchView, monkeypatch: pytest.MonkeyPatch
+    api: ApiView, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with_callback_url(api, monkeypatch, RECEIVER)
     SinchSendBatchOperator(task_id="s", to=TO, body="Hi", delivery_report="full",
@@ -45,7 +45,7 @@ def test_a_delivery_report_kind_given_by_the_task_is_kept(
 
 @pytest.mark.parametrize("url", [None, "", "not a url", "ftp://airflow.example.com/x"])
 def test_a_missing_or_bad_receiver_url_fails_before_anything_is_sent(
-    api: SinchView, monkeypatch: pytest.MonkeyPatch, url: object
+    api: ApiView, monkeypatch: pytest.MonkeyPatch, url: object
 ) -> None:
     with_callback_url(api, monkeypatch, url)
     with pytest.raises(SinchConnectionError, match=r"extra\.callback_url") as caught:
@@ -56,7 +56,7 @@ def test_a_missing_or_bad_receiver_url_fails_before_anything_is_sent(
 
 
 def test_reports_switched_off_is_refused_before_anything_is_sent(
-    api: SinchView, monkeypatch: pytest.MonkeyPatch
+    api: ApiView, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with_callback_url(api, monkeypatch, RECEIVER)
     op = SinchSendBatchOperator(task_id="s", to=TO, body="Hi", delivery_report="none",
@@ -73,7 +73,7 @@ def test_conflicting_or_wrong_arguments_fail_when_the_dag_is_parsed() -> None:
         SinchSendBatchOperator(task_id="s", to=TO, body="Hi", delivery_callbacks="yes")  # type: ignore[arg-type]
 
 
-def test_without_the_option_nothing_changes(api: SinchView) -> None:
+def test_without_the_option_nothing_changes(api: ApiView) -> None:
     SinchSendBatchOperator(task_id="s", to=TO, body="Hi").execute(make_context())
     (body,) = [c.body for c in api.requests("POST", "/batches")]
     assert "callback_url" not in body
@@ -81,7 +81,7 @@ def test_without_the_option_nothing_changes(api: SinchView) -> None:
 
 
 def test_basic_credentials_come_from_the_secret_fields_into_the_url_sinch_gets(
-    api: SinchView, monkeypatch: pytest.MonkeyPatch
+    api: ApiView, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The connection form shows callback_url in clear: the password lives in callback_password (a secret
     field) and is put into the URL only for Sinch, registered with the secret masker."""
@@ -98,7 +98,7 @@ def test_basic_credentials_come_from_the_secret_fields_into_the_url_sinch_gets(
 
 
 def test_credentials_written_into_callback_url_itself_are_refused(
-    api: SinchView, monkeypatch: pytest.MonkeyPatch
+    api: ApiView, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with_callback_url(api, monkeypatch, "https://sinch:pw@airflow.example.com/sinch/callbacks/sinch_default")
     with pytest.raises(SinchConnectionError, match=r"extra\.callback_url") as caught:

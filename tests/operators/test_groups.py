@@ -24,7 +24,7 @@ from airflow_provider_sinch.operators import (
     SinchReplaceGroupOperator,
     SinchUpdateGroupOperator,
 )
-from tests.operators.conftest import FakeStore, SinchView, make_context
+from tests.operators.conftest import ApiView, FakeStore, make_context
 
 GROUP = r"/groups/[^/]+"  # one group by id
 
@@ -33,7 +33,7 @@ def members(count: int) -> list[str]:
     return [f"+4670{i:07d}" for i in range(count)]
 
 
-def test_create_group(api: SinchView) -> None:
+def test_create_group(api: ApiView) -> None:
     result = SinchCreateGroupOperator(task_id="g", name="VIP", members="+46701234567, +46701234568") \
         .execute(make_context())
     assert result["name"] == "VIP"
@@ -43,14 +43,14 @@ def test_create_group(api: SinchView) -> None:
     json.dumps(result)
 
 
-def test_create_with_more_than_10000_members_adds_the_rest(api: SinchView) -> None:
+def test_create_with_more_than_10000_members_adds_the_rest(api: ApiView) -> None:
     result = SinchCreateGroupOperator(task_id="g", name="Big", members=members(25000)).execute(make_context())
     assert result["size"] == 25000
     assert [len(c.body["members"]) for c in api.requests("POST", "/groups")] == [10000]
     assert [len(c.body["add"]) for c in api.requests("POST", GROUP)] == [10000, 5000]
 
 
-def test_create_conflict_fails_or_reuses(api: SinchView) -> None:
+def test_create_conflict_fails_or_reuses(api: ApiView) -> None:
     first = SinchCreateGroupOperator(task_id="g", name="VIP", members=members(1)).execute(make_context())
     with pytest.raises(SinchForbiddenError, match="conflict_group_name"):
         SinchCreateGroupOperator(task_id="g", name="VIP").execute(make_context())
@@ -60,7 +60,7 @@ def test_create_conflict_fails_or_reuses(api: SinchView) -> None:
     assert again["size"] == 3
 
 
-def test_create_reuses_after_a_lost_answer(api: SinchView) -> None:
+def test_create_reuses_after_a_lost_answer(api: ApiView) -> None:
     api.fail("POST", "/groups", drop=True)
     result = SinchCreateGroupOperator(task_id="g", name="VIP", members=members(2), if_exists="reuse") \
         .execute(make_context())
@@ -73,14 +73,14 @@ def test_create_reuses_after_a_lost_answer(api: SinchView) -> None:
     ({"name": "ok", "child_groups": [f"G{i}" for i in range(11)]}, "child_groups"),
     ({"name": "ok", "auto_update": "{not json"}, "auto_update"),
 ])
-def test_create_validates_before_sending(api: SinchView, kwargs: dict[str, Any], field: str) -> None:
+def test_create_validates_before_sending(api: ApiView, kwargs: dict[str, Any], field: str) -> None:
     with pytest.raises(SinchValidationError) as info:
         SinchCreateGroupOperator(task_id="g", **kwargs).execute(make_context())
     assert field in info.value.errors[0][0]
     assert api.calls == []
 
 
-def test_update_keeps_the_name_unless_asked(api: SinchView) -> None:
+def test_update_keeps_the_name_unless_asked(api: ApiView) -> None:
     group = SinchCreateGroupOperator(task_id="g", name="VIP").execute(make_context())
     op = SinchUpdateGroupOperator(task_id="u", group_id=group, add=members(2), name="{{ params.n }}")
     context = make_context()
@@ -96,7 +96,7 @@ def test_update_keeps_the_name_unless_asked(api: SinchView) -> None:
     assert "name" not in result
 
 
-def test_update_rename_and_remove_name_together_is_refused(api: SinchView) -> None:
+def test_update_rename_and_remove_name_together_is_refused(api: ApiView) -> None:
     with pytest.raises(SinchValidationError, match="name: give either name"):
         SinchUpdateGroupOperator(task_id="u", group_id="G1", name="A", remove_name=True) \
             .execute(make_context())
@@ -105,7 +105,7 @@ def test_update_rename_and_remove_name_together_is_refused(api: SinchView) -> No
     assert api.calls == []
 
 
-def test_update_from_other_groups(api: SinchView) -> None:
+def test_update_from_other_groups(api: ApiView) -> None:
     source = SinchCreateGroupOperator(task_id="g", name="src", members=members(2)).execute(make_context())
     target = SinchCreateGroupOperator(task_id="g", name="dst").execute(make_context())
     SinchUpdateGroupOperator(task_id="u", group_id=target, add_from_group=source, remove_from_group=" ",
@@ -117,7 +117,7 @@ def test_update_from_other_groups(api: SinchView) -> None:
             .execute(make_context())
 
 
-def test_update_large_adds_in_blocks(api: SinchView) -> None:
+def test_update_large_adds_in_blocks(api: ApiView) -> None:
     group = SinchCreateGroupOperator(task_id="g", name="VIP").execute(make_context())
     result = SinchUpdateGroupOperator(task_id="u", group_id=group["id"], add=members(12000),
                                       remove=["+46700000000"]).execute(make_context())
@@ -127,7 +127,7 @@ def test_update_large_adds_in_blocks(api: SinchView) -> None:
     assert calls[0].body["remove"] == ["+46700000000"]
 
 
-def test_replace_group(api: SinchView) -> None:
+def test_replace_group(api: ApiView) -> None:
     group = SinchCreateGroupOperator(task_id="g", name="VIP", members=members(3)).execute(make_context())
     result = SinchReplaceGroupOperator(task_id="r", group_id=group["id"], members=members(1)) \
         .execute(make_context())
@@ -136,7 +136,7 @@ def test_replace_group(api: SinchView) -> None:
     assert api.requests("PUT", GROUP)[0].body == {"members": ["+46700000000"]}
 
 
-def test_members_and_delete(api: SinchView) -> None:
+def test_members_and_delete(api: ApiView) -> None:
     group = SinchCreateGroupOperator(task_id="g", name="VIP", members=members(2)).execute(make_context())
     assert SinchGetGroupMembersOperator(task_id="m", group_id=group).execute(make_context()) == \
         ["46700000000", "46700000001"]
@@ -149,7 +149,7 @@ def test_members_and_delete(api: SinchView) -> None:
             .execute(make_context())
 
 
-def test_delete_whose_answer_was_lost_succeeds(api: SinchView) -> None:
+def test_delete_whose_answer_was_lost_succeeds(api: ApiView) -> None:
     group = SinchCreateGroupOperator(task_id="g", name="VIP").execute(make_context())
     api.fail("DELETE", GROUP, drop=True)  # deleted, then the answer is lost; the resend gets 404
     result = SinchDeleteGroupOperator(task_id="d", group_id=group["id"]).execute(make_context())
@@ -158,13 +158,13 @@ def test_delete_whose_answer_was_lost_succeeds(api: SinchView) -> None:
     assert api.groups == {}
 
 
-def one_retry(api: SinchView, monkeypatch: pytest.MonkeyPatch) -> None:
+def one_retry(api: ApiView, monkeypatch: pytest.MonkeyPatch) -> None:
     """The connection with 2 attempts per request (short backoffs)."""
     monkeypatch.setenv("AIRFLOW_CONN_SINCH_DEFAULT", json.dumps({**api.conn, "extra": {"retries": 1}}))
 
 
 def test_delete_whose_every_answer_was_lost_succeeds_on_the_tasks_retry(
-        api: SinchView, store: FakeStore, monkeypatch: pytest.MonkeyPatch) -> None:
+        api: ApiView, store: FakeStore, monkeypatch: pytest.MonkeyPatch) -> None:
     one_retry(api, monkeypatch)
     group = SinchCreateGroupOperator(task_id="g", name="VIP").execute(make_context())
     api.fail("DELETE", GROUP, drop=True, times=2)  # both of the client's attempts: answers lost
@@ -177,7 +177,7 @@ def test_delete_whose_every_answer_was_lost_succeeds_on_the_tasks_retry(
 
 
 def test_a_404_without_a_lost_answer_still_means_missing(
-        api: SinchView, store: FakeStore, monkeypatch: pytest.MonkeyPatch) -> None:
+        api: ApiView, store: FakeStore, monkeypatch: pytest.MonkeyPatch) -> None:
     one_retry(api, monkeypatch)
     store.set("sinch_unanswered_group_deletes", ["G0042"])  # another group's lost delete proves nothing
     with pytest.raises(SinchNotFoundError):
@@ -188,16 +188,16 @@ def test_a_404_without_a_lost_answer_still_means_missing(
     assert store.get("sinch_unanswered_group_deletes") == ["G0009", "G0042"]  # ... and remembered
 
 
-def test_group_id_is_required(api: SinchView) -> None:
+def test_group_id_is_required(api: ApiView) -> None:
     with pytest.raises(SinchValidationError, match="group_id: must name exactly one group, got 0"):
         SinchGetGroupMembersOperator(task_id="m", group_id="").execute(make_context())
 
 
-def inbound(api: SinchView, i: int, sender: str, to: str = "12017777777") -> None:
+def inbound(api: ApiView, i: int, sender: str, to: str = "12017777777") -> None:
     api.sandbox.inject_inbound(sender, to, f"reply {i}")
 
 
-def test_list_inbounds_with_filters(api: SinchView) -> None:
+def test_list_inbounds_with_filters(api: ApiView) -> None:
     for i in range(250):
         inbound(api, i, "46701234567" if i % 2 else "46700000000")
     inbound(api, 999, "46701234567", to="999")
@@ -214,7 +214,7 @@ def test_list_inbounds_with_filters(api: SinchView) -> None:
     assert len(api.requests("GET", "/inbounds")) == 3  # every page
 
 
-def test_list_inbounds_limit(api: SinchView) -> None:
+def test_list_inbounds_limit(api: ApiView) -> None:
     for i in range(50):
         inbound(api, i, "46701234567")
     assert len(SinchListInboundMessagesOperator(task_id="i", limit="10").execute(make_context())) == 10
