@@ -30,6 +30,7 @@ from airflow_provider_sinch.client.webhooks import (
     NONCE,
     SIGNATURE,
     TIMESTAMP,
+    lowered,
     timestamp_is_fresh,
     verify,
 )
@@ -66,10 +67,6 @@ class Authenticated:
     nonce: str | None = None
 
 
-def _lowered(headers: Mapping[str, str]) -> dict[str, str]:
-    return {k.lower(): v for k, v in headers.items()}
-
-
 def _unauthorized(reason: str, settings: CallbackSettings) -> CallbackRefused:
     challenge = {"WWW-Authenticate": 'Basic realm="sinch-callbacks"'} if settings.accepts_basic else {}
     return CallbackRefused(401, reason, challenge)
@@ -103,18 +100,18 @@ def check_headers(headers: Mapping[str, str], settings: CallbackSettings, now: f
     """
     if not settings.enabled:
         raise CallbackRefused(403, "callbacks are not enabled for this connection")
-    lowered = _lowered(headers)
-    if settings.accepts_signatures and SIGNATURE in lowered:
-        nonce, timestamp = lowered.get(NONCE), lowered.get(TIMESTAMP)
-        if not (lowered[SIGNATURE] and nonce and timestamp):
+    named = lowered(headers)
+    if settings.accepts_signatures and SIGNATURE in named:
+        nonce, timestamp = named.get(NONCE), named.get(TIMESTAMP)
+        if not (named[SIGNATURE] and nonce and timestamp):
             raise _unauthorized("signature without its nonce or timestamp header", settings)
-        algorithm = lowered.get(ALGORITHM)
+        algorithm = named.get(ALGORITHM)
         if algorithm is not None and algorithm.lower() != HMAC_SHA256.lower():
             raise _unauthorized("unsupported signature algorithm", settings)
         if not timestamp_is_fresh(timestamp, tolerance, now):
             raise _unauthorized("signature timestamp outside the accepted window", settings)
         return Authenticated("signature", nonce)
-    authorization = lowered.get("authorization")
+    authorization = named.get("authorization")
     if settings.accepts_basic and authorization:
         if _basic_matches(authorization, settings):
             return Authenticated("basic")

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 
 from airflow_provider_sinch.callbacks.auth import CallbackRefused
+from airflow_provider_sinch.client.webhooks import lowered
 
 MAX_BODY_BYTES = 1024 * 1024
 
 
 def check_declared_length(headers: Mapping[str, str], limit: int = MAX_BODY_BYTES) -> None:
     """Refuse (413) a request whose ``Content-Length`` is over ``limit``; 400 when it is not a number."""
-    declared = {k.lower(): v for k, v in headers.items()}.get("content-length")
+    declared = lowered(headers).get("content-length")
     if declared is None:
         return
     try:

@@ -9,10 +9,9 @@ from typing import Any, TypeVar
 import httpx
 from tenacity import AsyncRetrying
 
-from airflow_provider_sinch.client.auth import ProjectAuth
 from airflow_provider_sinch.client.config import SinchConfig
 from airflow_provider_sinch.client.endpoints import Pages
-from airflow_provider_sinch.client.errors import SinchConfigurationError, SinchTransportError
+from airflow_provider_sinch.client.errors import SinchConfigurationError
 from airflow_provider_sinch.client.operations import (
     LIST_BATCHES,
     LIST_DELIVERY_REPORTS,
@@ -24,7 +23,7 @@ from airflow_provider_sinch.client.operations import (
     SinchOperations,
 )
 from airflow_provider_sinch.client.pagination import PageCursor
-from airflow_provider_sinch.client.retry import shown_number
+from airflow_provider_sinch.client.retry import is_whole, shown_number
 from airflow_provider_sinch.client.transport import (
     base_headers,
     configuration_failure,
@@ -63,7 +62,7 @@ class AsyncSinchClient(SinchOperations):
 
     def __init__(self, config: SinchConfig, http: httpx.AsyncClient | None = None, *,
                  max_in_flight: int = DEFAULT_MAX_IN_FLIGHT) -> None:
-        if isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int) or max_in_flight < 1:
+        if not is_whole(max_in_flight) or max_in_flight < 1:
             raise SinchConfigurationError(
                 [("max_in_flight", f"must be a whole number from 1, got {shown_number(max_in_flight)}")])
         self.config = config
@@ -116,13 +115,9 @@ class AsyncSinchClient(SinchOperations):
                                self.config.auth)
 
     async def _bearer(self) -> str:
-        auth = self.config.auth
-        if not isinstance(auth, ProjectAuth):
-            return auth.api_token
-        token = auth.cached_token()
-        if token:
-            return token
-        req = auth.token_request()
+        req = self.config.auth.bearer_or_request()
+        if isinstance(req, str):
+            return req
         connect, read = self.config.timeouts
         try:
             response = await self.http.post(
@@ -130,10 +125,8 @@ class AsyncSinchClient(SinchOperations):
                 timeout=httpx.Timeout(read, connect=connect),
             )
         except httpx.HTTPError as exc:
-            raise SinchTransportError(
-                f"could not reach the Sinch auth service: {type(exc).__name__}", method="POST", path=req.url
-            ) from None
-        return auth.accept(response.status_code, response.content)
+            raise req.unreachable(exc) from None
+        return req.accept(response.status_code, response.content)
 
     async def _paginate(self, operation: ListOperation[Any, ItemT], filters: dict[str, Any]
                         ) -> AsyncIterator[ItemT]:

@@ -4,8 +4,8 @@
 * Project + access key (OAuth2 client credentials, ``us``/``eu`` only): a short-lived bearer token from
   Sinch's auth service, cached until shortly before it expires.
 
-The token exchange is described once here (what to send, how to read the answer); the sync and async
-clients only perform the HTTP call.
+The token exchange is described once here (whether a token is due, what to send, how to read the answer,
+the error when the auth service cannot be reached); the sync and async clients only perform the HTTP call.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from airflow_provider_sinch.client.errors import SinchAuthenticationError, SinchTransportError
@@ -37,6 +38,10 @@ class ServicePlanAuth:
     def path_id(self) -> str:
         return self.service_plan_id
 
+    def bearer_or_request(self) -> str | TokenRequest:
+        """The bearer token of the next API call: always the API token."""
+        return self.api_token
+
 
 @dataclass(frozen=True)
 class TokenRequest:
@@ -45,11 +50,19 @@ class TokenRequest:
     :param url: the token endpoint.
     :param basic_auth: ``(key id, key secret)`` for HTTP Basic auth (kept out of the repr).
     :param form: the form body (``grant_type=client_credentials``).
+    :param accept: reads the answer ``(status, body)``: stores and returns the token, or raises why there is
+        none (:meth:`ProjectAuth.accept`).
     """
 
     url: str
     basic_auth: tuple[str, str] = field(repr=False)
     form: dict[str, str]
+    accept: Callable[[int, bytes], str] = field(repr=False, compare=False)
+
+    def unreachable(self, exc: BaseException) -> SinchTransportError:
+        """The error for a token request that got no answer (the HTTP library's ``exc``, named only)."""
+        return SinchTransportError(f"could not reach the Sinch auth service: {type(exc).__name__}",
+                                   method="POST", path=self.url)
 
 
 @dataclass
@@ -86,7 +99,12 @@ class ProjectAuth:
             url=self.auth_url,
             basic_auth=(self.key_id, self.key_secret),
             form={"grant_type": "client_credentials"},
+            accept=self.accept,
         )
+
+    def bearer_or_request(self) -> str | TokenRequest:
+        """The bearer token of the next API call if a fresh one is cached, else the request that gets one."""
+        return self.cached_token() or self.token_request()
 
     def accept(self, status: int, content: bytes) -> str:
         """Store the token from the auth service's answer and return it, or raise why there is none.

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_sinch.client.errors import SinchValidationError
+from airflow_provider_sinch.client.retry import is_whole
 
 
 @dataclass
@@ -31,7 +32,7 @@ class PageCursor:
     def __post_init__(self) -> None:
         self.filters = dict(self.filters)
         page = self.filters.pop("page", None) or 0
-        if isinstance(page, bool) or not isinstance(page, int) or page < 0:
+        if not is_whole(page) or page < 0:
             raise SinchValidationError([("page", "must be a whole number from 0 (the first page to fetch)")],
                                        "pagination")
         self.page = page

@@ -20,7 +20,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from tenacity import RetryCallState, retry_if_exception
 
@@ -55,7 +55,7 @@ class RetryPolicy:
     def __post_init__(self) -> None:
         errors = []
         attempts = self.max_attempts
-        if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+        if not is_whole(attempts) or attempts < 1:
             errors.append(
                 ("retry.max_attempts", f"must be a whole number, at least 1, got {shown_number(attempts)}"))
         for name in ("backoff_base", "backoff_max", "retry_after_cap"):
@@ -112,18 +112,26 @@ class RetryPolicy:
         }
 
 
+def is_whole(value: object) -> TypeGuard[int]:
+    """An ``int`` that is not a ``bool``: ``True`` is neither a count nor an id."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: object) -> TypeGuard[int | float]:
+    """An ``int`` or a ``float`` (NaN and infinities included), not a ``bool``."""
+    return is_whole(value) or isinstance(value, float)
+
+
 def is_finite_number(value: object) -> bool:
     """An ``int`` or a finite ``float``, not a ``bool`` (``True`` is not a number of seconds)."""
-    if isinstance(value, bool):
-        return False
-    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+    return is_whole(value) or (isinstance(value, float) and math.isfinite(value))
 
 
 def shown_number(value: object) -> str:
     """A setting for an error message: a number as written (unless huge), anything else by its type."""
     if isinstance(value, float):
         return repr(value)
-    if isinstance(value, int) and not isinstance(value, bool):
+    if is_whole(value):
         return repr(value) if abs(value) < 10**15 else "a very large number"
     return f"a {type(value).__name__}"
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from airflow_provider_sinch.client.errors import SinchValidationError
-from airflow_provider_sinch.client.retry import shown_number
+from airflow_provider_sinch.client.retry import is_whole, shown_number
 
 GSM7_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -79,7 +79,7 @@ def _pack(costs: list[int], capacity: int) -> int:
 
 def truncate_to_parts(text: str, max_parts: int, ellipsis: str = "...") -> str:
     """Cut ``text`` so that it fits in ``max_parts`` SMS parts, ending with ``ellipsis`` when cut."""
-    if isinstance(max_parts, bool) or not isinstance(max_parts, int) or max_parts < 1:
+    if not is_whole(max_parts) or max_parts < 1:
         rule = f"max_parts must be a whole number, at least 1, got {shown_number(max_parts)}"
         raise SinchValidationError([("max_parts", rule)], "message")
     if count_segments(text).parts <= max_parts:

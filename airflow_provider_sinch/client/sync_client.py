@@ -10,10 +10,8 @@ from requests.exceptions import InvalidHeader, InvalidSchema, InvalidURL, Missin
 from tenacity import Retrying
 from urllib3.exceptions import NewConnectionError
 
-from airflow_provider_sinch.client.auth import ProjectAuth
 from airflow_provider_sinch.client.config import SinchConfig
 from airflow_provider_sinch.client.endpoints import Pages
-from airflow_provider_sinch.client.errors import SinchTransportError
 from airflow_provider_sinch.client.operations import (
     LIST_BATCHES,
     LIST_DELIVERY_REPORTS,
@@ -124,20 +122,14 @@ class SinchClient(BlockingOperations):
                                self.config.auth)
 
     def _bearer(self) -> str:
-        auth = self.config.auth
-        if not isinstance(auth, ProjectAuth):
-            return auth.api_token
-        token = auth.cached_token()
-        if token:
-            return token
-        req = auth.token_request()
+        req = self.config.auth.bearer_or_request()
+        if isinstance(req, str):
+            return req
         try:
             response = self.session.post(
                 req.url, data=req.form, auth=req.basic_auth, headers=token_headers(self.config.user_agent),
                 timeout=self.config.timeouts,
             )
         except requests.RequestException as exc:
-            raise SinchTransportError(
-                f"could not reach the Sinch auth service: {type(exc).__name__}", method="POST", path=req.url
-            ) from None
-        return auth.accept(response.status_code, response.content)
+            raise req.unreachable(exc) from None
+        return req.accept(response.status_code, response.content)

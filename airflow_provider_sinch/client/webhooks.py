@@ -54,14 +54,19 @@ def signed_headers(secret: str, body: bytes, nonce: str | None = None,
     }
 
 
+def lowered(headers: Mapping[str, str]) -> dict[str, str]:
+    """``headers`` with lower-case names: HTTP header names are case-insensitive, a dict's keys are not."""
+    return {k.lower(): v for k, v in headers.items()}
+
+
 def verify(secret: str, body: bytes, headers: Mapping[str, str], max_age: float | None = None,
            now: float | None = None) -> bool:
     """Whether ``headers`` carry a valid signature of ``body`` (and, with ``max_age``, a fresh timestamp).
 
     Header names are matched case-insensitively; the signature is compared in constant time.
     """
-    lowered = {k.lower(): v for k, v in headers.items()}
-    given, nonce, timestamp = lowered.get(SIGNATURE), lowered.get(NONCE), lowered.get(TIMESTAMP)
+    named = lowered(headers)
+    given, nonce, timestamp = named.get(SIGNATURE), named.get(NONCE), named.get(TIMESTAMP)
     if not (given and nonce and timestamp):
         return False
     if max_age is not None and not timestamp_is_fresh(timestamp, max_age, now):

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeGuard
 
 from airflow_provider_sinch.client import SinchValidationError
+from airflow_provider_sinch.client.retry import is_whole
 
 _SPLIT = re.compile(r"[,;\n]")
 
@@ -55,11 +56,6 @@ def argument_error(exc: ValueError, where: str = "trigger arguments") -> SinchVa
         return exc
     field, _, rule = str(exc).partition(" ")
     return SinchArgumentError(field, rule[:300], where)
-
-
-def is_whole(value: object) -> TypeGuard[int]:
-    """An ``int`` that is not a ``bool``: ``True`` is neither a count nor an id."""
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def is_id_like(value: object) -> TypeGuard[str | int]:

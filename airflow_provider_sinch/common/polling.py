@@ -16,8 +16,8 @@ from airflow_provider_sinch.client import (
     SinchServerError,
     SinchTransportError,
 )
-from airflow_provider_sinch.client.retry import is_finite_number
-from airflow_provider_sinch.common.arguments import SinchArgumentError, is_whole, shown
+from airflow_provider_sinch.client.retry import is_finite_number, is_whole
+from airflow_provider_sinch.common.arguments import SinchArgumentError, shown
 
 DEFAULT_POLL_INTERVAL = 30.0
 DEFAULT_MAX_CONSECUTIVE_FAILURES = 5

@@ -28,6 +28,7 @@ from airflow_provider_sinch.client import (
 from airflow_provider_sinch.client.models import BatchRequest, build
 from airflow_provider_sinch.client.models.batches import MAX_RECIPIENTS
 from airflow_provider_sinch.client.msisdn import is_msisdn
+from airflow_provider_sinch.client.retry import is_number, is_whole
 from airflow_provider_sinch.common.arguments import as_int, as_list, shown
 from airflow_provider_sinch.common.delivery_wait import criteria_from
 from airflow_provider_sinch.common.output import brief_list, masked
@@ -87,11 +88,10 @@ class SinchChunkedBatchOperator(SinchBatchContentOperator):
         super().__init__(**kwargs)
         self.to = to
         # Not templated, so checked when the DAG is parsed.
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) \
-                or not 1 <= chunk_size <= MAX_RECIPIENTS:
+        if not is_whole(chunk_size) or not 1 <= chunk_size <= MAX_RECIPIENTS:
             raise self.invalid("chunk_size", f"must be a whole number from 1 to {MAX_RECIPIENTS}, got "
                                f"{chunk_size!r}")
-        if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
+        if not is_whole(max_concurrency) or max_concurrency < 1:
             raise self.invalid("max_concurrency", f"must be a whole number from 1, got {max_concurrency!r}")
         self.chunk_size = chunk_size
         self.max_concurrency = max_concurrency
@@ -252,7 +252,7 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
 
     def _seconds(self, value: Any, field: str, minimum: float | None = None, kind: str = "") -> float:
         """A finite number of seconds (above 0, or from ``minimum``), at most :data:`MAX_WAIT_SECONDS`."""
-        low_ok = isinstance(value, int | float) and not isinstance(value, bool) and (
+        low_ok = is_number(value) and (
             value >= minimum if minimum is not None else value > 0)
         if not low_ok or not value <= MAX_WAIT_SECONDS:  # NaN fails both comparisons
             least = f"from {minimum:g}" if minimum is not None else "above 0"

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from airflow_provider_sinch.client import SinchConfig
-from tests.client.harness import KINDS, Harness, make_config, open_harness
+from tests.client.clients import KINDS, Harness, open_harness
 from tests.contract import CONTRACT_PATH, Contract
+from tests.fakes import make_config
 
 
 @pytest.fixture(params=KINDS)

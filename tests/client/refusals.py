@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from airflow_provider_sinch.client import SinchValidationError
-from tests.client.harness import TOKEN, Captured, Harness, Reply
+from tests.client.clients import Harness
+from tests.fakes import TOKEN, Captured, Reply
 
 MAX_MESSAGE = 500
 

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from airflow_provider_sinch.client import AsyncSinchClient, SinchConfigurationError
-from tests.client.harness import TOKEN, make_config
 from tests.client.samples import BATCH, BATCH_ID, GROUP, page
+from tests.fakes import TOKEN, make_config
 
 
 def transport(answers: list[httpx.Response], seen: list[httpx.Request]) -> httpx.MockTransport:

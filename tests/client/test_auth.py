@@ -20,8 +20,9 @@ from airflow_provider_sinch.client import (
     region_base_url,
 )
 from airflow_provider_sinch.client import auth as auth_module
-from tests.client.harness import TOKEN, Captured, Harness, Reply, make_config
+from tests.client.clients import Harness
 from tests.client.samples import BATCH, BATCH_ID
+from tests.fakes import TOKEN, Captured, Reply, make_config
 
 AUTH_URL = "https://auth.example/oauth2/token"
 
@@ -257,3 +258,17 @@ def test_config_checks_and_overrides() -> None:
         SinchConfig(auth=auth, region="uk", base_url="http://sandbox:8080")
     with pytest.raises(ValueError, match="must not be empty"):
         SinchConfig(auth=ServicePlanAuth("", "t"))
+
+
+def test_whether_a_token_is_due_is_decided_once_for_both_clients() -> None:
+    """``bearer_or_request``: the API token, a cached OAuth2 token, or the request that gets one (whose
+    ``accept`` caches the answer, and whose ``unreachable`` error names the library's exception only)."""
+    assert ServicePlanAuth("plan-1", TOKEN).bearer_or_request() == TOKEN
+    project = ProjectAuth("proj-1", "key-id", "key-secret", auth_url=AUTH_URL)
+    req = project.bearer_or_request()
+    assert not isinstance(req, str)
+    assert "key-secret" not in repr(req)
+    assert req.accept(200, b'{"access_token": "t-1", "expires_in": 3600}') == "t-1"
+    assert project.bearer_or_request() == "t-1"
+    error = req.unreachable(ConnectionError("key-secret in a message"))
+    assert (str(error).count("ConnectionError"), "key-secret" in str(error)) == (1, False)

@@ -26,8 +26,8 @@ from airflow_provider_sinch.client import (
     SinchValidationError,
 )
 from airflow_provider_sinch.client.retry import is_retryable
-from tests.client.harness import TOKEN
 from tests.client.refusals import refused
+from tests.fakes import TOKEN
 
 PLAN = "plan-1"
 

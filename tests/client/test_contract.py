@@ -13,9 +13,10 @@ import pytest
 from openapi_spec_validator import validate as validate_spec
 
 from airflow_provider_sinch.client import OPERATIONS
-from tests.client.harness import Captured, Harness, Reply, open_harness
+from tests.client.clients import Harness, open_harness
 from tests.client.samples import BATCH, CASES, Case
 from tests.contract import Contract, ContractError
+from tests.fakes import Captured, Reply
 
 P = "/xms/v1/plan-1"
 FULL_BODY_COVERAGE = {

@@ -20,7 +20,7 @@ from airflow_provider_sinch.client.delivery import (
 )
 from airflow_provider_sinch.client.models import Batch, BatchDeliveryReport, RecipientDeliveryReport
 from tests.client.refusals import refused
-from tests.triggers.fake_sinch import recipient_report, report
+from tests.fakes import recipient_report, report
 
 FINAL = ["Delivered", "Failed", "Expired", "Rejected", "Aborted", "Cancelled", "Deleted", "Unknown"]
 

@@ -19,7 +19,7 @@ from airflow_provider_sinch.client.models import (
     ListInboundsResponse,
     RecipientDeliveryReport,
 )
-from tests.client.harness import TOKEN, Harness, Reply
+from tests.client.clients import Harness
 from tests.client.samples import (
     BATCH,
     BATCH_ID,
@@ -37,6 +37,7 @@ from tests.client.samples import (
     UNNAMED_GROUP,
     page,
 )
+from tests.fakes import TOKEN, Reply
 
 NEW = {"added_later": {"nested": True}}
 

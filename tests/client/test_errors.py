@@ -27,8 +27,9 @@ from airflow_provider_sinch.client import (
     SinchServerError,
     SinchValidationError,
 )
-from tests.client.harness import TOKEN, Harness, Reply, make_config
+from tests.client.clients import Harness
 from tests.client.samples import BATCH, BATCH_ID, CASES, GROUP_ID, Case
+from tests.fakes import TOKEN, Reply, make_config
 
 ONCE = RetryPolicy(max_attempts=1)
 SEND = {"to": ["+46701234567"], "body": "Hi", "client_reference": "ref-1"}

@@ -16,7 +16,7 @@ from airflow_provider_sinch.client import (
     SinchValidationError,
     check_path_id,
 )
-from tests.client.harness import Harness
+from tests.client.clients import Harness
 from tests.client.refusals import nothing_sent, refused, silent
 from tests.client.samples import BATCH_ID
 

@@ -32,9 +32,10 @@ from airflow_provider_sinch.client.models import (
     UpdateBatchRequest,
     build,
 )
-from tests.client.harness import Harness, Reply
+from tests.client.clients import Harness
 from tests.client.refusals import nothing_sent, refused, silent
 from tests.client.samples import BATCH, BATCH_REPORT, DRY_RUN, GROUP, INBOUND, RECIPIENT_REPORT, SEND_AT, page
+from tests.fakes import Reply
 
 NOW = datetime.now(UTC)
 TEXT = {"to": ["+46701234567"], "from_": "12345", "body": "Hi"}

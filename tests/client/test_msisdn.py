@@ -14,7 +14,7 @@ from airflow_provider_sinch.client import (
     normalize_msisdn,
 )
 from airflow_provider_sinch.client.msisdn import is_msisdn, mask_all, msisdn_digits
-from tests.client.harness import Harness
+from tests.client.clients import Harness
 from tests.client.refusals import nothing_sent, refused, silent
 
 
@@ -196,8 +196,8 @@ def test_many_bad_entries_are_counted_and_the_first_few_shown() -> None:
 
 def test_every_spelling_of_a_number_passes_and_is_sent_as_given(harness: Harness) -> None:
     from airflow_provider_sinch.client.models import Batch
-    from tests.client.harness import Reply
     from tests.client.samples import BATCH
+    from tests.fakes import Reply
 
     spellings = ["+46701234567", "0046701234568", "46701234569", " +46 70-123 45 60 ", "+1 (555) 123-1234",
                  "+1.555.123.1235", "[+44] 20/7946 0958", "+6831234", GROUP, "g1"]

@@ -12,8 +12,9 @@ import pytest
 
 from airflow_provider_sinch.client import RetryPolicy, SinchBadRequestError, SinchValidationError
 from airflow_provider_sinch.client.pagination import PageCursor
-from tests.client.harness import Captured, Harness, Reply
+from tests.client.clients import Harness
 from tests.client.samples import BATCH, GROUP, INBOUND, RECIPIENT_REPORT, page
+from tests.fakes import Captured, Reply
 
 ITERATORS = {
     "batches": ("batches", BATCH, "id"),

@@ -35,8 +35,9 @@ from airflow_provider_sinch.client import (
     SinchTransportError,
 )
 from airflow_provider_sinch.client.retry import is_retryable, parse_retry_after
-from tests.client.harness import KINDS, Harness, Reply, make_config, open_harness
+from tests.client.clients import KINDS, Harness, open_harness
 from tests.client.samples import BATCH, BATCH_ID, DRY_RUN, GROUP, GROUP_ID, page
+from tests.fakes import Reply, make_config
 
 SEND = {"to": ["+46701234567"], "from_": "12345", "body": "Hi", "client_reference": "order-42"}
 SUCCESS = {

@@ -7,8 +7,8 @@ import requests
 import requests_mock
 
 from airflow_provider_sinch.client import SinchClient
-from tests.client.harness import TOKEN, make_config
 from tests.client.samples import BATCH, BATCH_ID
+from tests.fakes import TOKEN, make_config
 
 URL = f"https://us.sms.api.sinch.com/xms/v1/plan-1/batches/{BATCH_ID}"
 

@@ -100,3 +100,9 @@ def test_malformed_callbacks_are_named_without_their_content(body: bytes, reason
         parse_callback(body)
     assert err.value.reason == reason
     assert "12015555555" not in str(err.value)
+
+
+def test_header_names_are_lowered_once_for_every_reader() -> None:
+    """``lowered`` is the one case-folding of header names (signature check, callback auth, body limit)."""
+    assert webhooks.lowered({"Content-Length": "5", "X-Sinch-Webhook-Signature": "s"}) == {
+        "content-length": "5", "x-sinch-webhook-signature": "s"}

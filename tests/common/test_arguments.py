@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_sinch.client import SinchValidationError
+from airflow_provider_sinch.client.retry import is_number, is_whole
 from airflow_provider_sinch.common.arguments import (
     SinchArgumentError,
     as_bool,
@@ -17,7 +18,6 @@ from airflow_provider_sinch.common.arguments import (
     has_template,
     invalid,
     is_id_like,
-    is_whole,
     shown,
 )
 
@@ -61,12 +61,14 @@ def test_scalars() -> None:
         as_mapping("[1]", "p")
 
 
-@pytest.mark.parametrize(("value", "whole", "id_like"), [
-    (5, True, True), (True, False, False), (5.0, False, False), ("5", False, True), (None, False, False),
+@pytest.mark.parametrize(("value", "whole", "id_like", "number"), [
+    (5, True, True, True), (True, False, False, False), (5.0, False, False, True), ("5", False, True, False),
+    (None, False, False, False), (float("nan"), False, False, True),
 ])
-def test_number_checks_never_take_a_bool(value: Any, whole: bool, id_like: bool) -> None:
+def test_number_checks_never_take_a_bool(value: Any, whole: bool, id_like: bool, number: bool) -> None:
     assert is_whole(value) is whole
     assert is_id_like(value) is id_like
+    assert is_number(value) is number
 
 
 def test_the_two_error_forms_name_field_and_where() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from airflow_provider_sinch.client.models import InboundMessage
 from airflow_provider_sinch.common.inbound_wait import InboundMessageFilter, InboundWindow
-from tests.triggers.fake_sinch import inbound
+from tests.fakes import inbound
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

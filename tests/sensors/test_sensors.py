@@ -30,7 +30,7 @@ from airflow_provider_sinch.sensors.inbound import SinchInboundMessageSensor
 from airflow_provider_sinch.triggers.delivery import SinchBatchDeliveryTrigger, SinchRecipientDeliveryTrigger
 from airflow_provider_sinch.triggers.events import make_event
 from airflow_provider_sinch.triggers.inbound import SinchInboundMessageTrigger
-from tests.triggers.fake_sinch import CONN, FakeSinch, inbound, report
+from tests.fakes import CONN, FakeSinch, inbound, report
 
 pytestmark = pytest.mark.usefixtures("executor_safeguard_off")
 
@@ -41,7 +41,7 @@ STARTED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 def fake(monkeypatch: pytest.MonkeyPatch) -> Any:
     """A FakeSinch behind the sync hook (requests), without client-level retries."""
     monkeypatch.setenv("AIRFLOW_CONN_SINCH_DEFAULT", json.dumps(CONN))
-    fake = FakeSinch()
+    fake = FakeSinch(polls=True)
     with requests_mock.Mocker() as mocker:
         fake.mount(mocker)
         yield fake
@@ -389,7 +389,7 @@ def test_inbound_sensor_poke_returns_the_message(fake: FakeSinch) -> None:
     assert result["id"] == "r1"  # "early" came before the task started
     assert result["keyword"] == "YES"
     assert result["from"] == "46701234567"
-    assert fake.requests[0][2]["start_date"].startswith("2026-03-01T12:00:00")
+    assert fake.requests[0].query["start_date"][0].startswith("2026-03-01T12:00:00")
 
 
 def test_inbound_sensor_received_after(fake: FakeSinch) -> None:

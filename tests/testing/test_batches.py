@@ -174,6 +174,20 @@ def test_list_batches_filters_by_sender_and_client_reference(api: httpx.Client) 
     assert api.get("/batches", params={"from": "Acme"}).json()["count"] == 1
 
 
+def test_the_list_lags_behind_a_send_by_list_delay(api: httpx.Client, sandbox: Sandbox) -> None:
+    """``list_delay``: a new batch is readable by id at once but shows in ``GET /batches`` only later."""
+    sandbox.set_time_scale(0)
+    sandbox.configure(list_delay=5)
+    batch = send(api, client_reference="lagging")
+    assert api.get(f"/batches/{batch['id']}").status_code == 200
+    assert api.get("/batches", params={"client_reference": "lagging"}).json()["count"] == 0
+    sandbox.advance(5)
+    listed = api.get("/batches", params={"client_reference": "lagging"}).json()["batches"]
+    assert [x["id"] for x in listed] == [batch["id"]]
+    with pytest.raises(ValueError, match="list_delay"):
+        sandbox.configure(list_delay=-1)
+
+
 def test_update_changes_only_given_fields(api: httpx.Client, sandbox: Sandbox) -> None:
     batch = send(api, to=[NUMBER, "+46701111111"], client_reference="keep")
     updated = api.post(f"/batches/{batch['id']}", json={"to_add": ["+46702222222", NUMBER],

@@ -1,4 +1,4 @@
-"""Fault injection: rate limits, server errors, latency and accept-then-drop, switched at run time."""
+"""Fault injection: rate limits, refusals, 5xx, latency and accept-then-drop, switched at run time."""
 
 from __future__ import annotations
 
@@ -40,6 +40,23 @@ def test_a_fault_after_the_first_matching_requests(api: httpx.Client, sandbox: S
     assert statuses == [201, 503, 201]
     assert [seen.fault for seen in sandbox.requests if seen.method == "POST"] == [None, "server_error", None]
     assert sandbox.fault_plan.faults == []  # spent
+
+
+def test_a_refusal_answers_4xx_without_handling_the_request(api: httpx.Client, sandbox: Sandbox) -> None:
+    """``refuse``: Sinch turning a request down (400 and a Sinch error body); nothing is created."""
+    sandbox.add_fault(kind="refuse", status=400, method="POST", path="^/batches$", times=1)
+    refused = api.post("/batches", json=BODY)
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "syntax_invalid_parameter_format"
+    assert sandbox.batches() == []
+    assert api.post("/batches", json=BODY).status_code == 201  # spent
+    assert [seen.fault for seen in sandbox.requests] == ["refuse", None]
+
+
+@pytest.mark.parametrize(("kind", "status"), [("refuse", 503), ("refuse", 429), ("server_error", 400)])
+def test_a_fault_status_fits_its_kind(sandbox: Sandbox, kind: str, status: int) -> None:
+    with pytest.raises(ValueError, match="needs a"):
+        sandbox.add_fault(kind=kind, status=status)
 
 
 def test_rate_limit_without_retry_after_and_the_client_retries(sandbox: Sandbox, client: SinchClient) -> None:

@@ -10,13 +10,13 @@ from collections.abc import Iterator
 import pytest
 
 from airflow_provider_sinch.hooks.sinch import SinchHook
-from tests.triggers.fake_sinch import CONN, FakeSinch
+from tests.fakes import CONN, FakeSinch
 
 
 @pytest.fixture
 def fake_sinch(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSinch]:
     """A :class:`FakeSinch` that every ``SinchHook.aget_client()`` of the test answers from."""
-    fake = FakeSinch()
+    fake = FakeSinch(polls=True)
     monkeypatch.setenv("AIRFLOW_CONN_SINCH_DEFAULT", json.dumps(CONN))
     clients: dict[asyncio.AbstractEventLoop, object] = {}
 

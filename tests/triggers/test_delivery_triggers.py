@@ -16,7 +16,7 @@ from airflow_provider_sinch.triggers.delivery import (
     SinchRecipientDeliveryTrigger,
 )
 from airflow_provider_sinch.triggers.events import deadline_after
-from tests.triggers.fake_sinch import FakeSinch, report
+from tests.fakes import FakeSinch, report
 
 FULLWIDTH = "".join(chr(0xFF10 + int(d)) for d in "46701234567")  # full-width digits
 FINAL = ["Delivered", "Failed", "Expired", "Rejected", "Aborted", "Cancelled", "Deleted", "Unknown"]
@@ -121,8 +121,9 @@ async def test_polls_until_every_recipient_is_final(fake_sinch: FakeSinch, sleep
     assert fake_sinch.calls("report") == 4
     assert fake_sinch.calls("batch") == 1
     assert sleeps == [0.5, 0.5, 0.5]  # one sleep between each two polls
-    assert {method for method, _, _ in fake_sinch.requests} == {"GET"}  # read-only
-    assert all(p.get("type") == "summary" for _, path, p in fake_sinch.requests if path.endswith("report"))
+    assert {r.method for r in fake_sinch.requests} == {"GET"}  # read-only
+    reads = [r for r in fake_sinch.requests if r.api_path.endswith("report")]
+    assert all(r.query.get("type") == ["summary"] for r in reads)
 
 
 async def test_done_below_ratio_is_a_failure_with_counts_and_codes(
@@ -158,7 +159,7 @@ async def test_recipient_every_final_status(fake_sinch: FakeSinch, sleeps: list,
     assert payload["result"]["recipient"] == "46701234567"
     assert payload["result"]["counts"] == {status: 1}
     assert sleeps == [1.0, 1.0]  # Queued, Dispatched: not final, polled again after a sleep
-    assert fake_sinch.requests[0][1] == "/batches/b1/delivery_report/46701234567"
+    assert fake_sinch.requests[0].api_path == "/batches/b1/delivery_report/46701234567"
 
 
 async def test_recipient_unknown_as_success(fake_sinch: FakeSinch, sleeps: list) -> None:
@@ -294,7 +295,7 @@ def test_sleep_time_never_zero_and_never_past_the_deadline() -> None:
 async def test_triggers_share_the_hook_client_per_connection_and_loop(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from tests.triggers.fake_sinch import CONN
+    from tests.fakes import CONN
 
     monkeypatch.setenv("AIRFLOW_CONN_SINCH_DEFAULT", json.dumps(CONN))
     monkeypatch.setenv("AIRFLOW_CONN_OTHER", json.dumps(CONN))

@@ -16,7 +16,7 @@ from airflow_provider_sinch.triggers.inbound import (
     SinchInboundMessageTrigger,
 )
 from tests.common.test_inbound_wait import T0, at
-from tests.triggers.fake_sinch import FakeSinch, inbound
+from tests.fakes import FakeSinch, inbound
 from tests.triggers.test_delivery_triggers import first_event, rebuild
 
 # Reply trigger
@@ -63,7 +63,7 @@ async def test_reply_trigger_waits_for_the_matching_reply(fake_sinch: FakeSinch,
     assert payload["result"]["id"] == "reply"
     assert payload["result"]["keyword"] == "NO"
     assert all(s == 0.5 for s in sleeps)
-    starts = [p["start_date"] for _, path, p in fake_sinch.requests if path == "/inbounds"]
+    starts = [r.query["start_date"][0] for r in fake_sinch.requests if r.api_path == "/inbounds"]
     assert starts[0].startswith("2026-03-01T12:00:00")  # from since, never earlier
 
 
@@ -71,7 +71,7 @@ async def test_reply_trigger_to_numbers_sent_to_sinch(fake_sinch: FakeSinch, sle
     fake_sinch.inbounds.append(inbound("m", "46701234567", "ok", at(1), to="12017777777"))
     payload = await first_event(reply_trigger(to_numbers=["+1 201 777 7777"]))
     assert payload["status"] == "success"
-    assert fake_sinch.requests[0][2]["to"] == "12017777777"
+    assert fake_sinch.requests[0].query["to"] == ["12017777777"]
 
 
 async def test_reply_trigger_times_out(fake_sinch: FakeSinch) -> None:

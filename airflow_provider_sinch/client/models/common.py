@@ -26,6 +26,7 @@ from pydantic import (
 from airflow_provider_sinch.client.errors import SinchValidationError
 from airflow_provider_sinch.client.msisdn import check_destinations, check_group_id
 from airflow_provider_sinch.client.redact import mask_text
+from airflow_provider_sinch.client.retry import is_number
 from airflow_provider_sinch.client.urls import url_problem
 
 MAX_URL_LENGTH = 2048
@@ -42,7 +43,7 @@ def _csv_or_many(value: Any) -> Any:
     """Accept a query filter as a list, a single value, or a comma-separated string (as the API writes it)."""
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if is_number(value):
         return [value]
     return value
 

@@ -160,12 +160,13 @@ class BatchService:
         now = self._clock.time()
         start, end = query.window(now)
         start = max(start, now - self._settings().list_batches_days * _DAY)
+        listed_by = now - self._settings().list_delay
         senders = {_sender(s) for s in query.csv("from")}
         reference = query.text("client_reference")
         with self._store.lock:
             batches = [
                 batch_view(b) for b in reversed(self._store.batches.values())
-                if b.created_at >= start and (end is None or b.created_at < end)
+                if start <= b.created_at <= listed_by and (end is None or b.created_at < end)
                 and (not senders or b.sender in senders)
                 and (reference is None or b.fields.get("client_reference") == reference)
             ]

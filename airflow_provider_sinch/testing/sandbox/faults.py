@@ -1,4 +1,4 @@
-"""Misbehaving on purpose: rate limits, server errors, latency, and "accept then drop".
+"""Misbehaving on purpose: rate limits, refusals, server errors, latency, and "accept then drop".
 
 Faults are switched on and off at run time and apply to API requests (``/xms/v1/...``) matching their
 method and path.  "Accept then drop" is the dangerous one for clients: the request is handled (a batch is
@@ -15,16 +15,17 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-FaultKind = Literal["rate_limit", "server_error", "latency", "drop"]
+FaultKind = Literal["rate_limit", "refuse", "server_error", "latency", "drop"]
 
 
 class Fault(BaseModel):
     """One misbehaviour.
 
     :param kind: ``rate_limit``: answer 429 (with ``Retry-After`` when ``retry_after`` is set) without
-        handling the request; ``server_error``: answer ``status`` (5xx) without handling it; ``latency``:
-        handle it but answer ``seconds`` late; ``drop``: handle it, then give the client no answer
-        (``mode``).
+        handling the request; ``refuse``: answer ``status`` (4xx, as Sinch refuses a request it finds
+        invalid) without handling it; ``server_error``: answer ``status`` (5xx) without handling it;
+        ``latency``: handle it but answer ``seconds`` late; ``drop``: handle it, then give the client no
+        answer (``mode``).
     :param probability: the share of matching requests hit, 0 to 1.
     :param times: hit at most this many requests, then the fault is spent (``None``: no limit).
     :param after: leave the first this-many requests the fault selects alone (``after=1``: the second send
@@ -34,7 +35,7 @@ class Fault(BaseModel):
     :param path: only requests whose path below ``/xms/v1/{id}`` matches this regular expression
         (``"^/batches$"``: sends and lists; ``None``: any).
     :param retry_after: seconds for the ``Retry-After`` header of a ``rate_limit`` (``None``: no header).
-    :param status: the status of a ``server_error``.
+    :param status: the status of a ``server_error`` (5xx, 503 by default) or of a ``refuse`` (4xx but 429).
     :param seconds: real seconds of ``latency``, or how long a ``drop`` in ``hang`` mode holds the answer.
     :param mode: how a ``drop`` fails: ``reset`` closes the connection without answering; ``hang``
         answers only after ``seconds``, after the client's read timeout.
@@ -49,7 +50,7 @@ class Fault(BaseModel):
     method: str | None = None
     path: str | None = None
     retry_after: float | None = Field(default=None, ge=0)
-    status: int = Field(default=503, ge=500, le=599)
+    status: int = Field(default=503, ge=400, le=599)
     seconds: float = Field(default=0.0, ge=0)
     mode: Literal["reset", "hang"] = "reset"
 
@@ -57,6 +58,10 @@ class Fault(BaseModel):
     def _check(self) -> Fault:
         if self.path is not None:
             re.compile(self.path)
+        if self.kind == "refuse" and not (400 <= self.status < 500 and self.status != 429):
+            raise ValueError("a refuse fault needs a 4xx status other than 429 (that is a rate_limit)")
+        if self.kind == "server_error" and self.status < 500:
+            raise ValueError("a server_error fault needs a 5xx status")
         if self.kind == "latency" and self.seconds <= 0:
             raise ValueError("a latency fault needs seconds > 0")
         if self.kind == "drop" and self.mode == "hang" and self.seconds <= 0:

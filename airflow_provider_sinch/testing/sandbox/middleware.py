@@ -161,6 +161,9 @@ def _injected_error(fault: Fault | None) -> ApiError | None:
         return ApiError(429, "too_many_requests", "Too many outstanding requests", headers)
     if fault.kind == "server_error":
         return ApiError(fault.status, "internal_error", "The sandbox was told to fail this request")
+    if fault.kind == "refuse":
+        return ApiError(fault.status, "syntax_invalid_parameter_format",
+                        "The sandbox was told to refuse this request")
     return None
 
 

@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from airflow_provider_sinch.client.retry import is_number
+
 # Sinch retries a callback 5 s, 10 s, 20 s ... after a failure, for about 22 h 45 min (5 s * (2**14 - 1)).
 CALLBACK_RETRY_BASE_S = 5.0
 CALLBACK_RETRY_WINDOW_S = 5.0 * (2**14 - 1)
@@ -49,6 +51,8 @@ class SandboxSettings:
     :param record_requests: keep every request and response for inspection.
     :param request_log_size: how many requests the inspection log keeps.
     :param list_batches_days: how far back ``GET /batches`` reaches (Sinch: about 14 days).
+    :param list_delay: sandbox seconds before a new batch shows in ``GET /batches`` (Sinch's list lags
+        behind a send, so a lookup by ``client_reference`` right after a lost answer can miss the batch).
     :param seed: seed for the random choices of fault injection (``None``: not reproducible).
     """
 
@@ -74,18 +78,18 @@ class SandboxSettings:
     record_requests: bool = True
     request_log_size: int = 10_000
     list_batches_days: float = 14.0
+    list_delay: float = 0.0
     seed: int | None = None
 
     def __post_init__(self) -> None:
         if not self.service_plan_id or not self.api_token:
             raise ValueError("service_plan_id and api_token must not be empty")
-        for name in ("dispatch_delay", "delivery_delay", "time_scale", "callback_retry_base"):
+        for name in ("dispatch_delay", "delivery_delay", "time_scale", "callback_retry_base", "list_delay"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
         for name in ("messages_per_second", "requests_per_second"):
             value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                      or not 0 < value < math.inf):
+            if value is not None and (not is_number(value) or not 0 < value < math.inf):
                 raise ValueError(f"{name} must be a positive finite number or None (no limit), not {value!r}")
         if self.requests_per_second is not None and not float(self.requests_per_second).is_integer():
             raise ValueError(f"requests_per_second must be a whole number, not {self.requests_per_second!r}")
