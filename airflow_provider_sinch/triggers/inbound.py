@@ -80,7 +80,7 @@ async def poll_inbounds(
             pause = settings.backoff(failures)
             loud = failures >= LOUD_AFTER_FAILURES or not is_transient(exc)
             (log.error if loud else log.warning)(
-                "Listing inbound SMS failed (%d in a row), retrying in %.0fs: %s",
+                "Listing inbound SMS failed (%d in a row), retrying in %gs: %s",
                 failures, pause, describe_error(exc))
             await asyncio.sleep(pause)
             continue
@@ -257,18 +257,20 @@ class SinchInboundMessageEventTrigger(BaseEventTrigger):
 
         The class (Airflow keys streams of every trigger class in one table), the connection (it decides
         account, region and host) and :attr:`stream_settings`; the filter, ``since`` and the overlap are
-        each watcher's own.
+        each watcher's own.  The numbers are in it as a digest: Airflow logs keys and names tasks after
+        them, and phone numbers never reach a log unmasked.
         """
         settings = self.stream_settings
+        numbers = hashlib.sha256(",".join(settings.to_numbers).encode()).hexdigest()[:16]
         return (f"{type(self).__module__}.{type(self).__qualname__}", settings.sinch_conn_id,
-                settings.to_numbers, settings.poll_interval, settings.max_backoff)
+                f"to:{numbers}", settings.poll_interval, settings.max_backoff)
 
     @classmethod
     async def open_shared_stream(cls, kwargs: dict[str, Any]) -> AsyncIterator[InboundPoll]:
         """The one poll loop of a stream, run by the triggerer for all its watchers (from one's kwargs)."""
         first = cls(**kwargs)
         settings = first.stream_settings
-        first.log.info("One GET /inbounds loop for the watchers of %s on %r, every %.0fs",
+        first.log.info("One GET /inbounds loop for the watchers of %s on %r, every %gs",
                        ", ".join(mask_msisdn(n) for n in settings.to_numbers) or "every number",
                        settings.sinch_conn_id, settings.poll_interval)
         async for poll in poll_inbounds(settings, demand_for(first.shared_stream_key())):
@@ -327,6 +329,7 @@ class SinchInboundMessageEventTrigger(BaseEventTrigger):
                           len(window.seen))
             return window
         now = datetime.now(UTC)
+        now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # Sinch's times are in milliseconds
         floor = parse_time(self.since, "since")
         if floor and not self._store_usable:
             self.log.warning("No usable asset state store: starting from now, not from since=%s", self.since)
