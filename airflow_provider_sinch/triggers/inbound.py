@@ -96,6 +96,10 @@ class SinchInboundMessageTrigger(SinchPollingTrigger):
     Fires ``success`` with the message (``from``, ``to``, ``body``, ``text``, ``received_at``, ``id``,
     ``keyword``, ``groups``...), ``timeout`` at the deadline, ``error`` when Sinch cannot be asked.
 
+    Polls on its own, per task: Airflow's shared streams serve event triggers only (the triggerer
+    never asks a task's trigger for a stream key), and a reply wait is short-lived and usually the only one
+    on its number.
+
     :param since: ISO-8601 time; older messages are ignored.
     :param from_numbers: senders to accept.
     :param to_numbers: your numbers the reply must be sent to (optional).
