@@ -19,12 +19,11 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Hashable, Sequence
 from contextlib import aclosing
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
-from airflow_provider_sinch.client import AsyncSinchClient, mask_msisdn
-from airflow_provider_sinch.client.models import InboundMessage
+from airflow_provider_sinch.client import mask_msisdn
 from airflow_provider_sinch.common.arguments import SinchArgumentError
 from airflow_provider_sinch.common.inbound_wait import (
     DEFAULT_OVERLAP_SECONDS,
@@ -43,6 +42,10 @@ from airflow_provider_sinch.triggers.inbound_stream import (
     StreamSettings,
     demand_for,
 )
+
+if TYPE_CHECKING:
+    from airflow_provider_sinch.client import AsyncSinchClient
+    from airflow_provider_sinch.client.models import InboundMessage
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,8 @@ async def poll_inbounds(
     :meth:`StreamSettings.backoff` (at least ``poll_interval``), so a Sinch outage costs one request per
     pause, not a loop that restarts every watcher.  Only ever reads.
     """
+    from airflow_provider_sinch.hooks.sinch import SinchHook  # in the triggerer, not at DAG parse
+
     failures = 0
     while True:
         start = await demand.next_start()

@@ -27,9 +27,11 @@ import weakref
 from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from airflow_provider_sinch.client.models import InboundMessage
-from airflow_provider_sinch.common.inbound_wait import InboundWindow
+if TYPE_CHECKING:
+    from airflow_provider_sinch.client.models import InboundMessage
+    from airflow_provider_sinch.common.inbound_wait import InboundWindow
 
 
 @dataclass(frozen=True)
