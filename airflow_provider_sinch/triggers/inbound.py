@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
-from airflow_provider_sinch.client import mask_msisdn
 from airflow_provider_sinch.common.arguments import SinchArgumentError
 from airflow_provider_sinch.common.inbound_wait import (
     DEFAULT_OVERLAP_SECONDS,
@@ -279,9 +278,9 @@ class SinchInboundMessageEventTrigger(BaseEventTrigger):
         """The one poll loop of a stream, run by the triggerer for all its watchers (from one's kwargs)."""
         first = cls(**kwargs)
         settings = first.stream_settings
-        first.log.info("One GET /inbounds loop for the watchers of %s on %r, every %gs",
-                       ", ".join(mask_msisdn(n) for n in settings.to_numbers) or "every number",
-                       settings.sinch_conn_id, settings.poll_interval)
+        numbers = InboundMessageFilter(to_numbers=settings.to_numbers).describe()  # masked
+        first.log.info("One GET /inbounds loop on %r (%s) for all its watchers, every %gs",
+                       settings.sinch_conn_id, numbers, settings.poll_interval)
         async for poll in poll_inbounds(settings, demand_for(first.shared_stream_key())):
             yield poll
 
