@@ -336,3 +336,31 @@ def test_a_window_takes_from_a_shared_list_only_what_its_own_poll_would_list() -
     assert [m.id for m in window.listed(shared)] == ["in overlap", "newest", "new"]
     assert [m.id for m in window.new(window.listed(shared))] == ["in overlap", "new"]
     assert "old" in [m.id for m in window.new(shared)]  # what the cut prevents
+
+
+async def test_the_same_watcher_in_two_triggerers_fires_the_same_event(
+    sandbox: Any, runner: TriggerRunner, ticker: Ticker
+) -> None:
+    """HA or a failover: the same watcher runs in two triggerers at once, with one asset state.  Each
+    copy fires the message once, and the two events are equal (Airflow can tell they are one)."""
+    store = FakeStateStore()
+    copies = [watcher(keywords=["YES"]), watcher(keywords=["YES"])]
+    for copy in copies:
+        copy.asset_state_store = store  # type: ignore[assignment]
+    other = TriggerRunner()
+    try:
+        start(runner, 1, copies[0])
+        start(other, 1, copies[1])
+        await watching(runner, ticker, 2)
+        await watching(other, ticker, 2)  # one loop in each triggerer
+        sandbox.inject_inbound(ALICE, OURS, "yes")
+        await ticker.tick(2)
+        await until(lambda: len(runner.events) + len(other.events) == 2, "an event in each triggerer")
+        await ticker.tick(2)
+        assert [e.event for e in runner.events] == [e.event for e in other.events]
+        assert len(runner.events) == 1
+    finally:
+        task = other.triggers[1]["task"]
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await other._shared_streams.stop_all()
