@@ -61,6 +61,8 @@ BENCHMARKS = (
     Benchmark("DAG-parse imports", ("bench/bench_imports.py", "--repeat", "1"),
               ("CPU ms", "modules", "sockets")),
     Benchmark("rate-limited send", ("bench/bench_ratelimit.py",), ("dispatched s", "accept s")),
+    Benchmark("inbound watchers", ("bench/bench_inbound.py", "--watchers", "100", "--seconds", "10"),
+              ("GET /inbounds per interval", "CPU ms per interval")),
 )
 
 

@@ -152,6 +152,16 @@ class InboundWindow:
         """The ``start_date`` for the next ``GET /inbounds``."""
         return max(self.floor, self.newest - self.overlap)
 
+    def listed(self, messages: Iterable[InboundMessage]) -> list[InboundMessage]:
+        """The messages among ``messages`` that ``GET /inbounds`` from :meth:`query_start` would list.
+
+        A list asked for from an earlier start (one poll serving several windows, see
+        :mod:`airflow_provider_sinch.triggers.inbound_stream`) is cut back to this window's own view, so a
+        message it has forgotten (further back than its look-back) cannot be new to it again.
+        """
+        start = self.query_start()
+        return [m for m in messages if received_at(m) >= start]
+
     def new(self, messages: Iterable[InboundMessage]) -> list[InboundMessage]:
         """The new messages among ``messages``, oldest first (not yet marked as seen)."""
         found: dict[str, InboundMessage] = {}
@@ -203,7 +213,12 @@ class InboundWindow:
 
 def inbound_query(window: InboundWindow, to_numbers: Sequence[str]) -> dict[str, Any]:
     """Filters for ``GET /inbounds`` from the window's start (``to`` filtered server side when given)."""
-    query: dict[str, Any] = {"start_date": window.query_start(), "page_size": PAGE_SIZE}
+    return inbound_query_from(window.query_start(), to_numbers)
+
+
+def inbound_query_from(start: datetime, to_numbers: Sequence[str]) -> dict[str, Any]:
+    """Filters for ``GET /inbounds`` of the messages received since ``start`` (to ``to_numbers``, if any)."""
+    query: dict[str, Any] = {"start_date": start, "page_size": PAGE_SIZE}
     if to_numbers:
         query["to"] = list(to_numbers)
     return query
