@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import requests
@@ -11,20 +10,10 @@ from tenacity import Retrying
 from urllib3.exceptions import NewConnectionError
 
 from airflow_provider_sinch.client.auth import ProjectAuth
+from airflow_provider_sinch.client.blocking import BlockingOperations
 from airflow_provider_sinch.client.config import SinchConfig
-from airflow_provider_sinch.client.endpoints import Pages
 from airflow_provider_sinch.client.errors import SinchTransportError
-from airflow_provider_sinch.client.operations import (
-    LIST_BATCHES,
-    LIST_DELIVERY_REPORTS,
-    LIST_GROUPS,
-    LIST_INBOUNDS,
-    ListOperation,
-    Operation,
-    PreparedRequest,
-    SinchOperations,
-)
-from airflow_provider_sinch.client.pagination import PageCursor
+from airflow_provider_sinch.client.operations import Operation, PreparedRequest
 from airflow_provider_sinch.client.transport import (
     base_headers,
     configuration_failure,
@@ -34,7 +23,6 @@ from airflow_provider_sinch.client.transport import (
 )
 
 T = TypeVar("T")
-ItemT = TypeVar("ItemT")
 
 # Requests the library refuses to make: a configuration problem, not a network one (never retried).
 _UNUSABLE = (InvalidURL, InvalidSchema, MissingSchema, InvalidHeader)
@@ -48,25 +36,6 @@ def _not_sent(exc: requests.RequestException) -> bool:
         reason = getattr(exc.args[0], "reason", None) if exc.args else None
         return isinstance(reason, NewConnectionError)
     return False
-
-
-class BlockingOperations(SinchOperations):
-    """The Sinch operations where ``_execute`` returns the answer, with the lazy iterators over list
-    operations: the sync client's methods, shared by ``SinchHook`` (whose ``_execute`` is its client's).
-    """
-
-    def _execute(self, operation: Operation[T], kwargs: dict[str, Any]) -> T:
-        raise NotImplementedError
-
-    def _paginate(self, operation: ListOperation[Any, ItemT], filters: dict[str, Any]) -> Iterator[ItemT]:
-        cursor = PageCursor(filters)
-        while not cursor.done:
-            yield from cursor.advance(self._execute(operation, cursor.request()), operation.items or "")
-
-    iter_batches = Pages(LIST_BATCHES)
-    iter_delivery_reports = Pages(LIST_DELIVERY_REPORTS)
-    iter_groups = Pages(LIST_GROUPS)
-    iter_inbounds = Pages(LIST_INBOUNDS)
 
 
 class SinchClient(BlockingOperations):

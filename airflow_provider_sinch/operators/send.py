@@ -19,7 +19,6 @@ from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_sinch.client import (
     SinchAmbiguousSendError,
-    SinchClient,
     SinchConflictError,
     SinchError,
     SinchNotFoundError,
@@ -55,6 +54,8 @@ MAX_WAIT_SECONDS = 365 * 24 * 3600.0
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_provider_sinch.client import SinchClient
 
 TIMES_KEY = "sinch_send_times"
 """``task_state_store`` key: the first try's ``send_at``/``expire_at`` where they were given as timedeltas."""
