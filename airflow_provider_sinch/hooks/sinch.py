@@ -14,6 +14,7 @@ from airflow_provider_sinch.client.blocking import BlockingOperations
 from airflow_provider_sinch.client.errors import SinchError
 from airflow_provider_sinch.client.retry import RetryPolicy
 from airflow_provider_sinch.hooks.connection import (
+    DEFAULT_CONN_ID,
     SinchConnectionError,
     callback_url_from_extra,
     config_from_connection,
@@ -48,7 +49,7 @@ class SinchHook(BaseHook, BlockingOperations):
     """
 
     conn_name_attr = "sinch_conn_id"
-    default_conn_name = "sinch_default"
+    default_conn_name = DEFAULT_CONN_ID
     conn_type = "sinch"
     hook_name = "Sinch SMS"
 

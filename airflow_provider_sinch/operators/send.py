@@ -24,8 +24,7 @@ from airflow_provider_sinch.client import (
     SinchNotFoundError,
     SinchRateLimitError,
 )
-from airflow_provider_sinch.client.models import BatchRequest, build
-from airflow_provider_sinch.client.models.batches import MAX_RECIPIENTS
+from airflow_provider_sinch.client.limits import MAX_RECIPIENTS
 from airflow_provider_sinch.client.msisdn import is_msisdn
 from airflow_provider_sinch.common.arguments import as_int, as_list, shown
 from airflow_provider_sinch.common.delivery_wait import criteria_from
@@ -106,6 +105,8 @@ class SinchChunkedBatchOperator(SinchBatchContentOperator):
     def plan(self, base: str | None) -> tuple[list[Chunk], dict[str, Any], list[str]]:
         """Chunks, the shared fields and the destinations; every chunk's request is validated here,
         before anything is sent."""
+        from airflow_provider_sinch.client.models import BatchRequest, build  # not at DAG parse
+
         fields = self.content_fields()
         fields.pop("client_reference", None)
         destinations, repeats = unique_destinations(as_list(self.to, "to", keys=DESTINATION_KEYS))

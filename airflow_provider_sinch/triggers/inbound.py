@@ -16,11 +16,10 @@ import hashlib
 import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
-from airflow_provider_sinch.client import AsyncSinchClient
 from airflow_provider_sinch.common.arguments import SinchArgumentError
 from airflow_provider_sinch.common.inbound_wait import (
     DEFAULT_OVERLAP_SECONDS,
@@ -30,9 +29,12 @@ from airflow_provider_sinch.common.inbound_wait import (
 )
 from airflow_provider_sinch.common.polling import as_seconds, describe_error, is_transient
 from airflow_provider_sinch.common.times import parse_time
-from airflow_provider_sinch.hooks.sinch import SinchHook
+from airflow_provider_sinch.hooks.connection import DEFAULT_CONN_ID
 from airflow_provider_sinch.triggers.base import SinchPollingTrigger, masked_repr
 from airflow_provider_sinch.triggers.events import EventKind
+
+if TYPE_CHECKING:
+    from airflow_provider_sinch.client import AsyncSinchClient
 
 
 async def list_inbounds(
@@ -131,7 +133,7 @@ class SinchInboundMessageEventTrigger(BaseEventTrigger):
     def __init__(
         self,
         *,
-        sinch_conn_id: str = SinchHook.default_conn_name,
+        sinch_conn_id: str = DEFAULT_CONN_ID,
         from_numbers: Sequence[str] | str | None = None,
         to_numbers: Sequence[str] | str | None = None,
         keywords: Sequence[str] | str | None = None,
@@ -212,6 +214,8 @@ class SinchInboundMessageEventTrigger(BaseEventTrigger):
         return None
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        from airflow_provider_sinch.hooks.sinch import SinchHook  # in the triggerer, not at parse
+
         failures = 0
         while True:
             try:

@@ -24,11 +24,10 @@ from pydantic import (
 )
 
 from airflow_provider_sinch.client.errors import SinchValidationError
+from airflow_provider_sinch.client.limits import MAX_URL_LENGTH
 from airflow_provider_sinch.client.msisdn import check_destinations, check_group_id
 from airflow_provider_sinch.client.redact import mask_text
 from airflow_provider_sinch.client.urls import url_problem
-
-MAX_URL_LENGTH = 2048
 
 M = TypeVar("M", bound=BaseModel)
 
