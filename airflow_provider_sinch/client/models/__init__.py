@@ -29,11 +29,8 @@ if TYPE_CHECKING:
     )
     from airflow_provider_sinch.client.models.common import build
     from airflow_provider_sinch.client.models.delivery_reports import (
-        FINAL_STATUSES,
-        INTERMEDIATE_STATUSES,
         BatchDeliveryReport,
         DeliveryReportQuery,
-        DeliveryStatus,
         ListDeliveryReportsQuery,
         ListDeliveryReportsResponse,
         MessageDeliveryStatus,
@@ -57,6 +54,11 @@ if TYPE_CHECKING:
         ListInboundsQuery,
         ListInboundsResponse,
     )
+    from airflow_provider_sinch.client.models.statuses import (
+        FINAL_STATUSES,
+        INTERMEDIATE_STATUSES,
+        DeliveryStatus,
+    )
 
 _EXPORTS = {
     "batches": (
@@ -67,9 +69,8 @@ _EXPORTS = {
     ),
     "common": ("build",),
     "delivery_reports": (
-        "FINAL_STATUSES", "INTERMEDIATE_STATUSES", "BatchDeliveryReport", "DeliveryReportQuery",
-        "DeliveryStatus", "ListDeliveryReportsQuery", "ListDeliveryReportsResponse", "MessageDeliveryStatus",
-        "RecipientDeliveryReport",
+        "BatchDeliveryReport", "DeliveryReportQuery", "ListDeliveryReportsQuery",
+        "ListDeliveryReportsResponse", "MessageDeliveryStatus", "RecipientDeliveryReport",
     ),
     "groups": (
         "AutoUpdate", "Group", "GroupAutoUpdate", "GroupKeyword", "GroupRequest", "GroupUpdateRequest",
@@ -78,6 +79,7 @@ _EXPORTS = {
     "inbounds": (
         "InboundMedia", "InboundMediaBody", "InboundMessage", "ListInboundsQuery", "ListInboundsResponse",
     ),
+    "statuses": ("FINAL_STATUSES", "INTERMEDIATE_STATUSES", "DeliveryStatus"),
 }
 
 __all__ = [
