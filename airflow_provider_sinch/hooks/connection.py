@@ -35,9 +35,6 @@ from airflow_provider_sinch.client.auth import DEFAULT_AUTH_URL
 from airflow_provider_sinch.client.config import DEFAULT_TIMEOUT
 from airflow_provider_sinch.client.urls import url_problem
 
-DEFAULT_CONN_ID = "sinch_default"
-"""The connection every hook, operator, sensor, trigger and notifier uses unless told otherwise."""
-
 AUTH_SERVICE_PLAN = "service_plan"
 AUTH_PROJECT = "project"
 EXTRA_CALLBACK_URL = "callback_url"

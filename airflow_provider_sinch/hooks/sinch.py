@@ -13,8 +13,8 @@ from airflow.sdk.log import mask_secret
 from airflow_provider_sinch.client.blocking import BlockingOperations
 from airflow_provider_sinch.client.errors import SinchError
 from airflow_provider_sinch.client.retry import RetryPolicy
+from airflow_provider_sinch.hooks import DEFAULT_CONN_ID
 from airflow_provider_sinch.hooks.connection import (
-    DEFAULT_CONN_ID,
     SinchConnectionError,
     callback_url_from_extra,
     config_from_connection,

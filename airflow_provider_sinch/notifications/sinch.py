@@ -16,7 +16,7 @@ from airflow.sdk import BaseNotifier
 from airflow_provider_sinch.client.segments import count_segments, truncate_to_parts
 from airflow_provider_sinch.common.arguments import as_int, as_list, check_text, has_template, invalid
 from airflow_provider_sinch.common.output import masked, to_xcom
-from airflow_provider_sinch.hooks.connection import DEFAULT_CONN_ID
+from airflow_provider_sinch.hooks import DEFAULT_CONN_ID
 
 if TYPE_CHECKING:
     from airflow_provider_sinch.hooks.sinch import SinchHook

@@ -23,7 +23,7 @@ from airflow.sdk import BaseOperator
 from airflow_provider_sinch.client import SinchValidationError
 from airflow_provider_sinch.common.arguments import invalid
 from airflow_provider_sinch.common.output import masked, to_xcom
-from airflow_provider_sinch.hooks.connection import DEFAULT_CONN_ID
+from airflow_provider_sinch.hooks import DEFAULT_CONN_ID
 
 if TYPE_CHECKING:
     from airflow_provider_sinch.hooks.sinch import SinchHook

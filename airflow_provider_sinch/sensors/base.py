@@ -42,7 +42,7 @@ from airflow_provider_sinch.common.polling import (
     describe_error,
     is_transient,
 )
-from airflow_provider_sinch.hooks.connection import DEFAULT_CONN_ID
+from airflow_provider_sinch.hooks import DEFAULT_CONN_ID
 from airflow_provider_sinch.triggers.base import SinchPollingTrigger
 from airflow_provider_sinch.triggers.events import (
     DEFERRAL_GRACE_SECONDS,

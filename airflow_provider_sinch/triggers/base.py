@@ -41,7 +41,7 @@ from airflow_provider_sinch.common.polling import (
     is_transient,
 )
 from airflow_provider_sinch.common.times import parse_time
-from airflow_provider_sinch.hooks.connection import DEFAULT_CONN_ID
+from airflow_provider_sinch.hooks import DEFAULT_CONN_ID
 from airflow_provider_sinch.triggers.events import EventKind, EventStatus, make_event
 
 if TYPE_CHECKING:

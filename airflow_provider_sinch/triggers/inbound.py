@@ -29,7 +29,7 @@ from airflow_provider_sinch.common.inbound_wait import (
 )
 from airflow_provider_sinch.common.polling import as_seconds, describe_error, is_transient
 from airflow_provider_sinch.common.times import parse_time
-from airflow_provider_sinch.hooks.connection import DEFAULT_CONN_ID
+from airflow_provider_sinch.hooks import DEFAULT_CONN_ID
 from airflow_provider_sinch.triggers.base import SinchPollingTrigger, masked_repr
 from airflow_provider_sinch.triggers.events import EventKind
 
