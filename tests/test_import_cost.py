@@ -204,3 +204,41 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
         client.NoSuchName  # noqa: B018
     with pytest.raises(ImportError):
         exec(f"from {PACKAGE}.client import NoSuchName")  # noqa: S102
+
+
+_THREADS_CHILD = r"""
+import sys, threading
+from concurrent.futures import ThreadPoolExecutor
+from airflow_provider_sinch.client import ServicePlanAuth, SinchClient, SinchConfig
+from airflow_provider_sinch.client.models.common import SinchModel
+
+def models():
+    pending, found = [SinchModel], []
+    while pending:
+        model = pending.pop()
+        pending += model.__subclasses__()
+        found.append(model)
+    return found
+
+assert not any(m.__pydantic_complete__ for m in models()), "built before any client"
+config = SinchConfig(auth=ServicePlanAuth("plan", "token"))
+start = threading.Barrier(8)
+def client(_):
+    start.wait()
+    return SinchClient(config)
+with ThreadPoolExecutor(8) as pool:
+    list(pool.map(client, range(8)))
+incomplete = [m.__name__ for m in models() if not m.__pydantic_complete__]
+print(len(models()), incomplete)
+"""
+
+
+def test_the_sync_client_builds_every_model_before_threads_use_them() -> None:
+    """Models build their validators on first use (``defer_build``); eight threads creating sync clients at
+    once (the send operator's workers) find every model built, by one of them, without an error."""
+    done = subprocess.run([sys.executable, "-c", _THREADS_CHILD], capture_output=True, text=True, timeout=300,
+                          cwd=ROOT.parent)
+    assert done.returncode == 0, done.stderr[-3000:]
+    count, incomplete = done.stdout.strip().split(" ", 1)
+    assert int(count) >= 30
+    assert incomplete == "[]"

@@ -13,6 +13,7 @@ from airflow_provider_sinch.client.auth import ProjectAuth
 from airflow_provider_sinch.client.blocking import BlockingOperations
 from airflow_provider_sinch.client.config import SinchConfig
 from airflow_provider_sinch.client.errors import SinchTransportError
+from airflow_provider_sinch.client.models.common import build_all
 from airflow_provider_sinch.client.operations import Operation, PreparedRequest
 from airflow_provider_sinch.client.transport import (
     base_headers,
@@ -55,6 +56,7 @@ class SinchClient(BlockingOperations):
         self._own_session = session is None
         self.session = session or requests.Session()
         self._headers = base_headers(config.user_agent)
+        build_all()  # the models, before worker threads share them (see build_all)
 
     def __repr__(self) -> str:
         return f"SinchClient(api_root={self.config.api_root!r})"
