@@ -16,30 +16,31 @@
 Each asset's name is its URI, so ``Asset("sinch://sinch_default/inbound")`` written by hand is the same
 asset.  The accessors read ``extra["payload"]``, where the receiver puts the callback as Sinch sent it (and
 where :class:`~airflow_provider_sinch.triggers.inbound.SinchInboundMessageEventTrigger` puts a polled
-message), so a DAG handles pushed and polled messages alike.  Only ``airflow.sdk`` and the client's models
-are imported here: cheap for DAG parsing.
+message), so a DAG handles pushed and polled messages alike.  Only ``airflow.sdk`` and plain modules are
+imported here, cheap for DAG parsing; the client's models when a task reads events.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset
 
 from airflow_provider_sinch.callbacks.uris import delivery_uri, inbound_uri
-from airflow_provider_sinch.client.models import (
-    FINAL_STATUSES,
-    BatchDeliveryReport,
-    DeliveryStatus,
-    InboundMessage,
-    RecipientDeliveryReport,
-)
+from airflow_provider_sinch.client.models.statuses import FINAL_STATUSES, DeliveryStatus
 from airflow_provider_sinch.client.webhooks import (
     BATCH_REPORT_TYPES,
     INBOUND_TYPES,
     RECIPIENT_REPORT_TYPES,
 )
+
+if TYPE_CHECKING:
+    from airflow_provider_sinch.client.models import (
+        BatchDeliveryReport,
+        InboundMessage,
+        RecipientDeliveryReport,
+    )
 
 FAILED_STATUSES = frozenset(FINAL_STATUSES - {DeliveryStatus.DELIVERED})
 """Final statuses other than ``Delivered`` (``Unknown`` included: delivered to the carrier, unconfirmed)."""
@@ -72,6 +73,8 @@ def payloads(events: Iterable[Any] | None) -> list[dict[str, Any]]:
 
 def inbound_messages(events: Iterable[Any] | None) -> list[InboundMessage]:
     """The inbound messages among ``events``, as :class:`InboundMessage` (``.text``, ``.from_``, ``.to``)."""
+    from airflow_provider_sinch.client.models import InboundMessage  # defined when a task reads events
+
     return [InboundMessage.model_validate(p) for p in payloads(events) if p.get("type") in INBOUND_TYPES]
 
 
@@ -79,6 +82,8 @@ def recipient_reports(events: Iterable[Any] | None, statuses: Iterable[str] | No
                       ) -> list[RecipientDeliveryReport]:
     """The per-recipient delivery reports among ``events``, optionally only those with one of ``statuses``
     (e.g. :data:`FAILED_STATUSES`)."""
+    from airflow_provider_sinch.client.models import RecipientDeliveryReport  # when a task reads events
+
     wanted = {str(s) for s in statuses} if statuses is not None else None
     reports = [RecipientDeliveryReport.model_validate(p) for p in payloads(events)
                if p.get("type") in RECIPIENT_REPORT_TYPES]
@@ -87,5 +92,7 @@ def recipient_reports(events: Iterable[Any] | None, statuses: Iterable[str] | No
 
 def batch_reports(events: Iterable[Any] | None) -> list[BatchDeliveryReport]:
     """The batch delivery reports (``summary`` / ``full``) among ``events``."""
+    from airflow_provider_sinch.client.models import BatchDeliveryReport  # when a task reads events
+
     return [BatchDeliveryReport.model_validate(p) for p in payloads(events)
             if p.get("type") in BATCH_REPORT_TYPES]

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_provider_sinch.client.errors import (
     SinchNotFoundError,
@@ -37,13 +37,7 @@ from airflow_provider_sinch.client.errors import (
     clip,
 )
 from airflow_provider_sinch.client.identifiers import check_path_id
-from airflow_provider_sinch.client.models import (
-    FINAL_STATUSES,
-    Batch,
-    BatchDeliveryReport,
-    DeliveryStatus,
-    RecipientDeliveryReport,
-)
+from airflow_provider_sinch.client.models.statuses import FINAL_STATUSES, DeliveryStatus
 from airflow_provider_sinch.client.msisdn import (
     is_msisdn,
     mask_destination,
@@ -53,6 +47,9 @@ from airflow_provider_sinch.client.msisdn import (
     number_problem,
 )
 from airflow_provider_sinch.client.retry import is_finite_number, shown_number
+
+if TYPE_CHECKING:
+    from airflow_provider_sinch.client.models import Batch, BatchDeliveryReport, RecipientDeliveryReport
 
 WAIT = "delivery wait"
 CRITERIA = "delivery criteria"
@@ -391,6 +388,8 @@ class BatchDeliveryProbe:
         ]
 
     def evaluate(self, results: list[Any]) -> DeliveryProgress:
+        from airflow_provider_sinch.client.models import Batch, BatchDeliveryReport  # not at DAG parse
+
         for result in results:
             if isinstance(result, Batch):
                 self.batches[result.id] = result

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import requests
@@ -10,19 +9,10 @@ from requests.exceptions import InvalidHeader, InvalidSchema, InvalidURL, Missin
 from tenacity import Retrying
 from urllib3.exceptions import NewConnectionError
 
+from airflow_provider_sinch.client.blocking import BlockingOperations
 from airflow_provider_sinch.client.config import SinchConfig
-from airflow_provider_sinch.client.endpoints import Pages
-from airflow_provider_sinch.client.operations import (
-    LIST_BATCHES,
-    LIST_DELIVERY_REPORTS,
-    LIST_GROUPS,
-    LIST_INBOUNDS,
-    ListOperation,
-    Operation,
-    PreparedRequest,
-    SinchOperations,
-)
-from airflow_provider_sinch.client.pagination import PageCursor
+from airflow_provider_sinch.client.models.common import build_all
+from airflow_provider_sinch.client.operations import Operation, PreparedRequest
 from airflow_provider_sinch.client.transport import (
     base_headers,
     configuration_failure,
@@ -32,7 +22,6 @@ from airflow_provider_sinch.client.transport import (
 )
 
 T = TypeVar("T")
-ItemT = TypeVar("ItemT")
 
 # Requests the library refuses to make: a configuration problem, not a network one (never retried).
 _UNUSABLE = (InvalidURL, InvalidSchema, MissingSchema, InvalidHeader)
@@ -46,25 +35,6 @@ def _not_sent(exc: requests.RequestException) -> bool:
         reason = getattr(exc.args[0], "reason", None) if exc.args else None
         return isinstance(reason, NewConnectionError)
     return False
-
-
-class BlockingOperations(SinchOperations):
-    """The Sinch operations where ``_execute`` returns the answer, with the lazy iterators over list
-    operations: the sync client's methods, shared by ``SinchHook`` (whose ``_execute`` is its client's).
-    """
-
-    def _execute(self, operation: Operation[T], kwargs: dict[str, Any]) -> T:
-        raise NotImplementedError
-
-    def _paginate(self, operation: ListOperation[Any, ItemT], filters: dict[str, Any]) -> Iterator[ItemT]:
-        cursor = PageCursor(filters)
-        while not cursor.done:
-            yield from cursor.advance(self._execute(operation, cursor.request()), operation.items or "")
-
-    iter_batches = Pages(LIST_BATCHES)
-    iter_delivery_reports = Pages(LIST_DELIVERY_REPORTS)
-    iter_groups = Pages(LIST_GROUPS)
-    iter_inbounds = Pages(LIST_INBOUNDS)
 
 
 class SinchClient(BlockingOperations):
@@ -84,6 +54,7 @@ class SinchClient(BlockingOperations):
         self._own_session = session is None
         self.session = session or requests.Session()
         self._headers = base_headers(config.user_agent)
+        build_all()  # the models, before worker threads share them (see build_all)
 
     def __repr__(self) -> str:
         return f"SinchClient(api_root={self.config.api_root!r})"

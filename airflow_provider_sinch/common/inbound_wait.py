@@ -17,12 +17,14 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sinch.client import mask_msisdn, normalize_msisdn
-from airflow_provider_sinch.client.models import InboundMessage
 from airflow_provider_sinch.common.arguments import SinchArgumentError, as_list, shown
 from airflow_provider_sinch.common.times import parse_time
+
+if TYPE_CHECKING:
+    from airflow_provider_sinch.client.models import InboundMessage
 
 _WORD = re.compile(r"[\w']+", re.UNICODE)
 

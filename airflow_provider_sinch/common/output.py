@@ -6,12 +6,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from airflow_provider_sinch.client.models.common import ResponseModel
 from airflow_provider_sinch.client.msisdn import mask_all
 
 
 def to_xcom(value: Any) -> Any:
     """Plain JSON for XCom: models become ``to_dict()``, containers are converted item by item."""
+    from airflow_provider_sinch.client.models.common import ResponseModel  # not at DAG parse
+
     if isinstance(value, ResponseModel):
         return value.to_dict()
     if isinstance(value, Mapping):

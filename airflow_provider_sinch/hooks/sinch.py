@@ -5,27 +5,25 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
 
-from airflow_provider_sinch.client import (
-    AsyncSinchClient,
-    RetryPolicy,
-    SinchClient,
-    SinchConfig,
-    SinchError,
-)
-from airflow_provider_sinch.client.models import InboundMessage
-from airflow_provider_sinch.client.operations import Operation
-from airflow_provider_sinch.client.sync_client import BlockingOperations
+from airflow_provider_sinch.client.blocking import BlockingOperations
+from airflow_provider_sinch.client.errors import SinchError
+from airflow_provider_sinch.client.retry import RetryPolicy
+from airflow_provider_sinch.hooks import DEFAULT_CONN_ID
 from airflow_provider_sinch.hooks.connection import (
     SinchConnectionError,
     callback_url_from_extra,
     config_from_connection,
 )
-from airflow_provider_sinch.hooks.shared_clients import shared_clients
+
+if TYPE_CHECKING:
+    from airflow_provider_sinch.client import AsyncSinchClient, SinchClient, SinchConfig
+    from airflow_provider_sinch.client.models import InboundMessage
+    from airflow_provider_sinch.client.operations import Operation
 
 T = TypeVar("T")
 
@@ -51,7 +49,7 @@ class SinchHook(BaseHook, BlockingOperations):
     """
 
     conn_name_attr = "sinch_conn_id"
-    default_conn_name = "sinch_default"
+    default_conn_name = DEFAULT_CONN_ID
     conn_type = "sinch"
     hook_name = "Sinch SMS"
 
@@ -95,7 +93,10 @@ class SinchHook(BaseHook, BlockingOperations):
 
     @cached_property
     def client(self) -> SinchClient:
-        """The synchronous client (one ``requests.Session`` per hook)."""
+        """The synchronous client (one ``requests.Session`` per hook).  ``requests`` is imported here, when
+        a task first talks to Sinch, not when a DAG file imports an operator."""
+        from airflow_provider_sinch.client.sync_client import SinchClient
+
         return SinchClient(self.config)
 
     def get_conn(self) -> SinchClient:
@@ -125,6 +126,8 @@ class SinchHook(BaseHook, BlockingOperations):
         that ask at every poll (see :mod:`~airflow_provider_sinch.hooks.shared_clients`).  The shared client
         lives as long as its event loop; do not close it.
         """
+        from airflow_provider_sinch.hooks.shared_clients import shared_clients  # httpx's client: only here
+
         key = f"{self.sinch_conn_id}|{self.timeout}|{self.retry_policy}"
         return await shared_clients().get(key, self.aget_config)
 
@@ -140,6 +143,8 @@ class SinchHook(BaseHook, BlockingOperations):
 
     def test_connection(self) -> tuple[bool, str]:
         """Check credentials and region with a read-only ``GET /batches?page_size=1``; never raises."""
+        from airflow_provider_sinch.client.sync_client import SinchClient
+
         try:
             probe = SinchClient(dataclasses.replace(self.config, retry=RetryPolicy(max_attempts=1)))
             with probe:

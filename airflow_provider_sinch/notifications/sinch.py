@@ -9,15 +9,17 @@ did not go out is worse than a noisy callback.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseNotifier
 
-from airflow_provider_sinch.client.models import BatchRequest, build
 from airflow_provider_sinch.client.segments import count_segments, truncate_to_parts
 from airflow_provider_sinch.common.arguments import as_int, as_list, check_text, has_template, invalid
 from airflow_provider_sinch.common.output import masked, to_xcom
-from airflow_provider_sinch.hooks.sinch import SinchHook
+from airflow_provider_sinch.hooks import DEFAULT_CONN_ID
+
+if TYPE_CHECKING:
+    from airflow_provider_sinch.hooks.sinch import SinchHook
 
 WHERE = "notifier arguments"
 
@@ -79,7 +81,7 @@ class SinchNotifier(BaseNotifier):
         to: Any,
         body: str | None = None,
         from_: str | None = None,
-        sinch_conn_id: str = SinchHook.default_conn_name,
+        sinch_conn_id: str = DEFAULT_CONN_ID,
         max_parts: int = 1,
         client_reference: str | None = None,
         context: Any = None,
@@ -122,6 +124,8 @@ class SinchNotifier(BaseNotifier):
         }
         fields = {k: v for k, v in fields.items() if v is not None}
         check_text(fields, "", WHERE)
+        from airflow_provider_sinch.client.models import BatchRequest, build  # when an alert is sent
+
         build(BatchRequest, fields, "notification")
         return fields
 
@@ -130,15 +134,21 @@ class SinchNotifier(BaseNotifier):
                       to_xcom(batch).get("id"), len(fields["to"]), masked(fields["to"]),
                       count_segments(fields["body"]).parts)
 
+    def _hook(self) -> SinchHook:
+        """The hook for ``sinch_conn_id``, imported when an alert is sent (not when a DAG file is parsed)."""
+        from airflow_provider_sinch.hooks.sinch import SinchHook
+
+        return SinchHook(sinch_conn_id=self.sinch_conn_id)
+
     def notify(self, context: Any) -> None:
         """Send the alert with the synchronous hook; raises when Sinch does not take it."""
         fields = self.request(context)
-        self._sent(SinchHook(sinch_conn_id=self.sinch_conn_id).send_batch(**fields), fields)
+        self._sent(self._hook().send_batch(**fields), fields)
 
     async def async_notify(self, context: Any) -> None:
         """Send the alert without blocking the event loop (the hook's shared async client)."""
         fields = self.request(context)
-        client = await SinchHook(sinch_conn_id=self.sinch_conn_id).aget_client()
+        client = await self._hook().aget_client()
         self._sent(await client.send_batch(**fields), fields)
 
 

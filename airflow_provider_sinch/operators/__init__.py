@@ -1,20 +1,42 @@
-"""Operators for everything that changes state at Sinch: batches, groups, and reading inbound messages."""
+"""Operators for everything that changes state at Sinch: batches, groups, and reading inbound messages.
 
-from airflow_provider_sinch.operators.batches import (
-    SinchCancelBatchOperator,
-    SinchReplaceBatchOperator,
-    SinchSendDeliveryFeedbackOperator,
-    SinchUpdateBatchOperator,
-)
-from airflow_provider_sinch.operators.groups import (
-    SinchCreateGroupOperator,
-    SinchDeleteGroupOperator,
-    SinchGetGroupMembersOperator,
-    SinchReplaceGroupOperator,
-    SinchUpdateGroupOperator,
-)
-from airflow_provider_sinch.operators.inbounds import SinchListInboundMessagesOperator
-from airflow_provider_sinch.operators.send import SinchDryRunBatchOperator, SinchSendBatchOperator
+Each class is imported on first use (:mod:`~airflow_provider_sinch.client.lazy`): a DAG file that takes one
+operator from here does not import the others.
+"""
+
+from typing import TYPE_CHECKING
+
+from airflow_provider_sinch.client.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from airflow_provider_sinch.operators.batches import (
+        SinchCancelBatchOperator,
+        SinchReplaceBatchOperator,
+        SinchSendDeliveryFeedbackOperator,
+        SinchUpdateBatchOperator,
+    )
+    from airflow_provider_sinch.operators.groups import (
+        SinchCreateGroupOperator,
+        SinchDeleteGroupOperator,
+        SinchGetGroupMembersOperator,
+        SinchReplaceGroupOperator,
+        SinchUpdateGroupOperator,
+    )
+    from airflow_provider_sinch.operators.inbounds import SinchListInboundMessagesOperator
+    from airflow_provider_sinch.operators.send import SinchDryRunBatchOperator, SinchSendBatchOperator
+
+_EXPORTS = {
+    "batches": (
+        "SinchCancelBatchOperator", "SinchReplaceBatchOperator", "SinchSendDeliveryFeedbackOperator",
+        "SinchUpdateBatchOperator",
+    ),
+    "groups": (
+        "SinchCreateGroupOperator", "SinchDeleteGroupOperator", "SinchGetGroupMembersOperator",
+        "SinchReplaceGroupOperator", "SinchUpdateGroupOperator",
+    ),
+    "inbounds": ("SinchListInboundMessagesOperator",),
+    "send": ("SinchDryRunBatchOperator", "SinchSendBatchOperator"),
+}
 
 __all__ = [
     "SinchCancelBatchOperator",
@@ -30,3 +52,6 @@ __all__ = [
     "SinchUpdateBatchOperator",
     "SinchUpdateGroupOperator",
 ]
+
+if not TYPE_CHECKING:  # mypy reads the imports above, so a misspelt name stays an error there
+    __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -16,14 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
 from airflow_provider_sinch.client import SinchValidationError
 from airflow_provider_sinch.common.arguments import invalid
 from airflow_provider_sinch.common.output import masked, to_xcom
-from airflow_provider_sinch.hooks.sinch import SinchHook
+from airflow_provider_sinch.hooks import DEFAULT_CONN_ID
+
+if TYPE_CHECKING:
+    from airflow_provider_sinch.hooks.sinch import SinchHook
 
 TEMPLATE_EXT: tuple[str, ...] = (".txt", ".j2")
 
@@ -40,13 +43,15 @@ class SinchBaseOperator(BaseOperator):
     template_fields_renderers = {"body": "txt", "parameters": "json", "extra_fields": "json"}
     ui_color = "#e8f1fd"
 
-    def __init__(self, *, sinch_conn_id: str = SinchHook.default_conn_name, **kwargs: Any) -> None:
+    def __init__(self, *, sinch_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.sinch_conn_id = sinch_conn_id
 
     @cached_property
     def hook(self) -> SinchHook:
         """The hook for ``sinch_conn_id`` (created on first use, after templates are rendered)."""
+        from airflow_provider_sinch.hooks.sinch import SinchHook  # not at DAG parse
+
         return SinchHook(sinch_conn_id=self.sinch_conn_id)
 
     @property

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk.exceptions import AirflowException, AirflowSkipException
 
 from airflow_provider_sinch.client import SinchConflictError
-from airflow_provider_sinch.client.models import BatchRequest, UpdateBatchRequest, build
 from airflow_provider_sinch.common.arguments import as_bool, as_int, as_list, as_mapping, check_text
 from airflow_provider_sinch.common.output import masked, to_xcom
 from airflow_provider_sinch.common.times import as_timestamp
@@ -204,6 +203,8 @@ class SinchUpdateBatchOperator(_BatchIdsMixin, SinchBatchContentOperator):
         fields.update(self.without_none({"to_add": to_add or None, "to_remove": to_remove or None}))
         if not fields:
             raise self.invalid("(fields)", "nothing to update: give at least one field to change")
+        from airflow_provider_sinch.client.models import UpdateBatchRequest, build  # not at DAG parse
+
         build(UpdateBatchRequest, fields, "batch update")  # every field checked before the first request
         results = []
         for batch_id in ids:
@@ -236,6 +237,8 @@ class SinchReplaceBatchOperator(SinchBatchContentOperator):
         if len(ids) != 1:
             raise self.invalid("batch_id", f"must name exactly one batch, got {len(ids)}")
         fields = {**self.content_fields(), "to": as_list(self.to, "to")}
+        from airflow_provider_sinch.client.models import BatchRequest, build  # not at DAG parse
+
         build(BatchRequest, fields, "batch")
         batch = self.hook.replace_batch(ids[0], **fields)
         self.log_batch("Replaced", batch)

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_sinch.client.models.batches import MAX_RECIPIENTS, MAX_URL_LENGTH
+from airflow_provider_sinch.client.limits import MAX_RECIPIENTS, MAX_URL_LENGTH
 from airflow_provider_sinch.client.msisdn import is_msisdn, msisdn_digits
 
 DEFAULT_PREFIX = "airflow"

@@ -6,9 +6,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from airflow_provider_sinch.client import SinchClient, SinchConfig
+if TYPE_CHECKING:
+    from airflow_provider_sinch.client import SinchClient, SinchConfig
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -29,6 +30,8 @@ class ClientPool:
     def get(self) -> SinchClient:
         client = getattr(self._local, "client", None)
         if client is None:
+            from airflow_provider_sinch.client.sync_client import SinchClient  # requests: at run time only
+
             client = self._local.client = SinchClient(self.config)
             with self._lock:
                 self._clients.append(client)

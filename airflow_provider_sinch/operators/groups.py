@@ -19,8 +19,7 @@ from airflow_provider_sinch.client import (
     SinchServerError,
     SinchTransportError,
 )
-from airflow_provider_sinch.client.models import GroupRequest, GroupUpdateRequest, build
-from airflow_provider_sinch.client.models.groups import MAX_MEMBERS_PER_REQUEST
+from airflow_provider_sinch.client.limits import MAX_MEMBERS_PER_REQUEST
 from airflow_provider_sinch.common.arguments import as_bool, as_list, as_mapping, check_text, invalid, shown
 from airflow_provider_sinch.common.output import masked, to_xcom
 from airflow_provider_sinch.operators.base import SinchBaseOperator
@@ -104,6 +103,8 @@ class SinchGroupContentOperator(SinchGroupOperatorBase):
             "auto_update": as_mapping(self.auto_update, "auto_update"),
         })
         check_text(fields, "", self.where)
+        from airflow_provider_sinch.client.models import GroupRequest, GroupUpdateRequest, build
+
         build(GroupRequest, fields, "group")
         for block in _blocks(rest):
             build(GroupUpdateRequest, {"add": block}, "group update")
@@ -225,6 +226,8 @@ class SinchUpdateGroupOperator(SinchGroupOperatorBase):
         more = [{"add": b} for b in _blocks(add[MAX_MEMBERS_PER_REQUEST:])]
         more += [{"remove": b} for b in _blocks(remove[MAX_MEMBERS_PER_REQUEST:])]
         check_text(fields, "", self.where)
+        from airflow_provider_sinch.client.models import GroupUpdateRequest, build  # not at DAG parse
+
         for request in (fields, *more):
             build(GroupUpdateRequest, request, "group update")
         if not fields:

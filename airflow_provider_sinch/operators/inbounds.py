@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_sinch.client.models import ListInboundsQuery, build
 from airflow_provider_sinch.client.msisdn import normalize_msisdn
 from airflow_provider_sinch.common.arguments import as_int, as_list
 from airflow_provider_sinch.common.output import to_xcom
@@ -60,6 +59,8 @@ class SinchListInboundMessagesOperator(SinchBaseOperator):
             "client_reference": self.client_reference or None,
             "page_size": 100,
         })
+        from airflow_provider_sinch.client.models import ListInboundsQuery, build  # not at DAG parse
+
         build(ListInboundsQuery, filters, "inbound filters")
         senders = {normalize_msisdn(n) for n in as_list(self.from_, "from_")}
         limit = as_int(self.limit, "limit", 1)

@@ -19,14 +19,12 @@ from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_sinch.client import (
     SinchAmbiguousSendError,
-    SinchClient,
     SinchConflictError,
     SinchError,
     SinchNotFoundError,
     SinchRateLimitError,
 )
-from airflow_provider_sinch.client.models import BatchRequest, build
-from airflow_provider_sinch.client.models.batches import MAX_RECIPIENTS
+from airflow_provider_sinch.client.limits import MAX_RECIPIENTS
 from airflow_provider_sinch.client.msisdn import is_msisdn
 from airflow_provider_sinch.client.retry import is_number, is_whole
 from airflow_provider_sinch.common.arguments import as_int, as_list, shown
@@ -56,6 +54,8 @@ MAX_WAIT_SECONDS = 365 * 24 * 3600.0
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_provider_sinch.client import SinchClient
 
 TIMES_KEY = "sinch_send_times"
 """``task_state_store`` key: the first try's ``send_at``/``expire_at`` where they were given as timedeltas."""
@@ -105,6 +105,8 @@ class SinchChunkedBatchOperator(SinchBatchContentOperator):
     def plan(self, base: str | None) -> tuple[list[Chunk], dict[str, Any], list[str]]:
         """Chunks, the shared fields and the destinations; every chunk's request is validated here,
         before anything is sent."""
+        from airflow_provider_sinch.client.models import BatchRequest, build  # not at DAG parse
+
         fields = self.content_fields()
         fields.pop("client_reference", None)
         destinations, repeats = unique_destinations(as_list(self.to, "to", keys=DESTINATION_KEYS))

@@ -42,7 +42,7 @@ from airflow_provider_sinch.common.polling import (
     describe_error,
     is_transient,
 )
-from airflow_provider_sinch.hooks.sinch import SinchHook
+from airflow_provider_sinch.hooks import DEFAULT_CONN_ID
 from airflow_provider_sinch.triggers.base import SinchPollingTrigger
 from airflow_provider_sinch.triggers.events import (
     DEFERRAL_GRACE_SECONDS,
@@ -53,6 +53,8 @@ from airflow_provider_sinch.triggers.events import (
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_provider_sinch.hooks.sinch import SinchHook
 
 T = TypeVar("T")
 
@@ -76,7 +78,7 @@ class SinchPollingSensor(BaseSensorOperator):
     def __init__(
         self,
         *,
-        sinch_conn_id: str = SinchHook.default_conn_name,
+        sinch_conn_id: str = DEFAULT_CONN_ID,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
         **kwargs: Any,
@@ -95,6 +97,8 @@ class SinchPollingSensor(BaseSensorOperator):
     @cached_property
     def hook(self) -> SinchHook:
         """The synchronous hook used by :meth:`poke`."""
+        from airflow_provider_sinch.hooks.sinch import SinchHook  # not at DAG parse
+
         return SinchHook(sinch_conn_id=self.sinch_conn_id)
 
     def poll_settings(self) -> dict[str, Any]:

@@ -28,11 +28,11 @@ import asyncio
 from abc import abstractmethod
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_sinch.client import AsyncSinchClient, mask_msisdn
+from airflow_provider_sinch.client.msisdn import mask_msisdn
 from airflow_provider_sinch.common.polling import (
     DEFAULT_MAX_CONSECUTIVE_FAILURES,
     DEFAULT_POLL_INTERVAL,
@@ -41,8 +41,11 @@ from airflow_provider_sinch.common.polling import (
     is_transient,
 )
 from airflow_provider_sinch.common.times import parse_time
-from airflow_provider_sinch.hooks.sinch import SinchHook
+from airflow_provider_sinch.hooks import DEFAULT_CONN_ID
 from airflow_provider_sinch.triggers.events import EventKind, EventStatus, make_event
+
+if TYPE_CHECKING:
+    from airflow_provider_sinch.client import AsyncSinchClient
 
 NUMBER_KWARGS = ("recipient", "from_numbers", "to_numbers")
 
@@ -77,7 +80,7 @@ class SinchPollingTrigger(BaseTrigger):
     def __init__(
         self,
         *,
-        sinch_conn_id: str = SinchHook.default_conn_name,
+        sinch_conn_id: str = DEFAULT_CONN_ID,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         deadline: str | datetime | None = None,
         max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
@@ -128,6 +131,8 @@ class SinchPollingTrigger(BaseTrigger):
 
     async def get_client(self) -> AsyncSinchClient:
         """The triggerer-wide client for the connection (shared pool, not closed by the trigger)."""
+        from airflow_provider_sinch.hooks.sinch import SinchHook  # in the triggerer, not at parse
+
         return await SinchHook(sinch_conn_id=self.sinch_conn_id).aget_client()
 
     async def run(self) -> AsyncIterator[TriggerEvent]:

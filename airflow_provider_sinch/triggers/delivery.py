@@ -27,11 +27,10 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.triggers.base import TriggerEvent
 
-from airflow_provider_sinch.client import AsyncSinchClient
 from airflow_provider_sinch.client.delivery import (
     BatchDeliveryProbe,
     DeliveryProbe,
@@ -48,6 +47,9 @@ from airflow_provider_sinch.common.delivery_wait import (
 )
 from airflow_provider_sinch.triggers.base import SinchPollingTrigger
 from airflow_provider_sinch.triggers.events import EventKind
+
+if TYPE_CHECKING:
+    from airflow_provider_sinch.client import AsyncSinchClient
 
 
 class SinchDeliveryTriggerBase(SinchPollingTrigger):

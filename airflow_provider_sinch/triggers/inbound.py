@@ -32,7 +32,7 @@ from airflow_provider_sinch.common.inbound_wait import (
 )
 from airflow_provider_sinch.common.polling import as_seconds, describe_error, is_transient
 from airflow_provider_sinch.common.times import parse_time
-from airflow_provider_sinch.hooks.sinch import SinchHook
+from airflow_provider_sinch.hooks import DEFAULT_CONN_ID
 from airflow_provider_sinch.triggers.base import SinchPollingTrigger, masked_repr
 from airflow_provider_sinch.triggers.events import EventKind
 from airflow_provider_sinch.triggers.inbound_stream import (
@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 
 LOUD_AFTER_FAILURES = 5
 """Failed polls in a row after which each further failure is logged as an error, not a warning."""
-
 
 async def list_inbounds(
     client: AsyncSinchClient, start: datetime, to_numbers: Sequence[str]
@@ -204,7 +203,7 @@ class SinchInboundMessageEventTrigger(BaseEventTrigger):
     def __init__(
         self,
         *,
-        sinch_conn_id: str = SinchHook.default_conn_name,
+        sinch_conn_id: str = DEFAULT_CONN_ID,
         from_numbers: Sequence[str] | str | None = None,
         to_numbers: Sequence[str] | str | None = None,
         keywords: Sequence[str] | str | None = None,

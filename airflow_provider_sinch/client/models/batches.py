@@ -11,9 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
-from airflow_provider_sinch.client.models.common import (
-    MAX_URL_LENGTH as MAX_URL_LENGTH,  # re-exported: the send operator sizes client references with it
-)
+from airflow_provider_sinch.client.limits import MAX_RECIPIENTS as MAX_RECIPIENTS  # re-exported
+from airflow_provider_sinch.client.limits import MAX_URL_LENGTH as MAX_URL_LENGTH
 from airflow_provider_sinch.client.models.common import (
     CsvList,
     DateRangeQuery,
@@ -29,7 +28,6 @@ from airflow_provider_sinch.client.models.common import (
     Timestamp,
 )
 
-MAX_RECIPIENTS = 1000
 MAX_TEXT_LENGTH = 2000
 MAX_BINARY_BYTES = 140
 MAX_EXPIRY = timedelta(days=3)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Literal
 
 from pydantic import Field
@@ -15,25 +14,13 @@ from airflow_provider_sinch.client.models.common import (
     ResponseModel,
     ResponseTime,
 )
-
-
-class DeliveryStatus(StrEnum):
-    """Delivery statuses, spelled exactly as Sinch spells them."""
-
-    QUEUED = "Queued"
-    DISPATCHED = "Dispatched"
-    DELIVERED = "Delivered"
-    FAILED = "Failed"
-    EXPIRED = "Expired"
-    REJECTED = "Rejected"
-    ABORTED = "Aborted"
-    CANCELLED = "Cancelled"
-    DELETED = "Deleted"
-    UNKNOWN = "Unknown"
-
-
-INTERMEDIATE_STATUSES = frozenset({DeliveryStatus.QUEUED, DeliveryStatus.DISPATCHED})
-FINAL_STATUSES = frozenset(set(DeliveryStatus) - INTERMEDIATE_STATUSES)
+from airflow_provider_sinch.client.models.statuses import (  # re-exported: defined apart from the models
+    FINAL_STATUSES as FINAL_STATUSES,
+)
+from airflow_provider_sinch.client.models.statuses import (
+    INTERMEDIATE_STATUSES as INTERMEDIATE_STATUSES,
+)
+from airflow_provider_sinch.client.models.statuses import DeliveryStatus as DeliveryStatus
 
 
 class DeliveryReportQuery(QueryModel):

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
+from airflow_provider_sinch.client.limits import MAX_MEMBERS_PER_REQUEST as MAX_MEMBERS_PER_REQUEST
 from airflow_provider_sinch.client.models.common import (
     FieldRuleError,
     GroupId,
@@ -19,7 +20,6 @@ from airflow_provider_sinch.client.models.common import (
 )
 
 MAX_GROUP_NAME = 20
-MAX_MEMBERS_PER_REQUEST = 10000
 MAX_CHILD_GROUPS = 10
 
 GroupName = Annotated[str, Field(min_length=1, max_length=MAX_GROUP_NAME)]
