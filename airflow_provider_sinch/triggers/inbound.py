@@ -330,14 +330,23 @@ class SinchInboundMessageEventTrigger(BaseEventTrigger):
 
     async def _load_window(self) -> InboundWindow:
         state = await self._store("aget", self.state_key)
-        window = InboundWindow.from_state(state, self.overlap_seconds)
+        try:
+            window = InboundWindow.from_state(state, self.overlap_seconds)
+        except (ValueError, TypeError, AttributeError) as exc:
+            # Raising would make the triggerer restart the watcher over and over on the same state; replaying
+            # from ``since`` could fire again what was fired.  Like a watcher without a store: from now.
+            self.log.warning("Unreadable asset state %s (%s): starting from now", self.state_key,
+                             describe_error(exc))
+            window, unreadable = None, True
+        else:
+            unreadable = False
         if window is not None:
             self.log.info("Inbound watcher resumes after %s (%d recent ids)", state["watermark"],
                           len(window.seen))
             return window
         now = datetime.now(UTC)
         now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # Sinch's times are in milliseconds
-        floor = parse_time(self.since, "since")
+        floor = None if unreadable else parse_time(self.since, "since")
         if floor and not self._store_usable:
             self.log.warning("No usable asset state store: starting from now, not from since=%s", self.since)
             floor = None

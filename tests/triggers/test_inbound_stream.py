@@ -316,6 +316,10 @@ def test_stream_key_is_what_the_poll_depends_on() -> None:
     hash(key)
     assert all(t.shared_stream_key() == key for t in same)
     assert all(t.shared_stream_key() != key for t in other)
+    # open_shared_stream finds the watchers' demand by the key of a trigger rebuilt from serialize(): a
+    # key that did not survive the round trip would leave the loop waiting on a demand no watcher joins
+    assert all(type(t)(**t.serialize()[1]).shared_stream_key() == t.shared_stream_key()
+               for t in [base, *same, *other])
     assert "2017777777" not in repr(key)  # Airflow logs the key: no phone number in it
     # fast path, not ack mode (the class docstring says why)
     assert "create_shared_stream_producer" not in vars(SinchInboundMessageEventTrigger)

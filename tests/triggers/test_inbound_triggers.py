@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_sinch.common.inbound_wait import InboundWindow
 from airflow_provider_sinch.triggers.events import deadline_after
 from airflow_provider_sinch.triggers.inbound import (
     SinchInboundMessageEventTrigger,
@@ -248,6 +249,29 @@ async def test_event_trigger_several_assets_fall_back_to_memory(fake_sinch: Fake
     trigger = watcher()
     trigger.asset_state_store = Several()  # type: ignore[assignment]
     assert await collect(trigger, fake_sinch, polls=2) == []  # since ignored: starts from now
+
+
+@pytest.mark.parametrize("state", [
+    {"watermark": "not a time", "ids": {}},
+    {"watermark": "2026-03-01T12:00:00Z", "ids": ["m1"]},
+    {"watermark": "2026-03-01T12:00:00Z", "ids": {"m1": "yesterday"}},
+])
+async def test_event_trigger_unreadable_state_starts_from_now_and_keeps_running(
+    fake_sinch: FakeSinch, sleeps: list, state: dict[str, Any]
+) -> None:
+    """An asset state it cannot read is neither a failure (the triggerer would restart the watcher over and
+    over, on the same state) nor a reason to replay from ``since``: it starts from now, like a watcher
+    without a state store, and replaces the state with a readable one."""
+    store = FakeStateStore()
+    trigger = watcher()
+    store.data[trigger.state_key] = state
+    trigger.asset_state_store = store  # type: ignore[assignment]
+    fake_sinch.inbounds.append(inbound("m1", "1", "a", at(1)))  # after since, before this start
+    assert await collect(trigger, fake_sinch, polls=2) == []
+    assert InboundWindow.from_state(store.data[trigger.state_key]) is not None
+    soon = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    fake_sinch.inbounds.append(inbound("m2", "1", "b", soon))
+    assert [e["id"] for e in await collect(trigger, fake_sinch, polls=2)] == ["m2"]
 
 
 def test_reprs_mask_phone_numbers() -> None:
