@@ -83,3 +83,12 @@ def test_tokens_stay_out_of_logs_and_inspection(api: httpx.Client, sandbox: Sand
         assert secret not in recorded
         assert secret not in repr(sandbox.settings)
     assert "api_token" not in repr(SandboxSettings())
+
+
+@pytest.mark.parametrize("name", ["dispatch_delay", "delivery_delay", "time_scale", "callback_retry_base",
+                                  "list_delay"])
+@pytest.mark.parametrize("value", [-1, float("nan"), float("inf"), "2"])
+def test_a_delay_setting_must_be_a_finite_non_negative_number(name: str, value: object) -> None:
+    """NaN passed a ``< 0`` check once: ``list_delay=nan`` hid every batch from ``GET /batches``."""
+    with pytest.raises(ValueError, match=name):
+        SandboxSettings(**{name: value})

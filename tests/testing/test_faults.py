@@ -175,3 +175,8 @@ def test_faults_apply_before_authentication(sandbox: Sandbox) -> None:
     sandbox.clear_faults()
     with api_client(sandbox, token="wrong") as api:
         assert api.get("/batches").status_code == 401
+
+
+def test_a_refusal_without_a_status_is_a_400(sandbox: Sandbox) -> None:
+    """The 503 default belongs to ``server_error``; a ``refuse`` with no status is Sinch's usual 400."""
+    assert sandbox.add_fault(kind="refuse").status == 400

@@ -35,7 +35,8 @@ class Fault(BaseModel):
     :param path: only requests whose path below ``/xms/v1/{id}`` matches this regular expression
         (``"^/batches$"``: sends and lists; ``None``: any).
     :param retry_after: seconds for the ``Retry-After`` header of a ``rate_limit`` (``None``: no header).
-    :param status: the status of a ``server_error`` (5xx, 503 by default) or of a ``refuse`` (4xx but 429).
+    :param status: the status of a ``server_error`` (5xx, 503 by default) or of a ``refuse`` (4xx but 429, 400
+        by default).
     :param seconds: real seconds of ``latency``, or how long a ``drop`` in ``hang`` mode holds the answer.
     :param mode: how a ``drop`` fails: ``reset`` closes the connection without answering; ``hang``
         answers only after ``seconds``, after the client's read timeout.
@@ -58,6 +59,8 @@ class Fault(BaseModel):
     def _check(self) -> Fault:
         if self.path is not None:
             re.compile(self.path)
+        if self.kind == "refuse" and "status" not in self.model_fields_set:
+            self.status = 400  # a refusal is a 4xx; the 503 default belongs to server_error
         if self.kind == "refuse" and not (400 <= self.status < 500 and self.status != 429):
             raise ValueError("a refuse fault needs a 4xx status other than 429 (that is a rate_limit)")
         if self.kind == "server_error" and self.status < 500:

@@ -85,8 +85,9 @@ class SandboxSettings:
         if not self.service_plan_id or not self.api_token:
             raise ValueError("service_plan_id and api_token must not be empty")
         for name in ("dispatch_delay", "delivery_delay", "time_scale", "callback_retry_base", "list_delay"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must not be negative")
+            value = getattr(self, name)
+            if not is_number(value) or not 0 <= value < math.inf:
+                raise ValueError(f"{name} must be a finite number, not negative, not {value!r}")
         for name in ("messages_per_second", "requests_per_second"):
             value = getattr(self, name)
             if value is not None and (not is_number(value) or not 0 < value < math.inf):
