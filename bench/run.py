@@ -61,6 +61,10 @@ BENCHMARKS = (
     Benchmark("DAG-parse imports", ("bench/bench_imports.py", "--repeat", "1"),
               ("CPU ms", "modules", "sockets")),
     Benchmark("rate-limited send", ("bench/bench_ratelimit.py",), ("dispatched s", "accept s")),
+    Benchmark("hook get_batch", ("bench/bench_hook.py", "--calls", "2000"), ("seconds", "client CPU s")),
+    Benchmark("send vs SDK", ("bench/bench_send_sdk.py", "--repeat", "2"), ("seconds", "client CPU s")),
+    Benchmark("send vs SDK, 50 ms latency", ("bench/bench_send_sdk.py", "--repeat", "2", "--latency", "0.05"),
+              ("seconds", "client CPU s")),
 )
 
 
