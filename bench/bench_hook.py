@@ -32,10 +32,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_sandbox import HOST, _free_port, _process
+from bench.bench_sandbox import _process
+from bench.bench_send import PLAN, SENDER, TOKEN, sandbox_as_default_connection
 from bench.ratios import report
-
-PLAN, TOKEN, SENDER = "bench-plan", "bench-token", "+12017777777"
 
 
 def timed_rounds(scenarios: dict[str, Callable[[int], Any]], calls: int,
@@ -66,12 +65,7 @@ def main() -> None:
     from airflow_provider_sinch.client import ServicePlanAuth, SinchClient, SinchConfig
     from airflow_provider_sinch.hooks.sinch import SinchHook
 
-    port = _free_port()
-    url = f"http://{HOST}:{port}"
-    os.environ["AIRFLOW_CONN_SINCH_DEFAULT"] = (
-        f'{{"conn_type": "sinch", "login": "{PLAN}", "password": "{TOKEN}", "host": "{url}"}}')
-    command = [sys.executable, "-m", "airflow_provider_sinch.testing.sandbox", "--host", HOST, "--port",
-               str(port), "--service-plan-id", PLAN, "--token", TOKEN]
+    port, url, command = sandbox_as_default_connection()
     numbers = [f"+4670{i:07d}" for i in range(args.recipients)]
 
     with _process(command, port):

@@ -35,6 +35,13 @@ from bench.ratios import report
 PLAN, TOKEN, SENDER = "bench-plan", "bench-token", "+12017777777"
 
 
+def sandbox_as_default_connection() -> tuple[int, str, list[str]]:
+    """A free port, the URL a sandbox on it will have (made the ``sinch_default`` connection) and the
+    ``sinch-sandbox`` command line that serves it there (for :func:`bench.bench_sandbox._process`)."""
+    port, url, command = sandbox_as_default_connection()
+    return port, url, command
+
+
 def measure(run: Callable[[], Any], repeat: int) -> tuple[float, int, Any]:
     """Best wall time over ``repeat`` runs, and the peak traced memory of the first."""
     best, peak, result = float("inf"), 0, None

@@ -36,10 +36,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_sandbox import HOST, _free_port, _process
+from bench.bench_sandbox import _process
+from bench.bench_send import PLAN, SENDER, TOKEN, sandbox_as_default_connection
 from bench.ratios import report
 
-PLAN, TOKEN, SENDER, BODY = "bench-plan", "bench-token", "+12017777777", "Sale today"
+BODY = "Sale today"
 
 
 def best_of(scenarios: dict[str, Callable[[], Any]], repeat: int) -> dict[str, dict[str, float]]:
@@ -74,12 +75,7 @@ def main() -> None:
     ExecutorSafeguard.test_mode = True  # op.execute() outside the task runner, as in the unit tests
     numbers = [f"+4670{i:07d}" for i in range(args.recipients)]
     chunks = [numbers[i:i + 1000] for i in range(0, len(numbers), 1000)]
-    port = _free_port()
-    url = f"http://{HOST}:{port}"
-    os.environ["AIRFLOW_CONN_SINCH_DEFAULT"] = (
-        f'{{"conn_type": "sinch", "login": "{PLAN}", "password": "{TOKEN}", "host": "{url}"}}')
-    command = [sys.executable, "-m", "airflow_provider_sinch.testing.sandbox", "--host", HOST, "--port",
-               str(port), "--service-plan-id", PLAN, "--token", TOKEN]
+    port, url, command = sandbox_as_default_connection()
     runs = iter(range(10**6))
     sent: dict[str, int] = {}
 
