@@ -38,7 +38,12 @@ PLAN, TOKEN, SENDER = "bench-plan", "bench-token", "+12017777777"
 def sandbox_as_default_connection() -> tuple[int, str, list[str]]:
     """A free port, the URL a sandbox on it will have (made the ``sinch_default`` connection) and the
     ``sinch-sandbox`` command line that serves it there (for :func:`bench.bench_sandbox._process`)."""
-    port, url, command = sandbox_as_default_connection()
+    port = _free_port()
+    url = f"http://{HOST}:{port}"
+    os.environ["AIRFLOW_CONN_SINCH_DEFAULT"] = (
+        f'{{"conn_type": "sinch", "login": "{PLAN}", "password": "{TOKEN}", "host": "{url}"}}')
+    command = [sys.executable, "-m", "airflow_provider_sinch.testing.sandbox", "--host", HOST, "--port",
+               str(port), "--service-plan-id", PLAN, "--token", TOKEN]
     return port, url, command
 
 
@@ -73,12 +78,7 @@ def main() -> None:
     ExecutorSafeguard.test_mode = True  # op.execute() outside the task runner, as in the unit tests
     numbers = [f"+4670{i:07d}" for i in range(args.recipients)]
     chunks = [numbers[i:i + 1000] for i in range(0, len(numbers), 1000)]
-    port = _free_port()
-    url = f"http://{HOST}:{port}"
-    os.environ["AIRFLOW_CONN_SINCH_DEFAULT"] = (
-        f'{{"conn_type": "sinch", "login": "{PLAN}", "password": "{TOKEN}", "host": "{url}"}}')
-    command = [sys.executable, "-m", "airflow_provider_sinch.testing.sandbox", "--host", HOST, "--port",
-               str(port), "--service-plan-id", PLAN, "--token", TOKEN]
+    port, url, command = sandbox_as_default_connection()
     runs = iter(range(10**6))
 
     def baseline() -> int:
