@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/bench_hook.py [--calls 2000] [--recipients 1000] [--rounds 20]
 
-One Sinch sandbox is served in another process (through its real ``sinch-sandbox`` command line) holding
-one batch of ``--recipients`` recipients; this process then reads it ``--calls`` times per scenario over one
-keep-alive connection:
+One Sinch sandbox is served in another process (through its real ``sinch-sandbox`` command line, its
+clock held still so that no delivery lifecycle runs in it while measuring) holding one batch of
+``--recipients`` recipients; this process then reads it ``--calls`` times per scenario over one keep-alive
+connection:
 
 * ``raw requests``: ``requests.Session.get`` with the bearer header, then ``.json()``: the least any Python
   client does (no validation, no retry policy, no typed errors);
@@ -66,6 +67,7 @@ def main() -> None:
     from airflow_provider_sinch.hooks.sinch import SinchHook
 
     port, url, command = sandbox_as_default_connection()
+    command += ["--time-scale", "0"]  # no delivery lifecycle running in the server between scenarios
     numbers = [f"+4670{i:07d}" for i in range(args.recipients)]
 
     with _process(command, port):

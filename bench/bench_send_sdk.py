@@ -2,7 +2,10 @@
 
     .venv/bin/python bench/bench_send_sdk.py [--recipients 100000] [--repeat 3] [--latency 0.05]
 
-One Sinch sandbox is served in another process (through its real ``sinch-sandbox`` command line);
+One Sinch sandbox is served in another process (through its real ``sinch-sandbox`` command line), its
+clock held still (``--time-scale 0``): no batch's delivery lifecycle runs in the server while a later
+scenario is measured (with it running, whichever scenario comes second pays for the first's 100,000
+deliveries);
 ``--latency`` makes it answer every API request that many seconds late, for a network like the one to
 real Sinch (0: loopback, where only the client's own cost and the server's show).  Scenarios, each sending
 ``--recipients`` recipients as batches of 1,000:
@@ -76,6 +79,7 @@ def main() -> None:
     numbers = [f"+4670{i:07d}" for i in range(args.recipients)]
     chunks = [numbers[i:i + 1000] for i in range(0, len(numbers), 1000)]
     port, url, command = sandbox_as_default_connection()
+    command += ["--time-scale", "0"]  # no delivery lifecycle running in the server between scenarios
     runs = iter(range(10**6))
     sent: dict[str, int] = {}
 
