@@ -74,11 +74,18 @@ def all_msisdn_digits(values: Sequence[object]) -> list[str] | None:
     """:func:`msisdn_digits` of every entry when all are numbers in the canonical shape of a large send's
     list (every one ``+`` and digits, or every one digits alone); ``None`` otherwise (then ask
     :func:`msisdn_digits` entry by entry, which gives the same answer for these)."""
+    joined = all_msisdn_digits_joined(values)
+    return None if joined is None else joined.split("\n")
+
+
+def all_msisdn_digits_joined(values: Sequence[object]) -> str | None:
+    """:func:`all_msisdn_digits` joined by ``"\\n"``, without a string per entry (a fingerprint of a large
+    list, or the check that it has the canonical shape)."""
     joined = _joined(values)
     prefix = None if joined is None else _canonical_prefix(values, joined)
     if joined is None or prefix is None:
         return None
-    return (joined.replace("+", "") if prefix else joined).split("\n")
+    return joined.replace("+", "") if prefix else joined
 
 
 def _canonical_prefix(values: Sequence[object], joined: str) -> int | None:

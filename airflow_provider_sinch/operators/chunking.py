@@ -20,10 +20,15 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from airflow_provider_sinch.client.models.batches import MAX_RECIPIENTS, MAX_URL_LENGTH
-from airflow_provider_sinch.client.msisdn import all_msisdn_digits, is_msisdn, msisdn_digits
+from airflow_provider_sinch.client.msisdn import (
+    all_msisdn_digits,
+    all_msisdn_digits_joined,
+    is_msisdn,
+    msisdn_digits,
+)
 
 DEFAULT_PREFIX = "airflow"
 _HASH_CHARS = 32
@@ -40,56 +45,86 @@ def destination_key(entry: str) -> str:
 
 @dataclass(frozen=True)
 class Destinations:
-    """The destinations of one send without repeats, each normalised once (a large send asks about every
-    number several times: repeats, parameters, chunk fingerprints, the count of groups).
+    """The destinations of one send without repeats, each normalised at most once (a large send asks about
+    every number several times: repeats, parameters, chunk fingerprints, the count of groups).
+
+    The usual large list - every entry a number in one canonical shape (:func:`all_msisdn_digits`) - is
+    handled in bulk, without a key string per entry: a key then corresponds one to one to its entry, so a
+    repeated key is a repeated entry, and the keys of a chunk are its entries with the ``+`` dropped.
 
     :param entries: each destination as first given, in first-seen order.
-    :param keys: :func:`destination_key` of each entry, in the same order.
-    :param digits: the canonical digits of each entry that is a phone number, ``None`` for the others.
     :param repeats: how many repeated entries were dropped.
+    :param canonical: every entry is a number in one canonical shape (then :attr:`keys` and :attr:`digits`
+        are worked out in bulk, and only when asked for).
+    :param normalised: ``(digits, keys)`` of every entry when they were worked out entry by entry.
     """
 
     entries: list[str]
-    keys: list[str]
-    digits: list[str | None]
     repeats: int = 0
+    canonical: bool = False
+    normalised: tuple[list[str | None], list[str]] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def as_given(cls, entries: Iterable[str]) -> Destinations:
-        """``entries`` as they are (repeats, if any, kept), each normalised."""
+        """``entries`` as they are (repeats, if any, kept)."""
         given = list(entries)
-        digits, keys = _normalised(given)
-        return cls(given, keys, digits)
+        if all_msisdn_digits_joined(given) is not None:
+            return cls(given, canonical=True)
+        return cls(given, normalised=_one_by_one(given))
 
     @classmethod
     def of(cls, entries: Iterable[str]) -> Destinations:
         """``entries`` without repeats (numbers compared as digits), the first spelling kept."""
         found = cls.as_given(entries)
-        if len(set(found.keys)) == len(found.keys):
+        keys = found.entries if found.canonical else found.keys
+        if len(set(keys)) == len(keys):
             return found
         first: dict[str, int] = {}
-        for position, key in enumerate(found.keys):
+        for position, key in enumerate(keys):
             first.setdefault(key, position)
         kept = list(first.values())
-        return cls([found.entries[i] for i in kept], [found.keys[i] for i in kept],
-                   [found.digits[i] for i in kept], len(found.entries) - len(kept))
+        repeats = len(found.entries) - len(kept)
+        entries = [found.entries[i] for i in kept]
+        if found.canonical:
+            return cls(entries, repeats, canonical=True)
+        return cls(entries, repeats, normalised=([found.digits[i] for i in kept], [keys[i] for i in kept]))
+
+    @cached_property
+    def _pairs(self) -> tuple[list[str | None], list[str]]:
+        if self.normalised is not None:
+            return self.normalised
+        digits = all_msisdn_digits(self.entries)
+        assert digits is not None  # canonical: checked when made
+        return cast(list[str | None], digits), digits  # every entry a number: its digits are its key
+
+    @property
+    def digits(self) -> list[str | None]:
+        """The canonical digits of each entry that is a phone number, ``None`` for the others."""
+        return self._pairs[0]
+
+    @property
+    def keys(self) -> list[str]:
+        """:func:`destination_key` of each entry, in the same order."""
+        return self._pairs[1]
 
     @property
     def groups(self) -> int:
         """How many destinations are group ids (or anything else that is not a phone number)."""
-        return self.digits.count(None)
+        return 0 if self.canonical else self.digits.count(None)
 
     def numbers(self) -> set[str]:
         """The digits of every phone number among them."""
         return {digits for digits in self.digits if digits is not None}
 
+    def chunk_digest(self, start: int, stop: int) -> str:
+        """:attr:`Chunk.digest` of the entries ``start`` to ``stop``, from the keys already known."""
+        if self.canonical:  # a number's key is its digits: the entry without its "+" (its only one)
+            return digest_of_joined("\n".join(self.entries[start:stop]).replace("+", ""))
+        return digest_of_joined("\n".join(self.keys[start:stop]))
 
-def _normalised(entries: list[str]) -> tuple[list[str | None], list[str]]:
-    """(digits or ``None``, key) of every entry: one pass over the joined list when all are compact numbers
-    (then every key is its digits), else entry by entry."""
-    bulk = all_msisdn_digits(entries)
-    if bulk is not None:
-        return list[str | None](bulk), bulk
+
+def _one_by_one(entries: list[str]) -> tuple[list[str | None], list[str]]:
+    """(digits or ``None``, key) of every entry, entry by entry."""
     digits = [msisdn_digits(entry) for entry in entries]
     return digits, [entry.strip() if d is None else d for d, entry in zip(digits, entries, strict=True)]
 
@@ -126,7 +161,7 @@ class Chunk:
     :param to: the destinations (numbers as given, group ids).
     :param parameters: the part of ``parameters`` this chunk needs, or ``None``.
     :param client_reference: the reference it is sent with and looked up by.
-    :param keys: :func:`destination_key` of each of ``to``, when the plan already has them.
+    :param planned_digest: :attr:`digest`, when the plan computed it from keys it had already.
     :param request_model: the chunk's request once validated (a ``BatchRequest``), sent as it is instead of
         being validated a second time; ``None`` until the operator validated it.
     """
@@ -135,14 +170,13 @@ class Chunk:
     to: tuple[str, ...]
     parameters: Parameters | None
     client_reference: str | None
-    keys: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
+    planned_digest: str | None = field(default=None, compare=False, repr=False)
     request_model: Any = field(default=None, compare=False, repr=False)
 
     @cached_property
     def digest(self) -> str:
         """Fingerprint of the destinations, to notice a retry whose input changed (computed once)."""
-        keys = self.keys if self.keys is not None else [destination_key(t) for t in self.to]
-        return hashlib.sha256("\n".join(keys).encode()).hexdigest()[:16]
+        return self.planned_digest or digest_of_joined("\n".join(destination_key(t) for t in self.to))
 
     def request(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Client keyword arguments for this chunk: ``fields`` plus its ``to``, parameters and reference."""
@@ -152,6 +186,12 @@ class Chunk:
         if self.client_reference is not None:
             request["client_reference"] = self.client_reference
         return request
+
+
+def digest_of_joined(keys: str) -> str:
+    """The fingerprint of a chunk's destination keys joined by ``"\\n"`` (what the ledger records and a
+    retry compares)."""
+    return hashlib.sha256(keys.encode()).hexdigest()[:16]
 
 
 def split_parameters(parameters: Mapping[str, Mapping[str, str]] | None, to: Iterable[str],
@@ -189,17 +229,18 @@ def plan_chunks(destinations: list[str] | Destinations, *,
         raise ValueError(f"chunk size must be between 1 and {MAX_RECIPIENTS}, got {size}")
     if not isinstance(destinations, Destinations):
         destinations = Destinations.as_given(destinations)
-    entries, keys = destinations.entries, destinations.keys
+    entries = destinations.entries
     listed = set() if parameters is None else destinations.numbers()
     chunks = []
     for index, start in enumerate(range(0, len(entries), size)):
-        to, chunk_keys = tuple(entries[start : start + size]), tuple(keys[start : start + size])
+        to = tuple(entries[start : start + size])
         chunks.append(Chunk(
             index=index,
             to=to,
-            parameters=split_parameters(parameters, to, listed, chunk_keys),
+            parameters=None if parameters is None else split_parameters(
+                parameters, to, listed, destinations.keys[start : start + size]),
             client_reference=chunk_reference(base, index) if base is not None else None,
-            keys=chunk_keys,
+            planned_digest=destinations.chunk_digest(start, start + size),
         ))
     return chunks
 

@@ -285,6 +285,7 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
         base = self._reference(context)
         chunks, fields, destinations = self.plan(base)
         groups, recipients = destinations.groups, len(destinations.entries)
+        del destinations  # its 100,000 keys are not needed through the send
         limits = self.limits()
         store = self._store(context)
         pinned = self._pin_relative_times(fields, store)

@@ -38,6 +38,16 @@ def test_destinations_normalise_each_entry_once_and_keep_the_first_spelling() ->
     assert unique_destinations(MIXED) == (found.entries, found.repeats)
 
 
+def test_repeats_of_a_canonical_list_are_dropped_without_a_key_per_entry() -> None:
+    to = ["+46701234567", "+46701234568", "+46701234567", "+46701234569", "+46701234568"]
+    found = Destinations.of(to)
+    assert found.canonical
+    assert found.normalised is None
+    assert (found.entries, found.repeats, found.groups) == (["+46701234567", "+46701234568", "+46701234569"],
+                                                            2, 0)
+    assert found.keys == ["46701234567", "46701234568", "46701234569"]
+
+
 @pytest.mark.parametrize("entries", [
     [f"+4670{i:07d}" for i in range(3000)],  # the canonical shapes, normalised in bulk
     [f"4670{i:07d}" for i in range(3000)],
@@ -50,8 +60,12 @@ def test_bulk_and_per_entry_normalising_agree(entries: list[str]) -> None:
     assert found.keys == [destination_key(e) for e in entries]
 
 
-def test_a_chunks_digest_is_the_one_earlier_versions_recorded() -> None:
-    to = [f"+4670{i:07d}" for i in range(1500)] + ["G1"]
+@pytest.mark.parametrize("to", [
+    [f"+4670{i:07d}" for i in range(1500)],  # canonical: digests from the joined entries
+    [f"4670{i:07d}" for i in range(1500)],
+    [f"+4670{i:07d}" for i in range(1500)] + ["G1"],  # not: from the keys worked out one by one
+], ids=["plus", "bare", "with-a-group"])
+def test_a_chunks_digest_is_the_one_earlier_versions_recorded(to: list[str]) -> None:
     for chunk in plan_chunks(to, base="ref"):
         joined = "\n".join(destination_key(t) for t in chunk.to)  # how the ledger's digest was always made
         assert chunk.digest == hashlib.sha256(joined.encode()).hexdigest()[:16]
