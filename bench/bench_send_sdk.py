@@ -40,7 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_sandbox import _process
-from bench.bench_send import PLAN, SENDER, TOKEN, sandbox_as_default_connection
+from bench.bench_send import PLAN, SENDER, TOKEN, send_setup
 from bench.ratios import report
 
 BODY = "Sale today"
@@ -70,15 +70,11 @@ def main() -> None:
 
     import requests
     import sinch
-    from airflow.sdk.bases.operator import ExecutorSafeguard
 
     from airflow_provider_sinch.operators import SinchSendBatchOperator
     from tests.operators.conftest import FakeStore, make_context
 
-    ExecutorSafeguard.test_mode = True  # op.execute() outside the task runner, as in the unit tests
-    numbers = [f"+4670{i:07d}" for i in range(args.recipients)]
-    chunks = [numbers[i:i + 1000] for i in range(0, len(numbers), 1000)]
-    port, url, command = sandbox_as_default_connection()
+    numbers, chunks, port, url, command = send_setup(args.recipients)
     command += ["--time-scale", "0"]  # no delivery lifecycle running in the server between scenarios
     runs = iter(range(10**6))
     sent: dict[str, int] = {}
