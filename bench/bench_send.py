@@ -35,6 +35,30 @@ from bench.ratios import report
 PLAN, TOKEN, SENDER = "bench-plan", "bench-token", "+12017777777"
 
 
+def sandbox_as_default_connection() -> tuple[int, str, list[str]]:
+    """A free port, the URL a sandbox on it will have (made the ``sinch_default`` connection) and the
+    ``sinch-sandbox`` command line that serves it there (for :func:`bench.bench_sandbox._process`)."""
+    port = _free_port()
+    url = f"http://{HOST}:{port}"
+    os.environ["AIRFLOW_CONN_SINCH_DEFAULT"] = (
+        f'{{"conn_type": "sinch", "login": "{PLAN}", "password": "{TOKEN}", "host": "{url}"}}')
+    command = [sys.executable, "-m", "airflow_provider_sinch.testing.sandbox", "--host", HOST, "--port",
+               str(port), "--service-plan-id", PLAN, "--token", TOKEN]
+    return port, url, command
+
+
+def send_setup(recipients: int) -> tuple[list[str], list[list[str]], int, str, list[str]]:
+    """What the send benchmarks start from: operators allowed to execute outside the task runner (as in the
+    unit tests), ``recipients`` numbers and their chunks of 1,000, and the sandbox as ``sinch_default``
+    (:func:`sandbox_as_default_connection`)."""
+    from airflow.sdk.bases.operator import ExecutorSafeguard
+
+    ExecutorSafeguard.test_mode = True
+    numbers = [f"+4670{i:07d}" for i in range(recipients)]
+    chunks = [numbers[i:i + 1000] for i in range(0, len(numbers), 1000)]
+    return numbers, chunks, *sandbox_as_default_connection()
+
+
 def measure(run: Callable[[], Any], repeat: int) -> tuple[float, int, Any]:
     """Best wall time over ``repeat`` runs, and the peak traced memory of the first."""
     best, peak, result = float("inf"), 0, None
@@ -57,21 +81,11 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"  # the operator's INFO lines are not measured
 
-    from airflow.sdk.bases.operator import ExecutorSafeguard
-
     from airflow_provider_sinch.client import ServicePlanAuth, SinchClient, SinchConfig
     from airflow_provider_sinch.operators import SinchSendBatchOperator
     from tests.operators.conftest import FakeStore, make_context
 
-    ExecutorSafeguard.test_mode = True  # op.execute() outside the task runner, as in the unit tests
-    numbers = [f"+4670{i:07d}" for i in range(args.recipients)]
-    chunks = [numbers[i:i + 1000] for i in range(0, len(numbers), 1000)]
-    port = _free_port()
-    url = f"http://{HOST}:{port}"
-    os.environ["AIRFLOW_CONN_SINCH_DEFAULT"] = (
-        f'{{"conn_type": "sinch", "login": "{PLAN}", "password": "{TOKEN}", "host": "{url}"}}')
-    command = [sys.executable, "-m", "airflow_provider_sinch.testing.sandbox", "--host", HOST, "--port",
-               str(port), "--service-plan-id", PLAN, "--token", TOKEN]
+    numbers, chunks, port, url, command = send_setup(args.recipients)
     runs = iter(range(10**6))
 
     def baseline() -> int:

@@ -63,6 +63,10 @@ BENCHMARKS = (
     Benchmark("rate-limited send", ("bench/bench_ratelimit.py",), ("dispatched s", "accept s")),
     Benchmark("inbound watchers", ("bench/bench_inbound.py", "--watchers", "100", "--seconds", "10"),
               ("GET /inbounds per interval", "CPU ms per interval")),
+    Benchmark("hook get_batch", ("bench/bench_hook.py", "--calls", "2000"), ("seconds", "client CPU s")),
+    Benchmark("send vs SDK", ("bench/bench_send_sdk.py", "--repeat", "2"), ("seconds", "client CPU s")),
+    Benchmark("send vs SDK, 50 ms latency", ("bench/bench_send_sdk.py", "--repeat", "2", "--latency", "0.05"),
+              ("seconds", "client CPU s")),
 )
 
 

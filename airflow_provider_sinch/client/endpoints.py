@@ -57,6 +57,7 @@ class Endpoint(Generic[P, T]):
         self.arguments = arguments
         functools.update_wrapper(self, arguments)  # name and docstring, for help() and inspect
         self.__signature__ = _answering(arguments, operation)
+        self._bound_signature: inspect.Signature | None = None  # the method's, the same for every object
 
     @overload
     def __get__(self, obj: None, owner: type[Any]) -> Endpoint[P, T]: ...
@@ -77,7 +78,9 @@ class Endpoint(Generic[P, T]):
         def method(*args: Any, **kwargs: Any) -> Any:
             return obj._execute(operation, arguments(*args, **kwargs))
 
-        method.__signature__ = _answering(arguments, operation)  # type: ignore[attr-defined]
+        if self._bound_signature is None:  # computed once: inspect.signature costs more than a small request
+            self._bound_signature = _answering(arguments, operation)
+        method.__signature__ = self._bound_signature  # type: ignore[attr-defined]
         return method
 
     def __call__(self, obj: Any, *args: Any, **kwargs: Any) -> Any:

@@ -70,6 +70,50 @@ def msisdn_digits(value: object) -> str | None:
     return found.group(1) if found else None
 
 
+def all_msisdn_digits(values: Sequence[object]) -> list[str] | None:
+    """:func:`msisdn_digits` of every entry when all are numbers in the canonical shape of a large send's
+    list (every one ``+`` and digits, or every one digits alone); ``None`` otherwise (then ask
+    :func:`msisdn_digits` entry by entry, which gives the same answer for these)."""
+    joined = all_msisdn_digits_joined(values)
+    return None if joined is None else joined.split("\n")
+
+
+def all_msisdn_digits_joined(values: Sequence[object]) -> str | None:
+    """:func:`all_msisdn_digits` joined by ``"\\n"``, without a string per entry (a fingerprint of a large
+    list, or the check that it has the canonical shape)."""
+    joined = _joined(values)
+    prefix = None if joined is None else _canonical_prefix(values, joined)
+    if joined is None or prefix is None:
+        return None
+    return joined.replace("+", "") if prefix else joined
+
+
+def _canonical_prefix(values: Sequence[object], joined: str) -> int | None:
+    """``1`` when every entry is ``+`` and then a number's digits, ``0`` when every entry is the digits
+    alone (:data:`MIN_DIGITS` to :data:`MAX_DIGITS` ASCII digits, the first not ``0``), else ``None``.
+
+    ``joined`` is the entries joined by ``"\\n"`` (:func:`_joined`).  This is the rule of :data:`_NUMBER`
+    for the one shape large sends come in, checked with a few C-level passes over the whole list: many
+    times faster than a regular expression, per entry or over the joined list (each about half a
+    microsecond per number), so that validating a 100,000-number send costs a few milliseconds.
+    """
+    count, plus = len(values), joined.count("+")
+    if plus == count and joined.startswith("+") and joined.count("\n+") == count - 1:
+        prefix = 1
+    elif plus == 0:
+        prefix = 0
+    else:
+        return None  # "+" on some entries only, or inside one: the regular expressions decide
+    try:
+        raw = joined.encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    if not raw.translate(None, b"\n+").isdigit() or raw.startswith(b"0") or b"\n0" in raw or b"+0" in raw:
+        return None  # bytes.isdigit() is true for ASCII digits only
+    lengths = set(map(len, values))  # type: ignore[arg-type]  # every entry is a str (join() checked it)
+    return prefix if min(lengths) - prefix >= MIN_DIGITS and max(lengths) - prefix <= MAX_DIGITS else None
+
+
 def is_msisdn(value: object) -> bool:
     """True when ``value`` is a phone number in international format (as opposed to a group id)."""
     return msisdn_digits(value) is not None
@@ -243,18 +287,28 @@ def check_destinations(values: Sequence[object], field: str, *, groups: bool = T
 
 def _all_well_formed(values: Sequence[object], pattern: re.Pattern[str]) -> bool:
     """True when every entry is a string already in canonical shape (no surrounding spaces or separators):
-    the common case of a large send, checked with one regular expression over the joined list (about ten
-    times faster than one call per entry)."""
-    if not values:
+    the common case of a large send, checked in bulk: first without a regular expression for the one shape
+    large sends come in (:func:`_canonical_prefix`), then with one regular expression over the joined list
+    (mixed prefixes, group ids)."""
+    joined = _joined(values)
+    if joined is None:
         return False
+    if _canonical_prefix(values, joined) is not None:
+        return True  # the common case, without a regular expression
+    # Numbers alone first: the simpler expression is about twice as fast as numbers-or-group-ids.
+    return _ALL_NUMBERS.fullmatch(joined) is not None or pattern.fullmatch(joined) is not None
+
+
+def _joined(values: Sequence[object]) -> str | None:
+    """The entries joined by ``"\\n"``, or ``None`` when there are none, one is not a string or one holds a
+    line break itself (so that the joined text has exactly one line per entry)."""
+    if not values:
+        return None
     try:
         joined = "\n".join(values)  # type: ignore[arg-type]  # a TypeError answers "not all strings"
     except TypeError:
-        return False
-    if joined.count("\n") != len(values) - 1:
-        return False
-    # Numbers alone first: the simpler expression is about twice as fast as numbers-or-group-ids.
-    return _ALL_NUMBERS.fullmatch(joined) is not None or pattern.fullmatch(joined) is not None
+        return None
+    return joined if joined.count("\n") == len(values) - 1 else None
 
 
 def _got(value: object) -> str:

@@ -195,6 +195,17 @@ class Operation(Generic[T]):
             return self.response.validate_python(payload)
         return cast(T, cast(type[BaseModel], self.response).model_validate(payload))
 
+    def parse_json(self, content: bytes) -> T:
+        """Turn the raw bytes of an answer into this operation's response type in one pass (pydantic reads
+        the JSON itself: no intermediate ``dict`` per answer, about half the cost of ``json.loads`` and then
+        :meth:`parse`).  Raises ``ValidationError`` for anything it cannot take, JSON or not: the transport
+        then works out what exactly is wrong on the slower path."""
+        if self.response is None:
+            return cast(T, None)
+        if isinstance(self.response, TypeAdapter):
+            return self.response.validate_json(content)
+        return cast(T, cast(type[BaseModel], self.response).model_validate_json(content))
+
 
 @dataclass(frozen=True)
 class ListOperation(Operation[PageT], Generic[PageT, ItemT]):

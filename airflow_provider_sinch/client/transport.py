@@ -78,6 +78,10 @@ def handle_response(
     if 200 <= status < 300:
         if prepared.operation.response is None:
             return None
+        try:
+            return prepared.operation.parse_json(content)  # the common case: valid JSON, a valid answer
+        except ValidationError:
+            pass  # not JSON, or not the model: the path below names the problem as it always has
         payload = decode_body(content)
         if payload is None and not prepared.operation.safe_to_retry:
             # Sinch applied it (2xx) but we cannot read what it made: ambiguous, never "failed".

@@ -17,12 +17,18 @@ Nothing here does I/O.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, cast
 
 from airflow_provider_sinch.client.limits import MAX_RECIPIENTS, MAX_URL_LENGTH
-from airflow_provider_sinch.client.msisdn import is_msisdn, msisdn_digits
+from airflow_provider_sinch.client.msisdn import (
+    all_msisdn_digits,
+    all_msisdn_digits_joined,
+    is_msisdn,
+    msisdn_digits,
+)
 
 DEFAULT_PREFIX = "airflow"
 _HASH_CHARS = 32
@@ -37,14 +43,96 @@ def destination_key(entry: str) -> str:
     return entry.strip() if digits is None else digits
 
 
+@dataclass(frozen=True)
+class Destinations:
+    """The destinations of one send without repeats, each normalised at most once (a large send asks about
+    every number several times: repeats, parameters, chunk fingerprints, the count of groups).
+
+    The usual large list - every entry a number in one canonical shape (:func:`all_msisdn_digits`) - is
+    handled in bulk, without a key string per entry: a key then corresponds one to one to its entry, so a
+    repeated key is a repeated entry, and the keys of a chunk are its entries with the ``+`` dropped.
+
+    :param entries: each destination as first given, in first-seen order.
+    :param repeats: how many repeated entries were dropped.
+    :param canonical: every entry is a number in one canonical shape (then :attr:`keys` and :attr:`digits`
+        are worked out in bulk, and only when asked for).
+    :param normalised: ``(digits, keys)`` of every entry when they were worked out entry by entry.
+    """
+
+    entries: list[str]
+    repeats: int = 0
+    canonical: bool = False
+    normalised: tuple[list[str | None], list[str]] | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def as_given(cls, entries: Iterable[str]) -> Destinations:
+        """``entries`` as they are (repeats, if any, kept)."""
+        given = list(entries)
+        if all_msisdn_digits_joined(given) is not None:
+            return cls(given, canonical=True)
+        return cls(given, normalised=_one_by_one(given))
+
+    @classmethod
+    def of(cls, entries: Iterable[str]) -> Destinations:
+        """``entries`` without repeats (numbers compared as digits), the first spelling kept."""
+        found = cls.as_given(entries)
+        keys = found.entries if found.canonical else found.keys
+        if len(set(keys)) == len(keys):
+            return found
+        first: dict[str, int] = {}
+        for position, key in enumerate(keys):
+            first.setdefault(key, position)
+        kept = list(first.values())
+        repeats = len(found.entries) - len(kept)
+        entries = [found.entries[i] for i in kept]
+        if found.canonical:
+            return cls(entries, repeats, canonical=True)
+        return cls(entries, repeats, normalised=([found.digits[i] for i in kept], [keys[i] for i in kept]))
+
+    @cached_property
+    def _pairs(self) -> tuple[list[str | None], list[str]]:
+        if self.normalised is not None:
+            return self.normalised
+        digits = all_msisdn_digits(self.entries)
+        assert digits is not None  # canonical: checked when made
+        return cast(list[str | None], digits), digits  # every entry a number: its digits are its key
+
+    @property
+    def digits(self) -> list[str | None]:
+        """The canonical digits of each entry that is a phone number, ``None`` for the others."""
+        return self._pairs[0]
+
+    @property
+    def keys(self) -> list[str]:
+        """:func:`destination_key` of each entry, in the same order."""
+        return self._pairs[1]
+
+    @property
+    def groups(self) -> int:
+        """How many destinations are group ids (or anything else that is not a phone number)."""
+        return 0 if self.canonical else self.digits.count(None)
+
+    def numbers(self) -> set[str]:
+        """The digits of every phone number among them."""
+        return {digits for digits in self.digits if digits is not None}
+
+    def chunk_digest(self, start: int, stop: int) -> str:
+        """:attr:`Chunk.digest` of the entries ``start`` to ``stop``, from the keys already known."""
+        if self.canonical:  # a number's key is its digits: the entry without its "+" (its only one)
+            return digest_of_joined("\n".join(self.entries[start:stop]).replace("+", ""))
+        return digest_of_joined("\n".join(self.keys[start:stop]))
+
+
+def _one_by_one(entries: list[str]) -> tuple[list[str | None], list[str]]:
+    """(digits or ``None``, key) of every entry, entry by entry."""
+    digits = [msisdn_digits(entry) for entry in entries]
+    return digits, [entry.strip() if d is None else d for d, entry in zip(digits, entries, strict=True)]
+
+
 def unique_destinations(entries: Iterable[str]) -> tuple[list[str], int]:
     """The destinations in their first-seen order without repeats, and how many repeats were dropped."""
-    seen: dict[str, str] = {}
-    total = 0
-    for entry in entries:
-        total += 1
-        seen.setdefault(destination_key(entry), entry)
-    return list(seen.values()), total - len(seen)
+    found = Destinations.of(entries)
+    return found.entries, found.repeats
 
 
 def base_reference(*, prefix: str | None, dag_id: str, task_id: str, run_id: str, map_index: int) -> str:
@@ -73,18 +161,22 @@ class Chunk:
     :param to: the destinations (numbers as given, group ids).
     :param parameters: the part of ``parameters`` this chunk needs, or ``None``.
     :param client_reference: the reference it is sent with and looked up by.
+    :param planned_digest: :attr:`digest`, when the plan computed it from keys it had already.
+    :param request_model: the chunk's request once validated (a ``BatchRequest``), sent as it is instead of
+        being validated a second time; ``None`` until the operator validated it.
     """
 
     index: int
     to: tuple[str, ...]
     parameters: Parameters | None
     client_reference: str | None
+    planned_digest: str | None = field(default=None, compare=False, repr=False)
+    request_model: Any = field(default=None, compare=False, repr=False)
 
-    @property
+    @cached_property
     def digest(self) -> str:
-        """Fingerprint of the destinations, to notice a retry whose input changed."""
-        joined = "\n".join(destination_key(t) for t in self.to)
-        return hashlib.sha256(joined.encode()).hexdigest()[:16]
+        """Fingerprint of the destinations, to notice a retry whose input changed (computed once)."""
+        return self.planned_digest or digest_of_joined("\n".join(destination_key(t) for t in self.to))
 
     def request(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Client keyword arguments for this chunk: ``fields`` plus its ``to``, parameters and reference."""
@@ -96,16 +188,24 @@ class Chunk:
         return request
 
 
+def digest_of_joined(keys: str) -> str:
+    """The fingerprint of a chunk's destination keys joined by ``"\\n"`` (what the ledger records and a
+    retry compares)."""
+    return hashlib.sha256(keys.encode()).hexdigest()[:16]
+
+
 def split_parameters(parameters: Mapping[str, Mapping[str, str]] | None, to: Iterable[str],
-                     listed: set[str]) -> Parameters | None:
+                     listed: set[str], keys: Sequence[str] | None = None) -> Parameters | None:
     """The part of ``parameters`` a chunk with destinations ``to`` needs.
 
     :param listed: keys (:func:`destination_key`) of every number listed anywhere in the send.  Values for
         numbers that are not listed can only be for members of a group, so they go to chunks with groups.
+    :param keys: the keys of ``to``, when known already.
     """
     if parameters is None:
         return None
-    mine = {destination_key(t) for t in to}
+    to = list(to)
+    mine = set(keys) if keys is not None else {destination_key(t) for t in to}
     with_groups = any(not is_msisdn(t) for t in to)
     out: Parameters = {}
     for key, values in parameters.items():
@@ -121,32 +221,39 @@ def split_parameters(parameters: Mapping[str, Mapping[str, str]] | None, to: Ite
     return out
 
 
-def plan_chunks(destinations: list[str], *, parameters: Mapping[str, Mapping[str, str]] | None = None,
-                base: str | None = None, size: int = MAX_RECIPIENTS) -> list[Chunk]:
+def plan_chunks(destinations: list[str] | Destinations, *,
+                parameters: Mapping[str, Mapping[str, str]] | None = None, base: str | None = None,
+                size: int = MAX_RECIPIENTS) -> list[Chunk]:
     """Split de-duplicated ``destinations`` into chunks of at most ``size`` (1 to 1,000)."""
     if not 1 <= size <= MAX_RECIPIENTS:
         raise ValueError(f"chunk size must be between 1 and {MAX_RECIPIENTS}, got {size}")
-    listed = set() if parameters is None else {
-        digits for digits in map(msisdn_digits, destinations) if digits is not None}
+    if not isinstance(destinations, Destinations):
+        destinations = Destinations.as_given(destinations)
+    entries = destinations.entries
+    listed = set() if parameters is None else destinations.numbers()
     chunks = []
-    for index, start in enumerate(range(0, len(destinations), size)):
-        to = tuple(destinations[start : start + size])
+    for index, start in enumerate(range(0, len(entries), size)):
+        to = tuple(entries[start : start + size])
         chunks.append(Chunk(
             index=index,
             to=to,
-            parameters=split_parameters(parameters, to, listed),
+            parameters=None if parameters is None else split_parameters(
+                parameters, to, listed, destinations.keys[start : start + size]),
             client_reference=chunk_reference(base, index) if base is not None else None,
+            planned_digest=destinations.chunk_digest(start, start + size),
         ))
     return chunks
 
 
 def missing_parameter_values(parameters: Mapping[str, Mapping[str, str]] | None,
-                             destinations: list[str]) -> dict[str, int]:
+                             destinations: list[str] | Destinations) -> dict[str, int]:
     """Per parameter without a ``default``: how many listed numbers have no value (Sinch fails those
     recipients with code 405)."""
     if not parameters:
         return {}
-    numbers = [digits for digits in map(msisdn_digits, destinations) if digits is not None]
+    if not isinstance(destinations, Destinations):
+        destinations = Destinations.as_given(destinations)
+    numbers = [number for number in destinations.digits if number is not None]
     missing = {}
     for key, values in parameters.items():
         if "default" in values:

@@ -9,6 +9,7 @@ or the recovery from an answer lost on the way back - finds what already exists 
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Sequence
@@ -25,7 +26,6 @@ from airflow_provider_sinch.client import (
     SinchRateLimitError,
 )
 from airflow_provider_sinch.client.limits import MAX_RECIPIENTS
-from airflow_provider_sinch.client.msisdn import is_msisdn
 from airflow_provider_sinch.client.retry import is_number, is_whole
 from airflow_provider_sinch.common.arguments import as_int, as_list, shown
 from airflow_provider_sinch.common.delivery_wait import criteria_from
@@ -34,10 +34,10 @@ from airflow_provider_sinch.common.polling import DEFAULT_MAX_CONSECUTIVE_FAILUR
 from airflow_provider_sinch.operators.batches import SinchBatchContentOperator
 from airflow_provider_sinch.operators.chunking import (
     Chunk,
+    Destinations,
     base_reference,
     missing_parameter_values,
     plan_chunks,
-    unique_destinations,
 )
 from airflow_provider_sinch.operators.concurrency import ClientPool, run_bounded
 from airflow_provider_sinch.operators.cost import CostEstimate
@@ -102,26 +102,32 @@ class SinchChunkedBatchOperator(SinchBatchContentOperator):
         return {"max_messages": as_int(self.max_messages, "max_messages", 0),
                 "max_parts_per_message": as_int(self.max_parts_per_message, "max_parts_per_message", 1)}
 
-    def plan(self, base: str | None) -> tuple[list[Chunk], dict[str, Any], list[str]]:
+    def plan(self, base: str | None) -> tuple[list[Chunk], dict[str, Any], Destinations]:
         """Chunks, the shared fields and the destinations; every chunk's request is validated here,
-        before anything is sent."""
-        from airflow_provider_sinch.client.models import BatchRequest, build  # not at DAG parse
-
+        before anything is sent (each chunk keeps its validated request, which is what is sent)."""
         fields = self.content_fields()
         fields.pop("client_reference", None)
-        destinations, repeats = unique_destinations(as_list(self.to, "to", keys=DESTINATION_KEYS))
-        if not destinations:
+        destinations = Destinations.of(as_list(self.to, "to", keys=DESTINATION_KEYS))
+        if not destinations.entries:
             raise self.invalid("to", "is empty: give at least one phone number or group id")
-        if repeats:
-            self.log.info("Dropped %d repeated destination(s)", repeats)
+        if destinations.repeats:
+            self.log.info("Dropped %d repeated destination(s)", destinations.repeats)
         parameters = fields.pop("parameters", None)
-        chunks = plan_chunks(destinations, parameters=parameters, base=base, size=self.chunk_size)
-        for chunk in chunks:
-            build(BatchRequest, chunk.request(fields), f"batch (chunk {chunk.index})")
+        chunks = self.validated(plan_chunks(destinations, parameters=parameters, base=base,
+                                            size=self.chunk_size), fields)
         for key, count in missing_parameter_values(parameters, destinations).items():
             self.log.warning("Parameter %r has no value and no default for %d recipient(s): Sinch will not "
                              "deliver to them (code 405)", key, count)
         return chunks, fields, destinations
+
+    @staticmethod
+    def validated(chunks: list[Chunk], fields: dict[str, Any]) -> list[Chunk]:
+        """``chunks``, each with its request validated into a ``BatchRequest`` (the first bad one raises)."""
+        from airflow_provider_sinch.client.models import BatchRequest, build  # not at DAG parse
+
+        return [dataclasses.replace(chunk, request_model=build(BatchRequest, chunk.request(fields),
+                                                               f"batch (chunk {chunk.index})"))
+                for chunk in chunks]
 
     def estimate(self, chunks: list[Chunk], fields: dict[str, Any], pool: ClientPool,
                  details: bool = False) -> CostEstimate:
@@ -280,10 +286,13 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
         # 1. Plan: the same chunks on every try, every request validated before the first is sent.
         base = self._reference(context)
         chunks, fields, destinations = self.plan(base)
-        groups = sum(1 for d in destinations if not is_msisdn(d))
+        groups, recipients = destinations.groups, len(destinations.entries)
+        del destinations  # its 100,000 keys are not needed through the send
         limits = self.limits()
         store = self._store(context)
-        fields = self._pin_relative_times(fields, store)
+        pinned = self._pin_relative_times(fields, store)
+        if pinned is not fields:  # a retry sends the first try's send_at/expire_at: validated with them
+            chunks, fields = self.validated(chunks, pinned), pinned
         ledger = ChunkLedger(store)
         pool = ClientPool(self.hook.config)
         estimate = None
@@ -292,7 +301,7 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
             self._find_existing(chunks, ledger, context, pool)
             todo = [chunk for chunk in chunks if chunk.index not in self.batches]
             self.log.info("Send %s: %d destination(s) (%d group(s)) in %d batch(es); %d already sent, %d to "
-                          "send, up to %d at a time", base, len(destinations), groups, len(chunks),
+                          "send, up to %d at a time", base, recipients, groups, len(chunks),
                           len(self.batches), len(todo), self.max_concurrency)
             # 3. The cost guard, on the whole send, before anything new goes out.
             if todo and any(limit is not None for limit in limits.values()):
@@ -311,7 +320,7 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
             result = dict(stored)
         else:
             send_at = fields.get("send_at")
-            result = {"batch_ids": batch_ids, "client_reference": base, "recipients": len(destinations),
+            result = {"batch_ids": batch_ids, "client_reference": base, "recipients": recipients,
                       "chunks": len(chunks), "groups": groups,
                       "send_at": send_at.isoformat() if isinstance(send_at, datetime) else None}
             if estimate is not None:
@@ -490,6 +499,8 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
             if self.stop.is_set():
                 raise AirflowException(f"chunk {chunk.index} not sent: the send was stopped")
             try:
+                if chunk.request_model is not None:  # validated when planned: not validated again
+                    return client.send_batch(request=chunk.request_model)
                 return client.send_batch(**chunk.request(fields))
             except SinchRateLimitError as exc:  # not accepted by Sinch: sending again is safe
                 # The client already retried; wait at least ``pause`` (growing) even when Sinch says

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -47,11 +48,25 @@ def harness(make_harness: Callable[..., Harness]) -> Harness:
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Record the waits between retries instead of sleeping (tenacity's sync and async sleeps)."""
     waited: list[float] = []
+    test_thread, real_sleep = threading.get_ident(), time.sleep
+
+    def sleep(seconds: float) -> None:
+        # Only this test's own waits: a server or pool thread left by an earlier test that sleeps meanwhile
+        # sleeps for real instead of showing up here (it once made ``[2.0]`` read ``[2.0, 0.05]``).
+        if threading.get_ident() == test_thread:
+            waited.append(seconds)
+        else:
+            real_sleep(seconds)
+
+    real_async_sleep = asyncio.sleep
 
     async def async_sleep(seconds: float, *args: Any, **kwargs: Any) -> None:
-        waited.append(seconds)
+        if threading.get_ident() == test_thread:
+            waited.append(seconds)
+        else:  # e.g. the event loop of a sandbox server thread
+            await real_async_sleep(seconds, *args, **kwargs)
 
-    monkeypatch.setattr(time, "sleep", waited.append)
+    monkeypatch.setattr(time, "sleep", sleep)
     monkeypatch.setattr(asyncio, "sleep", async_sleep)
     return waited
 
