@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
@@ -74,6 +75,11 @@ class AsyncSinchClient(SinchOperations):
             limits=httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight),
         )
         self._in_flight = asyncio.Semaphore(max_in_flight)
+        self.max_in_flight = max_in_flight
+        self.request_seconds = 0.0
+        """Running mean of the seconds an answered request held its in-flight slot (0.0 before the first):
+        how long a round of N requests takes is about ``N * request_seconds / max_in_flight`` (the
+        triggers pace their polls by it)."""
         self._headers = base_headers(config.user_agent)
 
     def __repr__(self) -> str:
@@ -99,6 +105,7 @@ class AsyncSinchClient(SinchOperations):
         connect, read = self.config.timeouts
         try:
             async with self._in_flight:
+                started = time.monotonic()
                 response = await self.http.request(
                     prepared.method,
                     self.config.api_root + prepared.path,
@@ -107,6 +114,9 @@ class AsyncSinchClient(SinchOperations):
                     headers={**self._headers, "Authorization": f"Bearer {await self._bearer()}"},
                     timeout=httpx.Timeout(read, connect=connect),
                 )
+                took = time.monotonic() - started
+                self.request_seconds = 0.95 * self.request_seconds + 0.05 * took if self.request_seconds \
+                    else took
         except _UNUSABLE as exc:
             raise configuration_failure(prepared, exc, header=isinstance(exc, httpx.LocalProtocolError)) \
                 from None
