@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
@@ -76,10 +75,6 @@ class AsyncSinchClient(SinchOperations):
         )
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self.max_in_flight = max_in_flight
-        self.request_seconds = 0.0
-        """Running mean of the seconds an answered request held its in-flight slot (0.0 before the first):
-        how long a round of N requests takes is about ``N * request_seconds / max_in_flight`` (the
-        triggers pace their polls by it)."""
         self._headers = base_headers(config.user_agent)
 
     def __repr__(self) -> str:
@@ -105,7 +100,6 @@ class AsyncSinchClient(SinchOperations):
         connect, read = self.config.timeouts
         try:
             async with self._in_flight:
-                started = time.monotonic()
                 response = await self.http.request(
                     prepared.method,
                     self.config.api_root + prepared.path,
@@ -114,9 +108,6 @@ class AsyncSinchClient(SinchOperations):
                     headers={**self._headers, "Authorization": f"Bearer {await self._bearer()}"},
                     timeout=httpx.Timeout(read, connect=connect),
                 )
-                took = time.monotonic() - started
-                self.request_seconds = 0.95 * self.request_seconds + 0.05 * took if self.request_seconds \
-                    else took
         except _UNUSABLE as exc:
             raise configuration_failure(prepared, exc, header=isinstance(exc, httpx.LocalProtocolError)) \
                 from None

@@ -109,7 +109,9 @@ class SinchDeliveryTriggerBase(SinchPollingTrigger):
         # Reads go through the client's shared polls: waits of one batch make one request per interval.
         polls = shared_polls(client)
         self._use_polls(polls)
+        started = polls.clock()
         progress = await arun_probe(self.probe, SharedReader(polls, self, self.poll_interval))
+        polls.polled(polls.clock() - started)
         self.last_progress = progress
         payload = delivery_event(progress)
         if payload is None:

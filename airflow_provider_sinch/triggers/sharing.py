@@ -13,11 +13,13 @@ Two things follow, both kept here, one :class:`SharedPolls` per client:
   stops at once without failing the others.  Entries are dropped once older than every interval that
   asked for them, and all of them when the last wait leaves, so the cache holds only what live waits read.
 * **A round longer than the interval stretches it, evenly.**  With ``max_in_flight`` requests at a time, a
-  round of N waits takes about ``N x request time / max_in_flight``; 10,000 waits at 5 ms a request and 10 in
-  flight need 5 s, whatever ``poll_interval`` says.  Rather than all waking every interval and queueing (a
-  stampede: the queue, not the interval, sets the pace), each wait then sleeps the round estimate times a
-  random factor from 1 to ``1 +`` :data:`JITTER`, so polls arrive evenly, and the log says once (not per
-  poll) that the interval stretched, and once more when it is back.  Below that, a wait sleeps exactly
+  round of N waits takes about ``N x request time / max_in_flight``; 10,000 waits at 3 ms a request and 10 in
+  flight need 3 s, whatever ``poll_interval`` says.  The polls then queue for a slot, and how long a poll
+  takes (its *lag*, a running mean over the client's waits) grows to ``round - poll_interval``.  Once the
+  lag passes :data:`STRETCH_SHARE` of ``poll_interval`` the interval is stretched: each wait sleeps
+  ``poll_interval + lag`` times a random factor from 1 to ``1 +`` :data:`JITTER`, so the round is spread
+  over sleeping rather than queueing and polls arrive evenly instead of in waves; the log says so once (not
+  per poll), and once more when polls are on time again.  Below that, a wait sleeps exactly
   ``poll_interval``.
 """
 
@@ -40,11 +42,11 @@ log = logging.getLogger(__name__)
 JITTER = 0.1
 """A stretched interval is multiplied by a random factor from 1 to ``1 + JITTER`` at each sleep."""
 
-STRETCH_MARGIN = 1.1
-"""The estimated round must exceed ``poll_interval`` by this factor before the interval stretches (and back
-under it before the log says it is on time again), so a round near the interval does not flap."""
+STRETCH_SHARE = 0.2
+"""Polls lagging more than this share of ``poll_interval`` (queued for the client's in-flight slots) stretch
+the interval; it is back to ``poll_interval`` once they lag less than half of that."""
 
-_EWMA = 0.05  # weight of the newest request time in the running mean
+_EWMA = 0.05  # weight of the newest value in a running mean
 
 
 @dataclass
@@ -77,8 +79,8 @@ class SharedPolls:
     """Waits polling with this client now (they join at their first poll and leave when they end)."""
     fetches: int = 0
     """Reads that went to Sinch (the others were shared)."""
-    fetch_share: float = 1.0
-    """Running mean of the share of reads that went to Sinch (1.0: nothing shared)."""
+    lag: float = 0.0
+    """Running mean of the seconds a poll of these waits takes (see :meth:`polled`)."""
     stretched: bool = False
     _reads: dict[Hashable, _Read] = field(default_factory=dict)
     _next_sweep: float = 0.0
@@ -99,9 +101,7 @@ class SharedPolls:
         now = self.clock()
         self._sweep(now)
         entry = self._reads.get(key)
-        fetch = entry is None or id(wait) in entry.seen or (entry.future.done() and now - entry.at >= max_age)
-        self.fetch_share = (1 - _EWMA) * self.fetch_share + _EWMA * fetch
-        if fetch:
+        if entry is None or id(wait) in entry.seen or (entry.future.done() and now - entry.at >= max_age):
             self.fetches += 1
             entry = self._reads[key] = _Read(asyncio.ensure_future(getattr(self.client, name)(**kwargs)))
             entry.future.add_done_callback(functools.partial(self._answered, key, entry))
@@ -126,30 +126,27 @@ class SharedPolls:
         for key in stale:
             del self._reads[key]
 
-    def round_estimate(self) -> float:
-        """Seconds one poll of every wait takes at the client's in-flight cap: the reads a round makes (the
-        waits, less the share of shared reads) times the time a request holds a slot, over the slots."""
-        client = self.client
-        return self.waits * self.fetch_share * client.request_seconds / client.max_in_flight
+    def polled(self, seconds: float) -> None:
+        """Note how long a wait's poll took (its reads, queued behind the other waits' included)."""
+        self.lag += _EWMA * (seconds - self.lag)
 
     def interval(self, poll_interval: float, who: str) -> float:
-        """The sleep before a wait's next poll: ``poll_interval``; when a round takes longer (said once in the
-        log), the round estimate times a random factor from 1 to ``1 + JITTER``, so the polls spread."""
-        estimate = self.round_estimate()
-        if not self.stretched and estimate > poll_interval * STRETCH_MARGIN:
+        """The sleep before a wait's next poll: ``poll_interval``, or, while polls lag (said once in the log),
+        ``poll_interval + lag`` times a random factor from 1 to ``1 + JITTER``, so the polls spread."""
+        if not self.stretched and self.lag > STRETCH_SHARE * poll_interval:
             self.stretched = True
             log.warning(
                 "%d Sinch waits on %s share %d requests in flight: a round of polls takes about %.1f s, "
-                "longer than poll_interval %.1f s; the interval stretches to match and polls are spread "
-                "evenly over it (said once)", self.waits, who, self.client.max_in_flight, estimate,
-                poll_interval)
-        elif self.stretched and estimate < poll_interval:
+                "longer than poll_interval %.1f s, so their interval stretches to that, with polls spread "
+                "evenly over it (said once)", self.waits, who, self.client.max_in_flight,
+                poll_interval + self.lag, poll_interval)
+        elif self.stretched and self.lag < STRETCH_SHARE * poll_interval / 2:
             self.stretched = False
-            log.info("Sinch waits on %s poll every poll_interval again (%d waits, round about %.1f s)",
-                     who, self.waits, estimate)
+            log.info("The %d Sinch waits on %s poll every poll_interval again (%.1f s)", self.waits, who,
+                     poll_interval)
         if not self.stretched:
             return poll_interval
-        return max(poll_interval, estimate) * (1 + JITTER * self.rng())
+        return (poll_interval + self.lag) * (1 + JITTER * self.rng())
 
 
 _SHARED: weakref.WeakKeyDictionary[AsyncSinchClient, SharedPolls] = weakref.WeakKeyDictionary()
