@@ -4,19 +4,23 @@
 
 Scenarios, each ``--requests`` ``GET .../batches/{id}/delivery_report?type=summary`` with ``--concurrency``
 in flight on one event loop: ``httpx.AsyncClient`` (the baseline: what ``AsyncSinchClient`` uses),
-``httpcore.AsyncConnectionPool`` driven directly, and ``AsyncSinchClient.get_delivery_report`` (httpx plus
-the provider's retry, auth and model parsing).  Printed: process CPU microseconds per request.  Written to
-choose the triggers' request path (see ``bench/bench_triggerer.py``); a measurement, not a test.
+``httpcore.AsyncConnectionPool`` driven directly, a bare HTTP/1.1 exchange on ``asyncio`` streams with
+``json.loads`` (the floor: no pool, no header checks, no error mapping), and
+``AsyncSinchClient.get_delivery_report`` (httpx plus the provider's retry, auth and model parsing).
+Printed: process CPU microseconds per request.  Written to choose the triggers' request path (see
+``bench/bench_triggerer.py``); a measurement, not a test.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -61,6 +65,27 @@ async def measure(args: argparse.Namespace) -> dict[str, float]:
         out["httpcore pool"] = await cpu_per_request(
             lambda: pool.request("GET", url + "?type=summary", headers=raw_headers), args.requests,
             args.concurrency)
+    streams = [await asyncio.open_connection("127.0.0.1", args.port) for _ in range(args.concurrency)]
+    free = asyncio.Queue[Any]()
+    for pair in streams:
+        free.put_nowait(pair)
+    head = (f"GET /xms/v1/{PLAN}/batches/{args.batch}/delivery_report?type=summary HTTP/1.1\r\n"
+            f"Host: 127.0.0.1:{args.port}\r\nAuthorization: Bearer {TOKEN}\r\nAccept: application/json"
+            "\r\n\r\n").encode()
+
+    async def raw() -> object:
+        reader, writer = await free.get()
+        try:
+            writer.write(head)
+            headers = await reader.readuntil(b"\r\n\r\n")
+            length = int(headers.lower().split(b"content-length:", 1)[1].split(b"\r\n", 1)[0])
+            return json.loads(await reader.readexactly(length))
+        finally:
+            free.put_nowait((reader, writer))
+
+    out["raw asyncio streams + json"] = await cpu_per_request(raw, args.requests, args.concurrency)
+    for _, writer in streams:
+        writer.close()
     config = SinchConfig(auth=ServicePlanAuth(PLAN, TOKEN), base_url=root)
     async with AsyncSinchClient(config, max_in_flight=args.concurrency) as client:
         out["AsyncSinchClient"] = await cpu_per_request(
