@@ -27,6 +27,7 @@ triggerer restart replaying it is harmless)::
 
 from __future__ import annotations
 
+import logging
 from abc import abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing
@@ -115,7 +116,8 @@ class SinchDeliveryTriggerBase(SinchPollingTrigger):
         self.last_progress = progress
         payload = delivery_event(progress)
         if payload is None:
-            self.log.info("Waiting for Sinch delivery: %s", progress.describe())
+            if self.log.isEnabledFor(logging.INFO):  # describe() is not free; it runs 1,000 times a round
+                self.log.info("Waiting for Sinch delivery: %s", progress.describe())
             return None
         self.log.info("Sinch delivery finished (%s): %s", payload["status"], progress.describe())
         return self.event(payload["status"], payload["detail"], payload["result"])
