@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import gc
 import json
+import logging
 import os
 import statistics
 import subprocess
@@ -107,6 +108,17 @@ class Sampler(threading.Thread):
 SAMPLER: list[Sampler] = []  # the running one (its CPU is not the waits')
 
 
+def start_measuring(port: int) -> tuple[int, Sampler]:
+    """Collect garbage, restart the peak RSS, start the connection sampler: ``(RSS KiB now, sampler)``."""
+    gc.collect()
+    reset_peak()
+    before = rss_kib()
+    sampler = Sampler(port)
+    SAMPLER.append(sampler)
+    sampler.start()
+    return before, sampler
+
+
 def process_cpu() -> float:
     """CPU seconds of this process, the connection sampler's left out."""
     return time.process_time() - sum(s.cpu for s in SAMPLER)
@@ -118,12 +130,7 @@ def child_threads(args: argparse.Namespace, ids: list[str]) -> dict[str, float]:
 
     config = SinchConfig(auth=ServicePlanAuth(PLAN, TOKEN), base_url=f"http://{HOST}:{args.port}")
     threading.stack_size(256 * 1024)
-    gc.collect()
-    reset_peak()
-    before = rss_kib()
-    sampler = Sampler(args.port)
-    SAMPLER.append(sampler)
-    sampler.start()
+    before, sampler = start_measuring(args.port)
     rounds = Rounds(len(ids))
 
     def wait(batch_id: str) -> None:
@@ -174,12 +181,7 @@ async def run_triggers(args: argparse.Namespace, ids: list[str], interval: float
     # Airflow's lazy imports behind a connection lookup are done in a running triggerer already: do them
     # before the clock (the shared client is still not built, so this is still a cold start).
     await SinchHook().aget_config()
-    gc.collect()
-    reset_peak()
-    before = rss_kib()
-    sampler = Sampler(args.port)
-    SAMPLER.append(sampler)
-    sampler.start()
+    before, sampler = start_measuring(args.port)
     rounds.started = time.perf_counter()
     triggers = [Timed(batch_ids=[i], poll_interval=interval) for i in ids]
     tasks = [asyncio.create_task(consume(t)) for t in triggers]
@@ -209,7 +211,22 @@ def child_triggers(args: argparse.Namespace, ids: list[str]) -> dict[str, float]
             "first round s": rounds.first_round(), "round CPU s": rounds.round_cpu()}
 
 
+class Counting(logging.Handler):
+    """Counts the records of a logger (the stretch lines of the shared polls)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
 def child_big(args: argparse.Namespace, ids: list[str]) -> dict[str, float]:
+    lines = Counting()
+    sharing_log = logging.getLogger("airflow_provider_sinch.triggers.sharing")
+    sharing_log.addHandler(lines)
+    sharing_log.setLevel(logging.INFO)
     rounds, sampler, before = asyncio.run(run_triggers(args, ids, 5.0, args.big_seconds))
     late = [later - earlier - 5.0 for starts in rounds.starts.values()
             for earlier, later in itertools.pairwise(starts)]
@@ -217,7 +234,7 @@ def child_big(args: argparse.Namespace, ids: list[str]) -> dict[str, float]:
     growth = rss_kib("VmHWM") - before
     return {"RSS growth MiB": growth / 1024, "RSS bytes per trigger": growth * 1024 / len(ids),
             "connections": sampler.most, "first round s": rounds.first_round(),
-            "polls per trigger": rounds.done / len(ids),
+            "polls per trigger": rounds.done / len(ids), "pacing log lines": lines.count,
             "lateness median s": statistics.median(late) if late else float("nan"),
             "lateness p95 s": late[int(len(late) * 0.95)] if late else float("nan")}
 
@@ -311,7 +328,8 @@ def main() -> None:
             notes[f"{args.big:,} triggers"] = (
                 f"poll_interval 5 s for {args.big_seconds:g} s: {big['polls per trigger']:.2f} polls per "
                 f"trigger, lateness median {big['lateness median s']:.2f} s, p95 "
-                f"{big['lateness p95 s']:.2f} s; RSS {big['RSS bytes per trigger']:,.0f} bytes per trigger")
+                f"{big['lateness p95 s']:.2f} s; RSS {big['RSS bytes per trigger']:,.0f} bytes per trigger; "
+                f"{big.get('pacing log lines', 0):.0f} pacing log line(s)")
             rows[f"{args.big:,} triggers"]["lateness median s"] = big["lateness median s"]
             rows[f"{args.big:,} triggers"]["lateness p95 s"] = big["lateness p95 s"]
             for name in rows:

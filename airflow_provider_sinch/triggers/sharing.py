@@ -75,15 +75,15 @@ class SharedPolls:
     client: AsyncSinchClient
     clock: Callable[[], float] = time.monotonic
     rng: Callable[[], float] = random.random
-    waits: int = 0
+    waits: int = field(default=0, init=False)
     """Waits polling with this client now (they join at their first poll and leave when they end)."""
-    fetches: int = 0
+    fetches: int = field(default=0, init=False)
     """Reads that went to Sinch (the others were shared)."""
-    lag: float = 0.0
+    lag: float = field(default=0.0, init=False)
     """Running mean of the seconds a poll of these waits takes (see :meth:`polled`)."""
-    stretched: bool = False
-    _reads: dict[Hashable, _Read] = field(default_factory=dict)
-    _next_sweep: float = 0.0
+    stretched: bool = field(default=False, init=False)
+    _reads: dict[Hashable, _Read] = field(default_factory=dict, init=False)
+    _next_sweep: float = field(default=0.0, init=False)
 
     def join(self) -> None:
         self.waits += 1
