@@ -13,14 +13,14 @@ Two things follow, both kept here, one :class:`SharedPolls` per client:
   stops at once without failing the others.  Entries are dropped once older than every interval that
   asked for them, and all of them when the last wait leaves, so the cache holds only what live waits read.
 * **A round longer than the interval stretches it, evenly.**  With ``max_in_flight`` requests at a time, a
-  round of N waits takes about ``N x request time / max_in_flight``; 10,000 waits at 3 ms a request and 10 in
-  flight need 3 s, whatever ``poll_interval`` says.  The polls then queue for a slot, and how long a poll
+  round of N waits takes about ``N x request time / max_in_flight``; 10,000 waits at 10 ms a request and 10
+  in flight need 10 s, whatever ``poll_interval`` says.  The polls then queue for a slot, and how long a poll
   takes (its *lag*, a running mean over the client's waits) grows to ``round - poll_interval``.  Once the
   lag passes :data:`STRETCH_SHARE` of ``poll_interval`` the interval is stretched: each wait sleeps
   ``poll_interval + lag`` times a random factor from 1 to ``1 +`` :data:`JITTER`, so the round is spread
   over sleeping rather than queueing and polls arrive evenly instead of in waves; the log says so once (not
-  per poll), and once more when polls are on time again.  Below that, a wait sleeps exactly
-  ``poll_interval``.
+  per poll), and once more when polls are on time again (not before :data:`STAY_STRETCHED` intervals).
+  Below that, a wait sleeps exactly ``poll_interval``.
 """
 
 from __future__ import annotations
@@ -44,7 +44,12 @@ JITTER = 0.1
 
 STRETCH_SHARE = 0.2
 """Polls lagging more than this share of ``poll_interval`` (queued for the client's in-flight slots) stretch
-the interval; it is back to ``poll_interval`` once they lag less than half of that."""
+the interval."""
+
+STAY_STRETCHED = 10
+"""A stretched interval stays so for at least this many intervals, and until polls lag less than a quarter
+of :data:`STRETCH_SHARE`: stretching drains the queue, so a lag that drops right after is its effect, not a
+sign the round got shorter (without this the log would flap)."""
 
 _EWMA = 0.05  # weight of the newest value in a running mean
 
@@ -84,6 +89,7 @@ class SharedPolls:
     stretched: bool = field(default=False, init=False)
     _reads: dict[Hashable, _Read] = field(default_factory=dict, init=False)
     _next_sweep: float = field(default=0.0, init=False)
+    _stretched_at: float = field(default=0.0, init=False)
 
     def join(self) -> None:
         self.waits += 1
@@ -133,14 +139,16 @@ class SharedPolls:
     def interval(self, poll_interval: float, who: str) -> float:
         """The sleep before a wait's next poll: ``poll_interval``, or, while polls lag (said once in the log),
         ``poll_interval + lag`` times a random factor from 1 to ``1 + JITTER``, so the polls spread."""
+        now = self.clock()
         if not self.stretched and self.lag > STRETCH_SHARE * poll_interval:
-            self.stretched = True
+            self.stretched, self._stretched_at = True, now
             log.warning(
                 "%d Sinch waits on %s share %d requests in flight: a round of polls takes about %.1f s, "
                 "longer than poll_interval %.1f s, so their interval stretches to that, with polls spread "
                 "evenly over it (said once)", self.waits, who, self.client.max_in_flight,
                 poll_interval + self.lag, poll_interval)
-        elif self.stretched and self.lag < STRETCH_SHARE * poll_interval / 2:
+        elif self.stretched and self.lag < STRETCH_SHARE * poll_interval / 4 \
+                and now - self._stretched_at >= STAY_STRETCHED * poll_interval:
             self.stretched = False
             log.info("The %d Sinch waits on %s poll every poll_interval again (%.1f s)", self.waits, who,
                      poll_interval)
