@@ -8,6 +8,7 @@ and against a few lines of ``asyncio`` server for what the sandbox never sends (
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import json
 from collections.abc import AsyncIterator, Callable
@@ -243,3 +244,62 @@ async def test_a_client_whose_http_was_swapped_sends_everything_through_it() -> 
         client.http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
         assert (await client.get_batch("b1")).id == "b1"
     assert len(seen) == 1
+
+
+# --- TLS ------------------------------------------------------------------------------------------------
+
+
+def self_signed(tmp_path: Any) -> tuple[Any, Any]:
+    """A certificate for ``localhost`` and a client context trusting only it (``cryptography`` comes with
+    Airflow)."""
+    import datetime as dt
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert_file, key_file)
+    client = ssl.create_default_context(cafile=str(cert_file))
+    return server, client
+
+
+async def test_https_with_a_verified_certificate(tmp_path: Any) -> None:
+    server_context, client_context = self_signed(tmp_path)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                writer.write(answer(b'{"tls": true}', "Content-Length: 13"))
+                await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=server_context)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        lean = LeanGets(f"https://localhost:{port}", connect_timeout=5, read_timeout=5, max_idle=1,
+                        ssl_context=client_context)
+        for _ in range(2):
+            assert json.loads((await lean.get("/r", None, {}))[2]) == {"tls": True}
+        await lean.aclose()
+        untrusting = LeanGets(f"https://localhost:{port}", connect_timeout=5, read_timeout=5, max_idle=1)
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            await untrusting.get("/r", None, {})  # httpx's default context does not know the certificate
+    finally:
+        server.close()
