@@ -1,7 +1,8 @@
 """The lean GET path (``AsyncSinchClient(lean_reads=True)``): the same answers and errors as httpx.
 
-Against the sandbox (real HTTP: reports, 404s, 429 with Retry-After, a dropped connection, a read timeout)
-and against a few lines of ``asyncio`` server for what the sandbox never sends (chunked and gzip bodies,
+Against a sandbox of the test's own (real HTTP: reports, 404s, 429 with Retry-After, a dropped connection,
+a read timeout; stopped after the test, so no server thread outlives it into tests that record sleeps) and
+against a few lines of ``asyncio`` server for what the sandbox never sends (chunked and gzip bodies,
 ``Connection: close``, an idle connection the server closed, garbage).
 """
 
@@ -31,6 +32,11 @@ from airflow_provider_sinch.client.lean_http import LeanGets, lean_gets_for
 NUMBER = "+46701234567"
 
 
+@pytest.fixture
+def sandbox(sinch_sandbox_factory: Callable[..., Any]) -> Any:
+    return sinch_sandbox_factory()
+
+
 def sandbox_client(sandbox: Any, *, lean: bool, attempts: int = 1, timeout: float | None = None
                    ) -> AsyncSinchClient:
     settings = sandbox.settings
@@ -40,9 +46,9 @@ def sandbox_client(sandbox: Any, *, lean: bool, attempts: int = 1, timeout: floa
     return AsyncSinchClient(config, lean_reads=lean)
 
 
-async def test_lean_reads_answer_what_httpx_answers(sinch_sandbox: Any) -> None:
-    async with sandbox_client(sinch_sandbox, lean=False) as plain, \
-            sandbox_client(sinch_sandbox, lean=True) as lean:
+async def test_lean_reads_answer_what_httpx_answers(sandbox: Any) -> None:
+    async with sandbox_client(sandbox, lean=False) as plain, \
+            sandbox_client(sandbox, lean=True) as lean:
         assert lean._lean is not None
         batch = await plain.send_batch(to=[NUMBER, "+46701234568"], from_="Acme", body="Hi")  # POST: httpx
         for client in (plain, lean):
@@ -52,42 +58,42 @@ async def test_lean_reads_answer_what_httpx_answers(sinch_sandbox: Any) -> None:
         listed = [await c.list_batches(page_size=1) for c in (plain, lean)]  # query parameters
         assert listed[0] == listed[1]
         assert listed[1].page_size == 1
-    gets = [r for r in sinch_sandbox.requests if r.method == "GET"]
+    gets = [r for r in sandbox.requests if r.method == "GET"]
     assert len(gets) == 6
 
 
-async def test_lean_reads_reuse_their_connections(sinch_sandbox: Any) -> None:
-    async with sandbox_client(sinch_sandbox, lean=True) as lean:
+async def test_lean_reads_reuse_their_connections(sandbox: Any) -> None:
+    async with sandbox_client(sandbox, lean=True) as lean:
         batch = await lean.send_batch(to=[NUMBER], from_="Acme", body="Hi")
         await asyncio.gather(*(lean.get_batch(batch.id) for _ in range(50)))
         assert lean._lean is not None
         assert 1 <= len(lean._lean._idle) <= lean.max_in_flight
 
 
-async def test_lean_reads_raise_the_typed_errors(sinch_sandbox: Any) -> None:
-    async with sandbox_client(sinch_sandbox, lean=True) as lean:
+async def test_lean_reads_raise_the_typed_errors(sandbox: Any) -> None:
+    async with sandbox_client(sandbox, lean=True) as lean:
         with pytest.raises(SinchNotFoundError):
             await lean.get_batch("01NOSUCHBATCH")
-        sinch_sandbox.add_fault(kind="rate_limit", retry_after=7, times=1)
+        sandbox.add_fault(kind="rate_limit", retry_after=7, times=1)
         with pytest.raises(SinchRateLimitError) as caught:
             await lean.get_batch("01NOSUCHBATCH")
         assert caught.value.retry_after == 7
 
 
-async def test_a_dropped_connection_is_a_transport_error_and_retried(sinch_sandbox: Any) -> None:
-    async with sandbox_client(sinch_sandbox, lean=True, attempts=2) as lean:
+async def test_a_dropped_connection_is_a_transport_error_and_retried(sandbox: Any) -> None:
+    async with sandbox_client(sandbox, lean=True, attempts=2) as lean:
         batch = await lean.send_batch(to=[NUMBER], from_="Acme", body="Hi")
-        sinch_sandbox.add_fault(kind="drop", times=1, method="GET")
+        sandbox.add_fault(kind="drop", times=1, method="GET")
         assert (await lean.get_batch(batch.id)).id == batch.id  # the retry policy resends the GET
-    async with sandbox_client(sinch_sandbox, lean=True) as lean:
-        sinch_sandbox.add_fault(kind="drop", times=1, method="GET")
+    async with sandbox_client(sandbox, lean=True) as lean:
+        sandbox.add_fault(kind="drop", times=1, method="GET")
         with pytest.raises(SinchTransportError, match="ReadError"):
             await lean.get_batch(batch.id)
 
 
-async def test_a_read_timeout_is_a_transport_error(sinch_sandbox: Any) -> None:
-    async with sandbox_client(sinch_sandbox, lean=True, timeout=0.3) as lean:
-        sinch_sandbox.add_fault(kind="drop", mode="hang", seconds=1.0, times=1, method="GET")
+async def test_a_read_timeout_is_a_transport_error(sandbox: Any) -> None:
+    async with sandbox_client(sandbox, lean=True, timeout=0.3) as lean:
+        sandbox.add_fault(kind="drop", mode="hang", seconds=1.0, times=1, method="GET")
         with pytest.raises(SinchTransportError, match="ReadTimeout"):
             await lean.get_batch("01ANYBATCH")
 
