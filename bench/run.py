@@ -58,6 +58,8 @@ BENCHMARKS = (
               ("seconds", "connections", "peak MiB")),
     Benchmark("triggers, 50 ms latency", ("bench/bench_triggers.py", "--rounds", "3", "--latency", "0.05"),
               ("seconds", "connections", "peak MiB")),
+    Benchmark("triggerer, 1,000 and 10,000 delivery waits", ("bench/bench_triggerer.py",),
+              ("RSS growth MiB", "connections", "first round s", "round CPU s", "lateness median s")),
     Benchmark("DAG-parse imports", ("bench/bench_imports.py", "--repeat", "1"),
               ("CPU ms", "modules", "sockets")),
     Benchmark("rate-limited send", ("bench/bench_ratelimit.py",), ("dispatched s", "accept s")),

@@ -18,9 +18,10 @@ Success
     optionally ``Unknown``) and the minimum share of expected recipients that must reach one of them.  A
     ratio of 1.0 means every recipient; 0.0 means "wait until everything is final, whatever the outcome".
 
-The I/O is kept out: a probe lists the read-only client calls it needs (:meth:`BatchDeliveryProbe.calls`),
-a driver makes them with a sync or an async client (:func:`run_probe`, :func:`arun_probe`) and the probe
-turns the answers into a :class:`DeliveryProgress`.
+The I/O is kept out: a probe lists the read-only client calls it needs (:meth:`BatchDeliveryProbe.calls`,
+then :meth:`~BatchDeliveryProbe.followup` for what only some answers need), a driver makes them with a
+sync or an async client (:func:`run_probe`, :func:`arun_probe`) and the probe turns the answers into a
+:class:`DeliveryProgress`.
 """
 
 from __future__ import annotations
@@ -318,6 +319,14 @@ def expected_recipients(batch: Batch | None, report: BatchDeliveryReport) -> int
     return max(report.total_message_count, len(numbers))
 
 
+def could_finish(report: BatchDeliveryReport) -> bool:
+    """Whether a batch's progress could be done on this report: it counts no message yet (a cancelled batch
+    is done so), or every message it counts is final.  Only then do the batch's ``to`` and ``canceled``
+    matter to the decision (more numbers in ``to`` only add pending recipients)."""
+    total = report.total_message_count
+    return total == 0 or sum(s.count for s in report.statuses if str(s.status) in FINAL_STATUS_NAMES) >= total
+
+
 def _buckets(statuses: Iterable[Any]) -> list[dict[str, Any]]:
     return [{"status": str(s.status), "code": int(s.code), "count": int(s.count)} for s in statuses]
 
@@ -358,17 +367,29 @@ class DeliveryProbe(Protocol):
         :class:`~airflow_provider_sinch.client.errors.SinchReportNotReadyError`, which waits poll again);
         ``None`` when a 404 is always final."""
 
+    def followup(self, results: list[Any]) -> list[Call]:
+        """The calls to make after :meth:`calls` answered ``results`` (their answers are appended to the
+        results :meth:`evaluate` gets): what only some answers need."""
+
     def evaluate(self, results: list[Any]) -> DeliveryProgress: ...
 
 
 class BatchDeliveryProbe:
     """Checks one or several batches; fetches each batch once (for its ``to``), reports every time.
 
+    With ``batches_first`` (the default) every batch is read before its first report.  Without, a batch is
+    read only once its summary report could finish it (every message it counts is final) or counts no
+    message at all, which are the only answers that ``to`` and ``canceled`` can change: until then a
+    wait costs one request a poll, and the decision is the same.  (Until a batch is read, ``expected`` in
+    the progress is the report's ``total_message_count``.)
+
     :param batch_ids: the batches (e.g. every chunk of one send).
     :param criteria: what counts as success.
+    :param batches_first: read every batch before its first report, instead of when it is needed.
     """
 
-    def __init__(self, batch_ids: Sequence[str], criteria: DeliveryCriteria) -> None:
+    def __init__(self, batch_ids: Sequence[str], criteria: DeliveryCriteria, *,
+                 batches_first: bool = True) -> None:
         if isinstance(batch_ids, str):
             batch_ids = [batch_ids]
         if not isinstance(batch_ids, Sequence) or not batch_ids:
@@ -377,29 +398,46 @@ class BatchDeliveryProbe:
         self.batch_ids = list(dict.fromkeys(ids))
         self.criteria = criteria
         self.batches: dict[str, Batch | None] = {}
+        self.batches_first = batches_first
+        self._asked: list[str] = []  # the batches the last followup() reads
 
     def when_not_found(self) -> Call | None:
         return None  # a 404 here is an unknown batch id: waiting will not change it
 
     def calls(self) -> list[Call]:
-        unknown = [b for b in self.batch_ids if b not in self.batches]
+        unknown = [b for b in self.batch_ids if b not in self.batches] if self.batches_first else []
         return [("get_batch", {"batch_id": b}) for b in unknown] + [
             ("get_delivery_report", {"batch_id": b, "type": "summary"}) for b in self.batch_ids
         ]
 
+    def followup(self, results: list[Any]) -> list[Call]:
+        if self.batches_first:
+            return []
+        from airflow_provider_sinch.client.models import BatchDeliveryReport  # not at DAG parse
+
+        reports = [r for r in results if isinstance(r, BatchDeliveryReport)]
+        self._asked = [b for b, report in zip(self.batch_ids, reports, strict=False)
+                       if b not in self.batches and could_finish(report)]
+        return [("get_batch", {"batch_id": b}) for b in self._asked]
+
     def evaluate(self, results: list[Any]) -> DeliveryProgress:
         from airflow_provider_sinch.client.models import Batch, BatchDeliveryReport  # not at DAG parse
 
-        for result in results:
-            if isinstance(result, Batch):
+        fetched = [r for r in results if isinstance(r, Batch)]
+        if self.batches_first:
+            for result in fetched:
                 self.batches[result.id] = result
+        else:  # keyed by the id asked for, whatever Sinch echoes back
+            self.batches.update(zip(self._asked, fetched, strict=False))
+            self._asked = []
         reports = [r for r in results if isinstance(r, BatchDeliveryReport)]
         if len(reports) != len(self.batch_ids):
             raise ValueError(f"expected {len(self.batch_ids)} delivery reports, got {len(reports)}")
         # Reports come in batch_ids order: key them by the id asked for, whatever Sinch echoes back.
         reports = [r.model_copy(update={"batch_id": b}) for b, r in zip(self.batch_ids, reports, strict=True)]
-        for batch_id in self.batch_ids:
-            self.batches.setdefault(batch_id, None)
+        if self.batches_first:
+            for batch_id in self.batch_ids:
+                self.batches.setdefault(batch_id, None)
         return evaluate_batches(reports, self.batches, self.criteria)
 
 
@@ -428,6 +466,9 @@ class RecipientDeliveryProbe:
         # Right after a send Sinch may have no report for the number yet; an unknown batch is final.
         return ("get_batch", {"batch_id": self.batch_id})
 
+    def followup(self, results: list[Any]) -> list[Call]:
+        return []
+
     def evaluate(self, results: list[Any]) -> DeliveryProgress:
         (report,) = results
         return evaluate_recipient(report, self.criteria)
@@ -442,7 +483,9 @@ def report_not_ready(error: SinchNotFoundError) -> SinchReportNotReadyError:
 def run_probe(probe: DeliveryProbe, client: Any) -> DeliveryProgress:
     """Make the probe's calls with a synchronous client (or ``SinchHook``)."""
     try:
-        return probe.evaluate([getattr(client, name)(**kwargs) for name, kwargs in probe.calls()])
+        results = [getattr(client, name)(**kwargs) for name, kwargs in probe.calls()]
+        results += [getattr(client, name)(**kwargs) for name, kwargs in probe.followup(results)]
+        return probe.evaluate(results)
     except SinchNotFoundError as exc:
         if (check := probe.when_not_found()) is None:
             raise
@@ -454,7 +497,9 @@ async def arun_probe(probe: DeliveryProbe, client: Any) -> DeliveryProgress:
     """Make the probe's calls with an :class:`~airflow_provider_sinch.client.AsyncSinchClient`, one at a
     time (a triggerer shares the connection pool with many triggers)."""
     try:
-        return probe.evaluate([await getattr(client, name)(**kwargs) for name, kwargs in probe.calls()])
+        results = [await getattr(client, name)(**kwargs) for name, kwargs in probe.calls()]
+        results += [await getattr(client, name)(**kwargs) for name, kwargs in probe.followup(results)]
+        return probe.evaluate(results)
     except SinchNotFoundError as exc:
         if (check := probe.when_not_found()) is None:
             raise

@@ -110,7 +110,7 @@ class SharedAsyncClients:
         identity = (key, config_identity(config))  # per connection, as the pool and in-flight cap are
         client = self._clients.get(identity)
         if client is None:  # no await between this check and the store: one client per identity
-            client = self._clients[identity] = AsyncSinchClient(config)
+            client = self._clients[identity] = AsyncSinchClient(config, lean_reads=True)  # cheap polls
         self._current[key] = (identity, started)
         if current is not None and current[0] != identity:
             self._retire(self._clients.pop(current[0]))

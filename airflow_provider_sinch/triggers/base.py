@@ -191,8 +191,12 @@ class SinchPollingTrigger(BaseTrigger):
         return remaining is not None and remaining <= 0
 
     def sleep_time(self) -> float:
-        """``poll_interval``, shortened so the deadline is noticed on time (but never zero)."""
-        remaining = self.remaining()
+        """:meth:`next_interval`, shortened so the deadline is noticed on time (but never zero)."""
+        interval, remaining = self.next_interval(), self.remaining()
         if remaining is None:
-            return self.poll_interval
-        return max(min(self.poll_interval, remaining), min(self.poll_interval, 0.05))
+            return interval
+        return max(min(interval, remaining), min(interval, 0.05))
+
+    def next_interval(self) -> float:
+        """Seconds from this poll to the next: ``poll_interval`` (subclasses may pace many waits)."""
+        return self.poll_interval

@@ -1,11 +1,13 @@
 """Deferrable waits for Sinch delivery reports: a whole send (one or several batches) or one recipient.
 
-Both triggers poll read-only endpoints (``GET /batches/{id}``, ``GET /batches/{id}/delivery_report``,
-``GET /batches/{id}/delivery_report/{msisdn}``) and decide with the plain-Python criteria of
-:mod:`airflow_provider_sinch.client.delivery` and :mod:`airflow_provider_sinch.common.delivery_wait`,
-exactly as the sensors' ``poke`` does.  Their events are checked with
-:func:`~airflow_provider_sinch.triggers.events.validate_delivery_event`, which the sensors and
-``SinchSendBatchOperator`` share.
+Both triggers poll read-only endpoints (``GET /batches/{id}/delivery_report``, ``GET /batches/{id}`` once
+a report could finish the batch, ``GET /batches/{id}/delivery_report/{msisdn}``), through the reads the
+waits of one triggerer share (:mod:`~airflow_provider_sinch.triggers.sharing`: one read per batch and
+interval, polls paced evenly when a round takes longer than the interval), and decide with the
+plain-Python criteria of :mod:`airflow_provider_sinch.client.delivery` and
+:mod:`airflow_provider_sinch.common.delivery_wait`, exactly as the sensors' ``poke`` does.  Their events
+are checked with :func:`~airflow_provider_sinch.triggers.events.validate_delivery_event`, which the
+sensors and ``SinchSendBatchOperator`` share.
 
 An operator that sends in the worker and then waits defers like this (the trigger never sends, so a
 triggerer restart replaying it is harmless)::
@@ -25,9 +27,11 @@ triggerer restart replaying it is harmless)::
 
 from __future__ import annotations
 
+import logging
 from abc import abstractmethod
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from contextlib import aclosing
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from airflow.triggers.base import TriggerEvent
 
@@ -47,6 +51,7 @@ from airflow_provider_sinch.common.delivery_wait import (
 )
 from airflow_provider_sinch.triggers.base import SinchPollingTrigger
 from airflow_provider_sinch.triggers.events import EventKind
+from airflow_provider_sinch.triggers.sharing import SharedPolls, SharedReader, shared_polls
 
 if TYPE_CHECKING:
     from airflow_provider_sinch.client import AsyncSinchClient
@@ -71,6 +76,7 @@ class SinchDeliveryTriggerBase(SinchPollingTrigger):
         self.criteria = criteria_from(kwargs)
         super().__init__(**kwargs)
         self.last_progress: DeliveryProgress | None = None
+        self._polls: SharedPolls | None = None
 
     @abstractmethod
     def delivery_target(self) -> dict[str, Any]:
@@ -79,12 +85,41 @@ class SinchDeliveryTriggerBase(SinchPollingTrigger):
     def target_kwargs(self) -> dict[str, Any]:
         return {**self.delivery_target(), **self.criteria.to_dict()}
 
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        # The base loop, plus leaving the client's shared polls when the wait ends (or is cancelled).
+        try:
+            async with aclosing(cast(AsyncGenerator[TriggerEvent, None], super().run())) as events:
+                async for event in events:
+                    yield event
+        finally:
+            self._use_polls(None)
+
+    def _use_polls(self, polls: SharedPolls | None) -> None:
+        """Count this wait in ``polls`` (its client's), no longer in the ones of a client it left."""
+        if polls is not self._polls:
+            if self._polls is not None:
+                self._polls.leave()
+            if polls is not None:
+                polls.join()
+            self._polls = polls
+
+    def next_interval(self) -> float:
+        if self._polls is None:
+            return self.poll_interval
+        return self._polls.interval(self.poll_interval, f"connection {self.sinch_conn_id!r}")
+
     async def poll(self, client: AsyncSinchClient) -> TriggerEvent | None:
-        progress = await arun_probe(self.probe, client)
+        # Reads go through the client's shared polls: waits of one batch make one request per interval.
+        polls = shared_polls(client)
+        self._use_polls(polls)
+        started = polls.clock()
+        progress = await arun_probe(self.probe, SharedReader(polls, self, self.poll_interval))
+        polls.polled(polls.clock() - started)
         self.last_progress = progress
         payload = delivery_event(progress)
         if payload is None:
-            self.log.info("Waiting for Sinch delivery: %s", progress.describe())
+            if self.log.isEnabledFor(logging.INFO):  # describe() is not free; it runs 1,000 times a round
+                self.log.info("Waiting for Sinch delivery: %s", progress.describe())
             return None
         self.log.info("Sinch delivery finished (%s): %s", payload["status"], progress.describe())
         return self.event(payload["status"], payload["detail"], payload["result"])
@@ -112,7 +147,8 @@ class SinchBatchDeliveryTrigger(SinchDeliveryTriggerBase):
 
     def __init__(self, *, batch_ids: Sequence[str] | str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.probe = BatchDeliveryProbe(check_batch_ids(batch_ids), self.criteria)
+        # Batches are read when a report could finish them, not up front: one request a poll per batch.
+        self.probe = BatchDeliveryProbe(check_batch_ids(batch_ids), self.criteria, batches_first=False)
         self.batch_ids = self.probe.batch_ids
 
     def delivery_target(self) -> dict[str, Any]:

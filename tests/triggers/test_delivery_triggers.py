@@ -215,7 +215,7 @@ async def test_non_transient_errors_end_at_once(
     fake_sinch: FakeSinch, sleeps: list, status: int, error: str
 ) -> None:
     fake_sinch.add_batch("b1", ["1"], report("b1", 1, Delivered=1))
-    fake_sinch.fail("batch", status)
+    fake_sinch.fail("report", status)  # a wait's first read is the report (the batch only once it could end)
     payload = await first_event(batch_trigger(max_consecutive_failures=10))
     assert payload["status"] == "error"
     assert error in payload["detail"]
