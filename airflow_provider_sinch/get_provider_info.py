@@ -54,6 +54,23 @@ def get_provider_info() -> dict[str, Any]:
         # "airflow.plugins" entry point, because Airflow 3.3 loads provider-info plugins only with
         # [core] lazy_discover_providers = False, and listing it in both places makes that setting report
         # a plugin import error ("already registered").
+        "config": {
+            "sinch": {
+                "description": "Options of the Sinch SMS provider.",
+                "options": {
+                    "triggerer_lean_reads": {
+                        "description": "Whether the triggerer's shared Sinch clients make their polls (GETs) "
+                        "on keep-alive HTTP/1.1 connections of their own, about a tenth of httpx's CPU per "
+                        "poll, instead of through httpx. They fall back to httpx when a proxy is set in the "
+                        "environment. Set to False to send every request through httpx.",
+                        "version_added": None,
+                        "type": "boolean",
+                        "example": "False",
+                        "default": "True",
+                    }
+                },
+            }
+        },
         "connection-types": [
             {
                 "hook-class-name": f"{PACKAGE}.hooks.sinch.SinchHook",
