@@ -106,7 +106,8 @@ class LeanGets:
     def _take_idle(self) -> _Connection | None:
         while self._idle:
             connection = self._idle.pop()
-            if not connection.reader.at_eof() and not connection.writer.is_closing():
+            if not connection.reader.at_eof() and not connection.writer.is_closing() \
+                    and not _buffered(connection.reader):  # bytes on an idle connection: not our answer
                 return connection
             connection.close()
         return None
@@ -136,13 +137,17 @@ class LeanGets:
                         raise _Stale(exc) from None
                     raise httpx.ReadError(f"the connection failed before an answer: {exc!r}") from None
                 status, headers, keep = _parse_head(head)
+                while 100 <= status < 200:  # interim (100 Continue, 103 Early Hints): the final follows
+                    if status == 101:
+                        raise httpx.RemoteProtocolError("the server switched protocols on a GET")
+                    status, headers, keep = _parse_head(await connection.reader.readuntil(b"\r\n\r\n"))
                 body = await _read_body(connection.reader, status, headers)
-                reusable = keep
+                reusable = keep and not _buffered(connection.reader)  # more than was framed: out of step
         except TimeoutError:
             raise httpx.ReadTimeout(f"no whole answer within {self.read_timeout:g} s") from None
         except asyncio.LimitOverrunError:
             raise httpx.RemoteProtocolError("the answer's head is too long") from None
-        except (ConnectionError, asyncio.IncompleteReadError) as exc:
+        except (OSError, asyncio.IncompleteReadError) as exc:  # ssl.SSLError and ICMP errors included
             raise httpx.ReadError(f"the connection failed during the answer: {exc!r}") from None
         finally:
             if reusable and len(self._idle) < self.max_idle:
@@ -157,6 +162,11 @@ class _Stale(Exception):
     def __init__(self, cause: BaseException) -> None:
         super().__init__(repr(cause))
         self.cause = cause
+
+
+def _buffered(reader: asyncio.StreamReader) -> bool:
+    """Whether ``reader`` holds bytes nobody asked for yet (asyncio has no public way to ask)."""
+    return bool(getattr(reader, "_buffer", b""))
 
 
 def _parse_head(head: bytes) -> tuple[int, dict[str, str], bool]:

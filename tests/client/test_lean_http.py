@@ -309,3 +309,81 @@ async def test_https_with_a_verified_certificate(tmp_path: Any) -> None:
             await untrusting.get("/r", None, {})  # httpx's default context does not know the certificate
     finally:
         server.close()
+
+
+# --- review3: interim answers, stray bytes, socket errors -------------------------------------------------
+
+
+async def test_an_interim_1xx_answer_is_skipped_not_returned_nor_left_for_the_next_get(scripted: Any) -> None:
+    bodies = iter([b'{"n": 1}', b'{"n": 2}'])
+
+    def script(head: bytes) -> bytes:
+        early = b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+        return early + answer(next(bodies), "Content-Length: 8")
+
+    lean, connections = await scripted(script)
+    assert (await lean.get("/r", None, {}))[:3:2] == (200, b'{"n": 1}')
+    assert (await lean.get("/r", None, {}))[:3:2] == (200, b'{"n": 2}')  # not the first GET's answer
+    assert len(connections) == 1
+    await lean.aclose()
+
+
+async def test_a_switching_protocols_answer_is_a_protocol_error(scripted: Any) -> None:
+    lean, _ = await scripted(lambda head: b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n")
+    with pytest.raises(httpx.RemoteProtocolError):
+        await lean.get("/r", None, {})
+
+
+async def test_bytes_after_an_answer_are_never_read_as_the_next_answer(scripted: Any) -> None:
+    # A server that sends more than it framed, or an unsolicited answer to an idle connection (a 408 before
+    # closing it): the connection is not reused, so the next GET gets its own answer.
+    count = [0]
+
+    def script(head: bytes) -> bytes:
+        count[0] += 1
+        extra = answer(b"", "Content-Length: 0", status="408 Request Timeout") if count[0] == 1 else b""
+        return answer(f'{{"n": {count[0]}}}'.encode(), "Content-Length: 8") + extra
+
+    lean, connections = await scripted(script)
+    assert (await lean.get("/r", None, {}))[:3:2] == (200, b'{"n": 1}')
+    assert (await lean.get("/r", None, {}))[:3:2] == (200, b'{"n": 2}')
+    assert len(connections) == 2
+    await lean.aclose()
+
+
+async def test_an_idle_connection_with_an_unsolicited_answer_is_dropped(scripted: Any) -> None:
+    count = [0]
+
+    def script(head: bytes) -> bytes:
+        count[0] += 1
+        return answer(f'{{"n": {count[0]}}}'.encode(), "Content-Length: 8")
+
+    lean, connections = await scripted(script)
+    assert (await lean.get("/r", None, {}))[2] == b'{"n": 1}'
+    (idle,) = lean._idle
+    idle.reader.feed_data(answer(b"", "Content-Length: 0", status="408 Request Timeout"))  # as if sent idle
+    assert (await lean.get("/r", None, {}))[:3:2] == (200, b'{"n": 2}')
+    assert len(connections) == 2
+    await lean.aclose()
+
+
+@pytest.mark.parametrize("failure", [
+    OSError(113, "No route to host"),
+    __import__("ssl").SSLError(1, "[SSL: DECRYPTION_FAILED_OR_BAD_RECORD_MAC] decryption failed"),
+])
+async def test_a_socket_error_during_the_answer_is_a_read_error(scripted: Any, failure: OSError,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # asyncio hands a transport's fatal error (an SSL alert, an ICMP error) to the reader as is: httpx
+    # calls every OSError there a ReadError, so the retry policy resends the GET.
+    lean, _ = await scripted(lambda head: None if b"/hang" in head else answer(b"{}", "Content-Length: 2"))
+    connect = lean._connect
+
+    async def failing_connect() -> Any:
+        connection = await connect()
+        connection.reader.set_exception(failure)
+        return connection
+
+    monkeypatch.setattr(lean, "_connect", failing_connect)
+    with pytest.raises(httpx.ReadError):
+        await lean.get("/r", None, {})
+    assert lean._idle == []
