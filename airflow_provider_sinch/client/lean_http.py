@@ -197,23 +197,29 @@ async def _read_body(reader: asyncio.StreamReader, status: int, headers: dict[st
     if "chunked" in headers.get("transfer-encoding", "").lower():
         chunks: list[bytes] = []
         while True:
-            line = await reader.readuntil(b"\r\n")
-            try:
-                size = int(line.split(b";", 1)[0].strip(), 16)
-            except ValueError:
-                raise httpx.RemoteProtocolError("a malformed chunk size") from None
+            size = _hex_size(await reader.readuntil(b"\r\n"))
             if size == 0:
                 while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers
                     pass
                 return b"".join(chunks)
-            chunks.append((await reader.readexactly(size + 2))[:-2])
+            chunk = await reader.readexactly(size + 2)
+            if chunk[-2:] != b"\r\n":  # framing lost: reading on would take body bytes for sizes
+                raise httpx.RemoteProtocolError("a chunk longer than its size")
+            chunks.append(chunk[:-2])
     if "content-length" in headers:
-        try:
-            length = int(headers["content-length"])
-        except ValueError:
-            raise httpx.RemoteProtocolError("a malformed Content-Length") from None
-        return await reader.readexactly(length)
+        length = headers["content-length"].strip()
+        if not length.isascii() or not length.isdigit():  # int() would take "-1", "+1", "1_0"
+            raise httpx.RemoteProtocolError("a malformed Content-Length")
+        return await reader.readexactly(int(length))
     return await reader.read()  # no framing: the body runs to the end of the connection
+
+
+def _hex_size(line: bytes) -> int:
+    """A chunk's size from its line (extensions after ``;`` ignored); only hex digits, as h11 reads it."""
+    digits = line.split(b";", 1)[0].strip()
+    if not digits or digits.strip(b"0123456789abcdefABCDEF"):
+        raise httpx.RemoteProtocolError("a malformed chunk size")
+    return int(digits, 16)
 
 
 def _decoded(body: bytes, encoding: str) -> bytes:

@@ -387,3 +387,17 @@ async def test_a_socket_error_during_the_answer_is_a_read_error(scripted: Any, f
     with pytest.raises(httpx.ReadError):
         await lean.get("/r", None, {})
     assert lean._idle == []
+
+
+@pytest.mark.parametrize("raw", [
+    b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 1_0\r\n\r\n0123456789",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\nabc\r\n0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x2\r\nab\r\n0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabcd\r\n0\r\n\r\n",  # longer than said
+])
+async def test_malformed_framing_is_a_protocol_error(scripted: Any, raw: bytes) -> None:
+    lean, _ = await scripted(lambda head: raw)
+    with pytest.raises(httpx.RemoteProtocolError):  # not a ValueError, nor a body cut in the wrong place
+        await lean.get("/r", None, {})
+    assert lean._idle == []
