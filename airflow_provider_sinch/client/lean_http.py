@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+import time
 import urllib.request
 import zlib
 from dataclasses import dataclass
@@ -35,12 +36,17 @@ Answer = tuple[int, dict[str, str], bytes]
 
 _MAX_HEAD = 64 * 1024
 
+KEEPALIVE_EXPIRY = 5.0
+"""Seconds an idle connection is kept (httpx's default): a NAT or firewall may forget a quiet connection
+without a word, and a GET written to it would hang until the read timeout."""
+
 
 @dataclass
 class _Connection:
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
     reused: bool = False
+    idle_since: float = 0.0
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -55,10 +61,12 @@ class LeanGets:
     :param read_timeout: seconds from the request written to its whole answer read.
     :param max_idle: idle connections kept for reuse (the client's in-flight cap).
     :param ssl_context: for ``https`` (default: httpx's verified context, so the same certificates).
+    :param keepalive_expiry: seconds an idle connection is kept for reuse (:data:`KEEPALIVE_EXPIRY`).
     """
 
     def __init__(self, base_url: str, *, connect_timeout: float, read_timeout: float, max_idle: int,
-                 ssl_context: ssl.SSLContext | None = None) -> None:
+                 ssl_context: ssl.SSLContext | None = None,
+                 keepalive_expiry: float = KEEPALIVE_EXPIRY) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"lean GETs need an http(s) URL with a host, got {parts.scheme!r}")
@@ -70,6 +78,7 @@ class LeanGets:
         self.host_header = host if default_port else f"{host}:{self.port}"
         self.ssl = (ssl_context or httpx.create_ssl_context()) if parts.scheme == "https" else None
         self.connect_timeout, self.read_timeout, self.max_idle = connect_timeout, read_timeout, max_idle
+        self.keepalive_expiry = keepalive_expiry
         self._idle: list[_Connection] = []
 
     async def get(self, path: str, params: dict[str, str] | None, headers: dict[str, str]) -> Answer:
@@ -104,10 +113,13 @@ class LeanGets:
             raise httpx.LocalProtocolError("a header has a character that cannot be sent") from None
 
     def _take_idle(self) -> _Connection | None:
+        expired = time.monotonic() - self.keepalive_expiry
         while self._idle:
             connection = self._idle.pop()
-            if not connection.reader.at_eof() and not connection.writer.is_closing() \
-                    and not _buffered(connection.reader):  # bytes on an idle connection: not our answer
+            usable = connection.idle_since > expired and not connection.reader.at_eof() \
+                and not connection.writer.is_closing() \
+                and not _buffered(connection.reader)  # bytes on an idle connection: not our answer
+            if usable:
                 return connection
             connection.close()
         return None
@@ -151,7 +163,7 @@ class LeanGets:
             raise httpx.ReadError(f"the connection failed during the answer: {exc!r}") from None
         finally:
             if reusable and len(self._idle) < self.max_idle:
-                connection.reused = True
+                connection.reused, connection.idle_since = True, time.monotonic()
                 self._idle.append(connection)
             else:
                 connection.close()

@@ -401,3 +401,13 @@ async def test_malformed_framing_is_a_protocol_error(scripted: Any, raw: bytes) 
     with pytest.raises(httpx.RemoteProtocolError):  # not a ValueError, nor a body cut in the wrong place
         await lean.get("/r", None, {})
     assert lean._idle == []
+
+
+async def test_idle_connections_expire(scripted: Any) -> None:
+    lean, connections = await scripted(lambda head: answer(b"{}", "Content-Length: 2"))
+    lean.keepalive_expiry = 0.0  # every idle connection is too old: a NAT may have forgotten it
+    for _ in range(2):
+        assert (await lean.get("/r", None, {}))[0] == 200
+    assert len(connections) == 2
+    assert len(lean._idle) == 1  # the expired one was closed, not kept
+    await lean.aclose()
