@@ -70,9 +70,13 @@ class LeanGets:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"lean GETs need an http(s) URL with a host, got {parts.scheme!r}")
-        self.host = parts.hostname
+        try:  # host and path as httpx sends them: the host IDNA-encoded, the path percent-encoded
+            url = httpx.URL(base_url)
+        except httpx.InvalidURL as exc:
+            raise ValueError(str(exc)) from None
+        self.host = url.raw_host.decode("ascii")
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
-        self.prefix = parts.path.rstrip("/")
+        self.prefix = url.raw_path.partition(b"?")[0].decode("ascii").rstrip("/")
         default_port = self.port == (443 if parts.scheme == "https" else 80)
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.host_header = host if default_port else f"{host}:{self.port}"

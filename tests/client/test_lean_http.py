@@ -411,3 +411,14 @@ async def test_idle_connections_expire(scripted: Any) -> None:
     assert len(connections) == 2
     assert len(lean._idle) == 1  # the expired one was closed, not kept
     await lean.aclose()
+
+
+def test_host_and_path_prefix_go_out_as_httpx_sends_them() -> None:
+    # An international host name is IDNA-encoded and a path prefix percent-encoded, as httpx does: sent
+    # raw, "é" went out as one Latin-1 byte (another path) and "€" could not be sent at all.
+    lean = LeanGets("https://bücher.example/sinché €", connect_timeout=1, read_timeout=1, max_idle=1)
+    assert (lean.host, lean.host_header, lean.prefix) == \
+        ("xn--bcher-kva.example", "xn--bcher-kva.example", "/sinch%C3%A9%20%E2%82%AC")
+    assert LeanGets("http://[::1]:8080/root/", connect_timeout=1, read_timeout=1, max_idle=1).host_header \
+        == "[::1]:8080"
+    assert httpx.URL("https://bücher.example/sinché €/r").raw_path == f"{lean.prefix}/r".encode()
