@@ -422,3 +422,44 @@ def test_host_and_path_prefix_go_out_as_httpx_sends_them() -> None:
     assert LeanGets("http://[::1]:8080/root/", connect_timeout=1, read_timeout=1, max_idle=1).host_header \
         == "[::1]:8080"
     assert httpx.URL("https://bücher.example/sinché €/r").raw_path == f"{lean.prefix}/r".encode()
+
+
+async def test_a_get_cancelled_or_timed_out_mid_answer_never_leaves_its_connection_for_reuse() -> None:
+    # Half an answer is on the wire when the task is cancelled (the triggerer dropped the wait) or the read
+    # timeout strikes: the connection is closed, so the next GET never reads the rest as its answer.
+    count = [0]
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                count[0] += 1
+                if count[0] <= 2:  # half an answer, the rest later
+                    writer.write(answer(b'{"n": ', "Content-Length: 8"))
+                    await writer.drain()
+                    await asyncio.sleep(0.5)
+                    writer.write(b'0}')
+                else:
+                    writer.write(answer(f'{{"n": {count[0]}}}'.encode(), "Content-Length: 8"))
+                await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    lean = LeanGets(f"http://127.0.0.1:{port}", connect_timeout=2, read_timeout=0.2, max_idle=2)
+    try:
+        with pytest.raises(httpx.ReadTimeout):
+            await lean.get("/r", None, {})
+        lean.read_timeout = 5
+        task = asyncio.ensure_future(lean.get("/r", None, {}))
+        while count[0] < 2:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert lean._idle == []
+        assert (await lean.get("/r", None, {}))[2] == b'{"n": 3}'
+    finally:
+        await lean.aclose()
+        server.close()
