@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+import time
 import urllib.request
 import zlib
 from dataclasses import dataclass
@@ -35,12 +36,17 @@ Answer = tuple[int, dict[str, str], bytes]
 
 _MAX_HEAD = 64 * 1024
 
+KEEPALIVE_EXPIRY = 5.0
+"""Seconds an idle connection is kept (httpx's default): a NAT or firewall may forget a quiet connection
+without a word, and a GET written to it would hang until the read timeout."""
+
 
 @dataclass
 class _Connection:
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
     reused: bool = False
+    idle_since: float = 0.0
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -55,21 +61,28 @@ class LeanGets:
     :param read_timeout: seconds from the request written to its whole answer read.
     :param max_idle: idle connections kept for reuse (the client's in-flight cap).
     :param ssl_context: for ``https`` (default: httpx's verified context, so the same certificates).
+    :param keepalive_expiry: seconds an idle connection is kept for reuse (:data:`KEEPALIVE_EXPIRY`).
     """
 
     def __init__(self, base_url: str, *, connect_timeout: float, read_timeout: float, max_idle: int,
-                 ssl_context: ssl.SSLContext | None = None) -> None:
+                 ssl_context: ssl.SSLContext | None = None,
+                 keepalive_expiry: float = KEEPALIVE_EXPIRY) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"lean GETs need an http(s) URL with a host, got {parts.scheme!r}")
-        self.host = parts.hostname
+        try:  # host and path as httpx sends them: the host IDNA-encoded, the path percent-encoded
+            url = httpx.URL(base_url)
+        except httpx.InvalidURL as exc:
+            raise ValueError(str(exc)) from None
+        self.host = url.raw_host.decode("ascii")
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
-        self.prefix = parts.path.rstrip("/")
+        self.prefix = url.raw_path.partition(b"?")[0].decode("ascii").rstrip("/")
         default_port = self.port == (443 if parts.scheme == "https" else 80)
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.host_header = host if default_port else f"{host}:{self.port}"
         self.ssl = (ssl_context or httpx.create_ssl_context()) if parts.scheme == "https" else None
         self.connect_timeout, self.read_timeout, self.max_idle = connect_timeout, read_timeout, max_idle
+        self.keepalive_expiry = keepalive_expiry
         self._idle: list[_Connection] = []
 
     async def get(self, path: str, params: dict[str, str] | None, headers: dict[str, str]) -> Answer:
@@ -104,9 +117,13 @@ class LeanGets:
             raise httpx.LocalProtocolError("a header has a character that cannot be sent") from None
 
     def _take_idle(self) -> _Connection | None:
+        expired = time.monotonic() - self.keepalive_expiry
         while self._idle:
             connection = self._idle.pop()
-            if not connection.reader.at_eof() and not connection.writer.is_closing():
+            usable = connection.idle_since > expired and not connection.reader.at_eof() \
+                and not connection.writer.is_closing() \
+                and not _buffered(connection.reader)  # bytes on an idle connection: not our answer
+            if usable:
                 return connection
             connection.close()
         return None
@@ -136,17 +153,21 @@ class LeanGets:
                         raise _Stale(exc) from None
                     raise httpx.ReadError(f"the connection failed before an answer: {exc!r}") from None
                 status, headers, keep = _parse_head(head)
+                while 100 <= status < 200:  # interim (100 Continue, 103 Early Hints): the final follows
+                    if status == 101:
+                        raise httpx.RemoteProtocolError("the server switched protocols on a GET")
+                    status, headers, keep = _parse_head(await connection.reader.readuntil(b"\r\n\r\n"))
                 body = await _read_body(connection.reader, status, headers)
-                reusable = keep
+                reusable = keep and not _buffered(connection.reader)  # more than was framed: out of step
         except TimeoutError:
             raise httpx.ReadTimeout(f"no whole answer within {self.read_timeout:g} s") from None
         except asyncio.LimitOverrunError:
             raise httpx.RemoteProtocolError("the answer's head is too long") from None
-        except (ConnectionError, asyncio.IncompleteReadError) as exc:
+        except (OSError, asyncio.IncompleteReadError) as exc:  # ssl.SSLError and ICMP errors included
             raise httpx.ReadError(f"the connection failed during the answer: {exc!r}") from None
         finally:
             if reusable and len(self._idle) < self.max_idle:
-                connection.reused = True
+                connection.reused, connection.idle_since = True, time.monotonic()
                 self._idle.append(connection)
             else:
                 connection.close()
@@ -157,6 +178,11 @@ class _Stale(Exception):
     def __init__(self, cause: BaseException) -> None:
         super().__init__(repr(cause))
         self.cause = cause
+
+
+def _buffered(reader: asyncio.StreamReader) -> bool:
+    """Whether ``reader`` holds bytes nobody asked for yet (asyncio has no public way to ask)."""
+    return bool(getattr(reader, "_buffer", b""))
 
 
 def _parse_head(head: bytes) -> tuple[int, dict[str, str], bool]:
@@ -187,23 +213,29 @@ async def _read_body(reader: asyncio.StreamReader, status: int, headers: dict[st
     if "chunked" in headers.get("transfer-encoding", "").lower():
         chunks: list[bytes] = []
         while True:
-            line = await reader.readuntil(b"\r\n")
-            try:
-                size = int(line.split(b";", 1)[0].strip(), 16)
-            except ValueError:
-                raise httpx.RemoteProtocolError("a malformed chunk size") from None
+            size = _hex_size(await reader.readuntil(b"\r\n"))
             if size == 0:
                 while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers
                     pass
                 return b"".join(chunks)
-            chunks.append((await reader.readexactly(size + 2))[:-2])
+            chunk = await reader.readexactly(size + 2)
+            if chunk[-2:] != b"\r\n":  # framing lost: reading on would take body bytes for sizes
+                raise httpx.RemoteProtocolError("a chunk longer than its size")
+            chunks.append(chunk[:-2])
     if "content-length" in headers:
-        try:
-            length = int(headers["content-length"])
-        except ValueError:
-            raise httpx.RemoteProtocolError("a malformed Content-Length") from None
-        return await reader.readexactly(length)
+        length = headers["content-length"].strip()
+        if not length.isascii() or not length.isdigit():  # int() would take "-1", "+1", "1_0"
+            raise httpx.RemoteProtocolError("a malformed Content-Length")
+        return await reader.readexactly(int(length))
     return await reader.read()  # no framing: the body runs to the end of the connection
+
+
+def _hex_size(line: bytes) -> int:
+    """A chunk's size from its line (extensions after ``;`` ignored); only hex digits, as h11 reads it."""
+    digits = line.split(b";", 1)[0].strip()
+    if not digits or digits.strip(b"0123456789abcdefABCDEF"):
+        raise httpx.RemoteProtocolError("a malformed chunk size")
+    return int(digits, 16)
 
 
 def _decoded(body: bytes, encoding: str) -> bytes:

@@ -33,7 +33,7 @@ import time
 import weakref
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from airflow_provider_sinch.client import AsyncSinchClient
@@ -91,6 +91,13 @@ class SharedPolls:
     _reads: dict[Hashable, _Read] = field(default_factory=dict, init=False)
     _next_sweep: float = field(default=0.0, init=False)
     _stretched_at: float = field(default=0.0, init=False)
+    _max_in_flight: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        self._max_in_flight = self.client.max_in_flight
+        # Held weakly: these polls are the value of the client's entry in a WeakKeyDictionary, which a
+        # strong reference back would keep for ever (every client a changed connection retired, leaked).
+        self.client = cast("AsyncSinchClient", weakref.proxy(self.client))
 
     def join(self) -> None:
         self.waits += 1
@@ -146,7 +153,7 @@ class SharedPolls:
             log.warning(
                 "%d Sinch waits on %s share %d requests in flight: a round of polls takes about %.1f s, "
                 "longer than poll_interval %.1f s, so their interval stretches to that, with polls spread "
-                "evenly over it (said once)", self.waits, who, self.client.max_in_flight,
+                "evenly over it (said once)", self.waits, who, self._max_in_flight,
                 poll_interval + self.lag, poll_interval)
         elif self.stretched and self.lag < STRETCH_SHARE * poll_interval / 4 \
                 and now - self._stretched_at >= STAY_STRETCHED * poll_interval:

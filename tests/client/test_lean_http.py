@@ -309,3 +309,157 @@ async def test_https_with_a_verified_certificate(tmp_path: Any) -> None:
             await untrusting.get("/r", None, {})  # httpx's default context does not know the certificate
     finally:
         server.close()
+
+
+# --- review3: interim answers, stray bytes, socket errors -------------------------------------------------
+
+
+async def test_an_interim_1xx_answer_is_skipped_not_returned_nor_left_for_the_next_get(scripted: Any) -> None:
+    bodies = iter([b'{"n": 1}', b'{"n": 2}'])
+
+    def script(head: bytes) -> bytes:
+        early = b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+        return early + answer(next(bodies), "Content-Length: 8")
+
+    lean, connections = await scripted(script)
+    assert (await lean.get("/r", None, {}))[:3:2] == (200, b'{"n": 1}')
+    assert (await lean.get("/r", None, {}))[:3:2] == (200, b'{"n": 2}')  # not the first GET's answer
+    assert len(connections) == 1
+    await lean.aclose()
+
+
+async def test_a_switching_protocols_answer_is_a_protocol_error(scripted: Any) -> None:
+    lean, _ = await scripted(lambda head: b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n")
+    with pytest.raises(httpx.RemoteProtocolError):
+        await lean.get("/r", None, {})
+
+
+async def test_bytes_after_an_answer_are_never_read_as_the_next_answer(scripted: Any) -> None:
+    # A server that sends more than it framed, or an unsolicited answer to an idle connection (a 408 before
+    # closing it): the connection is not reused, so the next GET gets its own answer.
+    count = [0]
+
+    def script(head: bytes) -> bytes:
+        count[0] += 1
+        extra = answer(b"", "Content-Length: 0", status="408 Request Timeout") if count[0] == 1 else b""
+        return answer(f'{{"n": {count[0]}}}'.encode(), "Content-Length: 8") + extra
+
+    lean, connections = await scripted(script)
+    assert (await lean.get("/r", None, {}))[:3:2] == (200, b'{"n": 1}')
+    assert (await lean.get("/r", None, {}))[:3:2] == (200, b'{"n": 2}')
+    assert len(connections) == 2
+    await lean.aclose()
+
+
+async def test_an_idle_connection_with_an_unsolicited_answer_is_dropped(scripted: Any) -> None:
+    count = [0]
+
+    def script(head: bytes) -> bytes:
+        count[0] += 1
+        return answer(f'{{"n": {count[0]}}}'.encode(), "Content-Length: 8")
+
+    lean, connections = await scripted(script)
+    assert (await lean.get("/r", None, {}))[2] == b'{"n": 1}'
+    (idle,) = lean._idle
+    idle.reader.feed_data(answer(b"", "Content-Length: 0", status="408 Request Timeout"))  # as if sent idle
+    assert (await lean.get("/r", None, {}))[:3:2] == (200, b'{"n": 2}')
+    assert len(connections) == 2
+    await lean.aclose()
+
+
+@pytest.mark.parametrize("failure", [
+    OSError(113, "No route to host"),
+    __import__("ssl").SSLError(1, "[SSL: DECRYPTION_FAILED_OR_BAD_RECORD_MAC] decryption failed"),
+])
+async def test_a_socket_error_during_the_answer_is_a_read_error(scripted: Any, failure: OSError,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # asyncio hands a transport's fatal error (an SSL alert, an ICMP error) to the reader as is: httpx
+    # calls every OSError there a ReadError, so the retry policy resends the GET.
+    lean, _ = await scripted(lambda head: None if b"/hang" in head else answer(b"{}", "Content-Length: 2"))
+    connect = lean._connect
+
+    async def failing_connect() -> Any:
+        connection = await connect()
+        connection.reader.set_exception(failure)
+        return connection
+
+    monkeypatch.setattr(lean, "_connect", failing_connect)
+    with pytest.raises(httpx.ReadError):
+        await lean.get("/r", None, {})
+    assert lean._idle == []
+
+
+@pytest.mark.parametrize("raw", [
+    b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 1_0\r\n\r\n0123456789",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\nabc\r\n0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x2\r\nab\r\n0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabcd\r\n0\r\n\r\n",  # longer than said
+])
+async def test_malformed_framing_is_a_protocol_error(scripted: Any, raw: bytes) -> None:
+    lean, _ = await scripted(lambda head: raw)
+    with pytest.raises(httpx.RemoteProtocolError):  # not a ValueError, nor a body cut in the wrong place
+        await lean.get("/r", None, {})
+    assert lean._idle == []
+
+
+async def test_idle_connections_expire(scripted: Any) -> None:
+    lean, connections = await scripted(lambda head: answer(b"{}", "Content-Length: 2"))
+    lean.keepalive_expiry = 0.0  # every idle connection is too old: a NAT may have forgotten it
+    for _ in range(2):
+        assert (await lean.get("/r", None, {}))[0] == 200
+    assert len(connections) == 2
+    assert len(lean._idle) == 1  # the expired one was closed, not kept
+    await lean.aclose()
+
+
+def test_host_and_path_prefix_go_out_as_httpx_sends_them() -> None:
+    # An international host name is IDNA-encoded and a path prefix percent-encoded, as httpx does: sent
+    # raw, "é" went out as one Latin-1 byte (another path) and "€" could not be sent at all.
+    lean = LeanGets("https://bücher.example/sinché €", connect_timeout=1, read_timeout=1, max_idle=1)
+    assert (lean.host, lean.host_header, lean.prefix) == \
+        ("xn--bcher-kva.example", "xn--bcher-kva.example", "/sinch%C3%A9%20%E2%82%AC")
+    assert LeanGets("http://[::1]:8080/root/", connect_timeout=1, read_timeout=1, max_idle=1).host_header \
+        == "[::1]:8080"
+    assert httpx.URL("https://bücher.example/sinché €/r").raw_path == f"{lean.prefix}/r".encode()
+
+
+async def test_a_get_cancelled_or_timed_out_mid_answer_never_leaves_its_connection_for_reuse() -> None:
+    # Half an answer is on the wire when the task is cancelled (the triggerer dropped the wait) or the read
+    # timeout strikes: the connection is closed, so the next GET never reads the rest as its answer.
+    count = [0]
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                count[0] += 1
+                if count[0] <= 2:  # half an answer, the rest later
+                    writer.write(answer(b'{"n": ', "Content-Length: 8"))
+                    await writer.drain()
+                    await asyncio.sleep(0.5)
+                    writer.write(b'0}')
+                else:
+                    writer.write(answer(f'{{"n": {count[0]}}}'.encode(), "Content-Length: 8"))
+                await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    lean = LeanGets(f"http://127.0.0.1:{port}", connect_timeout=2, read_timeout=0.2, max_idle=2)
+    try:
+        with pytest.raises(httpx.ReadTimeout):
+            await lean.get("/r", None, {})
+        lean.read_timeout = 5
+        task = asyncio.ensure_future(lean.get("/r", None, {}))
+        while count[0] < 2:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert lean._idle == []
+        assert (await lean.get("/r", None, {}))[2] == b'{"n": 3}'
+    finally:
+        await lean.aclose()
+        server.close()

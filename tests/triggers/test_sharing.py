@@ -349,3 +349,18 @@ async def test_a_cancelled_wait_does_not_cancel_the_read_the_others_wait_for() -
     assert second.last_progress is not None
     assert second.last_progress.pending == 2
     assert sinch.reads() == 1
+
+
+async def test_the_shared_polls_go_with_their_client() -> None:
+    # A client the shared clients retired (its connection changed) must not live on through its polls.
+    import weakref
+
+    client = Sinch().client()
+    before = len(sharing._SHARED)
+    shared_polls(client)
+    gone = weakref.ref(client)
+    await client.aclose()
+    del client
+    gc.collect()
+    assert gone() is None
+    assert len(sharing._SHARED) == before
