@@ -259,7 +259,7 @@ def lean_gets_for(base_url: str, *, connect_timeout: float, read_timeout: float,
                   ) -> LeanGets | None:
     """A :class:`LeanGets` for ``base_url``, or ``None`` where httpx must do the work (a proxy set in the
     environment, which httpx would use; a URL that is not plain http(s))."""
-    if urllib.request.getproxies():
+    if any(scheme != "no" for scheme in urllib.request.getproxies()):  # NO_PROXY alone names no proxy
         return None
     try:
         return LeanGets(base_url, connect_timeout=connect_timeout, read_timeout=read_timeout,

@@ -232,6 +232,8 @@ async def test_headers_that_cannot_be_sent_are_refused_before_connecting(scripte
 def test_lean_reads_step_aside_for_proxies_and_other_schemes(monkeypatch: pytest.MonkeyPatch) -> None:
     assert lean_gets_for("https://sinch.test/xms", connect_timeout=1, read_timeout=1, max_idle=1) is not None
     assert lean_gets_for("ftp://sinch.test", connect_timeout=1, read_timeout=1, max_idle=1) is None
+    monkeypatch.setenv("NO_PROXY", "localhost,.svc")  # common in Kubernetes: no proxy to step aside for
+    assert lean_gets_for("https://sinch.test/xms", connect_timeout=1, read_timeout=1, max_idle=1) is not None
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
     assert lean_gets_for("https://sinch.test/xms", connect_timeout=1, read_timeout=1, max_idle=1) is None
     config = SinchConfig(auth=ServicePlanAuth("plan", "token"), base_url="https://sinch.test")
