@@ -8,6 +8,7 @@ secret / Basic credentials configured
 no accepted credentials; wrong Basic; bad    401     final at Sinch (a forged or replayed request)
 algorithm; timestamp over 5 min off
 ``Content-Length`` or streamed body > 1 MiB  413     final
+body not received within 30 s               408     final (a trickled body holds nothing open)
 wrong HMAC; nonce already used               401     final
 not JSON / not an object                     400     final
 unknown callback ``type`` or missing id      422     final
@@ -37,7 +38,12 @@ from airflow_provider_sinch.callbacks.auth import (
     check_headers,
     check_signature,
 )
-from airflow_provider_sinch.callbacks.body import MAX_BODY_BYTES, check_declared_length, read_limited
+from airflow_provider_sinch.callbacks.body import (
+    BODY_TIMEOUT_S,
+    MAX_BODY_BYTES,
+    check_declared_length,
+    read_limited,
+)
 from airflow_provider_sinch.callbacks.nonces import NonceCache
 from airflow_provider_sinch.callbacks.recorder import CallbackRecorder, Outcome
 from airflow_provider_sinch.callbacks.settings import CallbackSettings, SettingsCache
@@ -84,6 +90,7 @@ def create_app(
     recorder: CallbackRecorder | None = None,
     nonces: NonceCache | None = None,
     max_body: int = MAX_BODY_BYTES,
+    body_timeout: float = BODY_TIMEOUT_S,
     tolerance: float = TIMESTAMP_TOLERANCE_S,
     now: Callable[[], float] | None = None,
 ) -> FastAPI:
@@ -94,6 +101,7 @@ def create_app(
     :param recorder: records accepted callbacks (the metadata DB by default).
     :param nonces: nonces seen (a fresh cache remembering ``2 * tolerance`` by default).
     :param max_body: largest body accepted, in bytes.
+    :param body_timeout: seconds the whole body may take to arrive.
     :param tolerance: seconds a signature timestamp may be off.
     :param now: epoch seconds (injectable for tests).
     """
@@ -116,7 +124,7 @@ def create_app(
                 raise CallbackRefused(403, "callbacks are not enabled for this connection")
             authenticated = check_headers(request.headers, settings, now() if now else None, tolerance)
             check_declared_length(request.headers, max_body)
-            body = await read_limited(request.stream(), max_body)
+            body = await read_limited(request.stream(), max_body, body_timeout)
             check_signature(authenticated, body, request.headers, settings, nonces)
             try:
                 callback = parse_callback(body)

@@ -4,16 +4,22 @@ A declared ``Content-Length`` over the limit is refused without reading anything
 (chunked) or lying about it is counted as it streams in and refused as soon as it passes the limit, so an
 oversized request never sits in memory whole.  Sinch's largest callback, a ``full`` batch report of 1000
 recipients, is a few tens of kilobytes: :data:`MAX_BODY_BYTES` leaves ample room.
+
+The body is read before its HMAC can be checked, so a client that sends plausible headers and then trickles
+the body would hold a request open for as long as it liked: the whole body must arrive within
+:data:`BODY_TIMEOUT_S` (Sinch sends a few kilobytes at once), or the request is refused (408).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 
 from airflow_provider_sinch.callbacks.auth import CallbackRefused
 from airflow_provider_sinch.client.webhooks import lowered
 
 MAX_BODY_BYTES = 1024 * 1024
+BODY_TIMEOUT_S = 30.0
 
 
 def check_declared_length(headers: Mapping[str, str], limit: int = MAX_BODY_BYTES) -> None:
@@ -29,13 +35,19 @@ def check_declared_length(headers: Mapping[str, str], limit: int = MAX_BODY_BYTE
         raise CallbackRefused(413, f"body larger than {limit} bytes")
 
 
-async def read_limited(chunks: AsyncIterator[bytes], limit: int = MAX_BODY_BYTES) -> bytes:
-    """The body from ``chunks``; refused (413) as soon as more than ``limit`` bytes have arrived."""
+async def read_limited(chunks: AsyncIterator[bytes], limit: int = MAX_BODY_BYTES,
+                       timeout: float = BODY_TIMEOUT_S) -> bytes:
+    """The body from ``chunks``; refused (413) as soon as more than ``limit`` bytes have arrived, and (408)
+    when the whole body has not arrived within ``timeout`` seconds."""
     parts: list[bytes] = []
     size = 0
-    async for chunk in chunks:
-        size += len(chunk)
-        if size > limit:
-            raise CallbackRefused(413, f"body larger than {limit} bytes")
-        parts.append(chunk)
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise CallbackRefused(413, f"body larger than {limit} bytes")
+                parts.append(chunk)
+    except TimeoutError:
+        raise CallbackRefused(408, f"body not received within {timeout:g} s") from None
     return b"".join(parts)

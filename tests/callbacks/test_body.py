@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -35,3 +36,20 @@ async def test_streamed_body_stops_at_the_limit() -> None:
         await read_limited(chunks(), limit=10)
     assert err.value.status == 413
     assert len(pulled) == 3  # stopped at the third chunk, the rest never read
+
+
+async def test_a_trickled_body_is_refused_408_at_the_deadline() -> None:
+    """A body read before its HMAC is checked must not hold the request open for ever (slow loris)."""
+    started = asyncio.Event()
+
+    async def trickle() -> AsyncIterator[bytes]:
+        yield b"{"
+        started.set()
+        await asyncio.Event().wait()  # never another byte
+        yield b"}"
+
+    with pytest.raises(CallbackRefused) as err:
+        await read_limited(trickle(), limit=100, timeout=0.05)
+    assert started.is_set()
+    assert err.value.status == 408
+    assert "within 0.05 s" in err.value.reason
