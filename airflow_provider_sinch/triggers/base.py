@@ -121,7 +121,9 @@ class SinchPollingTrigger(BaseTrigger):
 
     def event(self, status: EventStatus, detail: str, result: Any = None) -> TriggerEvent:
         """A :class:`TriggerEvent` of this trigger's kind."""
-        return TriggerEvent(make_event(self.event_kind, status, detail, result))
+        from airflow_provider_sinch.common.masked_event import SinchTriggerEvent  # a model: not at parse
+
+        return SinchTriggerEvent(make_event(self.event_kind, status, detail, result))
 
     def remaining(self) -> float | None:
         """Seconds left before the deadline (negative once passed), ``None`` without one."""

@@ -300,6 +300,8 @@ class SinchInboundMessageEventTrigger(BaseEventTrigger):
     async def _events(self, polls: AsyncIterator[InboundPoll],
                       demand: InboundDemand) -> AsyncGenerator[TriggerEvent, None]:
         """Turn polls into this watcher's events: its window decides what is new, its filter what counts."""
+        from airflow_provider_sinch.common.masked_event import SinchTriggerEvent  # a model: not at parse
+
         if self._window is None:
             self._window = await self._load_window()
             self.log.info("Watching inbound SMS %s from %s", self.filter.describe(),
@@ -320,7 +322,7 @@ class SinchInboundMessageEventTrigger(BaseEventTrigger):
                     # repeats it.
                     await self._store("aset", self.state_key, window.state())
                     self.log.info("Inbound SMS %s -> asset event", message.id)
-                    yield TriggerEvent(result)
+                    yield SinchTriggerEvent(result)
                 if fresh:
                     await self._store("aset", self.state_key, window.state())
         finally:
