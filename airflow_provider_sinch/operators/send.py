@@ -291,8 +291,7 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
         limits = self.limits()
         store = self._store(context)
         pinned = self._pin_relative_times(fields, store)
-        if pinned is not fields:  # a retry sends the first try's send_at/expire_at: validated with them
-            chunks, fields = self.validated(chunks, pinned), pinned
+        repinned, fields = pinned is not fields, pinned
         ledger = ChunkLedger(store)
         pool = ClientPool(self.hook.config)
         estimate = None
@@ -303,6 +302,9 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
             self.log.info("Send %s: %d destination(s) (%d group(s)) in %d batch(es); %d already sent, %d to "
                           "send, up to %d at a time", base, recipients, groups, len(chunks),
                           len(self.batches), len(todo), self.max_concurrency)
+            if repinned:  # a retry sends the first try's send_at/expire_at: what it sends is validated with
+                # them; only what it sends, so an expiry passed since does not stop it finding its batches
+                todo = self.validated(todo, fields)
             # 3. The cost guard, on the whole send, before anything new goes out.
             if todo and any(limit is not None for limit in limits.values()):
                 estimate = self.estimate(chunks, fields, pool)

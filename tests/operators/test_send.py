@@ -567,3 +567,29 @@ def test_a_retry_sends_its_chunks_at_the_first_trys_relative_times(api: ApiView,
     assert sent[0]["send_at"] == sent[1]["send_at"]
     assert sent[0]["expire_at"] == sent[1]["expire_at"]
     assert result["send_at"] == datetime.fromisoformat(sent[0]["send_at"].replace("Z", "+00:00")).isoformat()
+
+
+def test_a_retry_after_its_pinned_expiry_still_finds_the_sent_batches(api: ApiView, store: FakeStore) -> None:
+    """expire_at=timedelta(...) without send_at, every chunk sent on the first try: a retry after the pinned
+    expiry has passed resumes (finds the batches, sends nothing) instead of refusing the pinned times."""
+    kwargs = {"to": numbers(1500), "expire_at": timedelta(minutes=30)}
+    first = send_op(**kwargs).execute(make_context(store))
+    past = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    store.values["sinch_send_times"] = {"expire_at": past}  # the retry comes after the first try's expiry
+    again = send_op(**kwargs).execute(make_context(store, try_number=2))
+    assert again["batch_ids"] == first["batch_ids"]
+    assert len(api.requests("POST", "/batches")) == 2
+
+
+def test_a_retry_with_chunks_left_refuses_a_passed_pinned_expiry_before_sending(api: ApiView,
+                                                                                 store: FakeStore) -> None:
+    api.fail("POST", "/batches", status=400, skip=1)  # the second chunk is refused on the first try
+    kwargs = {"to": numbers(2000), "max_concurrency": 1, "expire_at": timedelta(minutes=30)}
+    with pytest.raises(AirflowException):
+        send_op(**kwargs).execute(make_context(store))
+    posts = len(api.requests("POST", "/batches"))
+    store.values["sinch_send_times"] = {"expire_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat()}
+    with pytest.raises(SinchValidationError, match="expire_at"):
+        send_op(**kwargs).execute(make_context(store, try_number=2))
+    assert len(api.requests("POST", "/batches")) == posts
+    assert len(api.batches) == 1
