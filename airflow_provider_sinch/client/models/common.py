@@ -226,7 +226,8 @@ def build_all() -> None:
         while pending:
             model = pending.pop()
             pending += model.__subclasses__()
-            if not model.__pydantic_complete__:
+            # Only this package's models: a user's subclass is theirs to build (and may not be buildable).
+            if model.__module__.startswith("airflow_provider_sinch.") and not model.__pydantic_complete__:
                 model.model_rebuild()
         _built = True
 
