@@ -39,6 +39,9 @@ ItemT = TypeVar("ItemT")
 DEFAULT_MAX_IN_FLIGHT = 10
 """Requests one async client has on the wire at once (see :class:`AsyncSinchClient`)."""
 
+_Known = tuple["Operation[Any]", str, tuple[tuple[str, str], ...], str | None]
+"""What a client remembers of a body-less request: operation, path, query items, path as errors show it."""
+
 PREPARED_CACHE_SIZE = 16384
 """Body-less requests (reads) whose validated path and query one client remembers: a triggerer's waits ask
 the same reads every poll, and validating them again is about 20 us each (oldest forgotten first)."""
@@ -86,7 +89,7 @@ class AsyncSinchClient(SinchOperations):
                                    max_idle=max_in_flight) if lean_reads and http is None else None
         self._lean_beside = self.http  # a caller who swaps ``http`` wants every request through it
         self._headers = base_headers(config.user_agent)
-        self._prepared: dict[tuple[Any, ...], PreparedRequest] = {}
+        self._prepared: dict[tuple[Any, ...], _Known] = {}
         self._auth_headers: tuple[str, dict[str, str]] = ("", self._headers)  # (token, headers with it)
 
     def __repr__(self) -> str:
@@ -106,21 +109,25 @@ class AsyncSinchClient(SinchOperations):
 
     def _prepare(self, operation: Operation[T], kwargs: dict[str, Any]) -> PreparedRequest:
         """``operation.prepare(kwargs)``; for a request without a body (it does not depend on the default
-        sender) remembered per operation and arguments, and copied with fresh attempts each time."""
+        sender) its path and query are remembered per operation and arguments, and a fresh request (its own
+        attempts) is built from them each time."""
         if operation.body is not None:
             return operation.prepare(kwargs, self.config.default_from)
-        try:  # keyed by type too: 1, 1.0 and True are equal but do not validate alike
-            key = (operation.name, *((k, type(v), v) for k, v in kwargs.items()))
+        key: tuple[Any, ...] = (operation.name,)
+        for name, value in kwargs.items():  # by type too: 1, 1.0 and True are equal, not alike to validate
+            key += (name, type(value), value)
+        try:
             known = self._prepared.get(key)
         except TypeError:  # an unhashable argument: not remembered
             return operation.prepare(kwargs, self.config.default_from)
-        if known is None or known.operation is not operation:
-            known = operation.prepare(kwargs, self.config.default_from)  # raises for bad input: not kept
+        if known is None or known[0] is not operation:
+            prepared = operation.prepare(kwargs, self.config.default_from)  # raises for bad input: not kept
             if len(self._prepared) >= PREPARED_CACHE_SIZE:
                 del self._prepared[next(iter(self._prepared))]
-            self._prepared[key] = known
-        return PreparedRequest(operation, known.path, dict(known.params), None, known.client_reference,
-                               known.shown_path)
+            self._prepared[key] = (operation, prepared.path, tuple(prepared.params.items()),
+                                   prepared.shown_path)
+            return prepared
+        return PreparedRequest(operation, known[1], dict(known[2]), None, None, known[3])
 
     async def _execute(self, operation: Operation[T], kwargs: dict[str, Any]) -> T:
         prepared = self._prepare(operation, kwargs)
