@@ -160,7 +160,7 @@ class DeliveryCriteria:
         return cls(**data)
 
 
-@dataclass
+@dataclass(slots=True)  # no __dict__: a triggerer keeps one per wait between polls
 class BatchProgress:
     """Where one batch (or one recipient of it) stands.
 
@@ -195,7 +195,7 @@ class BatchProgress:
                 "done": self.done, "cancelled": self.cancelled}
 
 
-@dataclass
+@dataclass(slots=True)
 class DeliveryProgress:
     """Where a send stands, over one or several batches.
 
