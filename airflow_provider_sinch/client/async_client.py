@@ -39,6 +39,13 @@ ItemT = TypeVar("ItemT")
 DEFAULT_MAX_IN_FLIGHT = 10
 """Requests one async client has on the wire at once (see :class:`AsyncSinchClient`)."""
 
+_Known = tuple["Operation[Any]", str, tuple[tuple[str, str], ...], str | None]
+"""What a client remembers of a body-less request: operation, path, query items, path as errors show it."""
+
+PREPARED_CACHE_SIZE = 16384
+"""Body-less requests (reads) whose validated path and query one client remembers: a triggerer's waits ask
+the same reads every poll, and validating them again is about 20 us each (oldest forgotten first)."""
+
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Requests httpx refuses to make: a configuration problem, not a network one (never retried).
 _UNUSABLE = (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.LocalProtocolError)
@@ -82,6 +89,8 @@ class AsyncSinchClient(SinchOperations):
                                    max_idle=max_in_flight) if lean_reads and http is None else None
         self._lean_beside = self.http  # a caller who swaps ``http`` wants every request through it
         self._headers = base_headers(config.user_agent)
+        self._prepared: dict[tuple[Any, ...], _Known] = {}
+        self._auth_headers: tuple[str, dict[str, str]] = ("", self._headers)  # (token, headers with it)
 
     def __repr__(self) -> str:
         return f"AsyncSinchClient(api_root={self.config.api_root!r})"
@@ -98,8 +107,30 @@ class AsyncSinchClient(SinchOperations):
         if self._own_http:
             await self.http.aclose()
 
+    def _prepare(self, operation: Operation[T], kwargs: dict[str, Any]) -> PreparedRequest:
+        """``operation.prepare(kwargs)``; for a request without a body (it does not depend on the default
+        sender) its path and query are remembered per operation and arguments, and a fresh request (its own
+        attempts) is built from them each time."""
+        if operation.body is not None:
+            return operation.prepare(kwargs, self.config.default_from)
+        key: tuple[Any, ...] = (operation.name,)
+        for name, value in kwargs.items():  # by type too: 1, 1.0 and True are equal, not alike to validate
+            key += (name, type(value), value)
+        try:
+            known = self._prepared.get(key)
+        except TypeError:  # an unhashable argument: not remembered
+            return operation.prepare(kwargs, self.config.default_from)
+        if known is None or known[0] is not operation:
+            prepared = operation.prepare(kwargs, self.config.default_from)  # raises for bad input: not kept
+            if len(self._prepared) >= PREPARED_CACHE_SIZE:
+                del self._prepared[next(iter(self._prepared))]
+            self._prepared[key] = (operation, prepared.path, tuple(prepared.params.items()),
+                                   prepared.shown_path)
+            return prepared
+        return PreparedRequest(operation, known[1], dict(known[2]), None, None, known[3])
+
     async def _execute(self, operation: Operation[T], kwargs: dict[str, Any]) -> T:
-        prepared = operation.prepare(kwargs, self.config.default_from)
+        prepared = self._prepare(operation, kwargs)
         # Most requests succeed at once: the retry machinery (a third of a lean poll's CPU) is only built
         # after a failure, and then sees that failure as its first attempt, so the policy is applied exactly
         # as if it had made every attempt.
@@ -125,15 +156,14 @@ class AsyncSinchClient(SinchOperations):
             async with self._in_flight:
                 if self._lean is not None and prepared.method == "GET" and self.http is self._lean_beside:
                     status, headers, content = await self._lean.get(
-                        prepared.path, prepared.params,
-                        {**self._headers, "Authorization": f"Bearer {await self._bearer()}"})
+                        prepared.path, prepared.params, await self._request_headers())
                     return handle_response(prepared, status, headers, content, self.config.auth)
                 response = await self.http.request(
                     prepared.method,
                     self.config.api_root + prepared.path,
                     params=prepared.params or None,
                     json=prepared.json,
-                    headers={**self._headers, "Authorization": f"Bearer {await self._bearer()}"},
+                    headers=dict(await self._request_headers()),
                     timeout=httpx.Timeout(read, connect=connect),
                 )
         except _UNUSABLE as exc:
@@ -143,6 +173,16 @@ class AsyncSinchClient(SinchOperations):
             raise transport_failure(prepared, exc, sent=not isinstance(exc, _NOT_SENT)) from None
         return handle_response(prepared, response.status_code, response.headers, response.content,
                                self.config.auth)
+
+    async def _request_headers(self) -> dict[str, str]:
+        """The headers of an API request, ``Authorization`` included (built again only when the token
+        changes; do not modify the dictionary)."""
+        token = await self._bearer()
+        known, headers = self._auth_headers
+        if token != known or not token:
+            headers = {**self._headers, "Authorization": f"Bearer {token}"}
+            self._auth_headers = (token, headers)
+        return headers
 
     async def _bearer(self) -> str:
         req = self.config.auth.bearer_or_request()

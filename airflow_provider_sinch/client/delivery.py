@@ -160,7 +160,7 @@ class DeliveryCriteria:
         return cls(**data)
 
 
-@dataclass
+@dataclass(slots=True)  # no __dict__: a triggerer keeps one per wait between polls
 class BatchProgress:
     """Where one batch (or one recipient of it) stands.
 
@@ -195,7 +195,7 @@ class BatchProgress:
                 "done": self.done, "cancelled": self.cancelled}
 
 
-@dataclass
+@dataclass(slots=True)
 class DeliveryProgress:
     """Where a send stands, over one or several batches.
 
@@ -335,12 +335,17 @@ def evaluate_batches(
     reports: Sequence[BatchDeliveryReport],
     batches: Mapping[str, Batch | None],
     criteria: DeliveryCriteria,
+    batch_ids: Sequence[str] | None = None,
 ) -> DeliveryProgress:
-    """Progress of one or several batches from their reports (and, when known, the batches themselves)."""
+    """Progress of one or several batches from their reports (and, when known, the batches themselves).
+
+    ``batch_ids`` (one per report) keys each report by the id that was asked for instead of the one Sinch
+    echoes back, without copying the report."""
+    ids = [r.batch_id for r in reports] if batch_ids is None else batch_ids
     parts = []
-    for report in reports:
-        batch = batches.get(report.batch_id)
-        parts.append(BatchProgress(report.batch_id, expected_recipients(batch, report),
+    for batch_id, report in zip(ids, reports, strict=True):
+        batch = batches.get(batch_id)
+        parts.append(BatchProgress(batch_id, expected_recipients(batch, report),
                                    _buckets(report.statuses), cancelled=bool(batch and batch.canceled)))
     return DeliveryProgress(parts, criteria)
 
@@ -433,12 +438,11 @@ class BatchDeliveryProbe:
         reports = [r for r in results if isinstance(r, BatchDeliveryReport)]
         if len(reports) != len(self.batch_ids):
             raise ValueError(f"expected {len(self.batch_ids)} delivery reports, got {len(reports)}")
-        # Reports come in batch_ids order: key them by the id asked for, whatever Sinch echoes back.
-        reports = [r.model_copy(update={"batch_id": b}) for b, r in zip(self.batch_ids, reports, strict=True)]
         if self.batches_first:
             for batch_id in self.batch_ids:
                 self.batches.setdefault(batch_id, None)
-        return evaluate_batches(reports, self.batches, self.criteria)
+        # Reports come in batch_ids order: key them by the id asked for, whatever Sinch echoes back.
+        return evaluate_batches(reports, self.batches, self.criteria, self.batch_ids)
 
 
 class RecipientDeliveryProbe:

@@ -84,10 +84,13 @@ class LeanGets:
         self.connect_timeout, self.read_timeout, self.max_idle = connect_timeout, read_timeout, max_idle
         self.keepalive_expiry = keepalive_expiry
         self._idle: list[_Connection] = []
+        # The last headers and query strings sent (polls repeat them), so each is checked and encoded once.
+        self._head: tuple[dict[str, str], bytes] | None = None
+        self._queries: dict[tuple[tuple[str, str], ...], str] = {}
 
     async def get(self, path: str, params: dict[str, str] | None, headers: dict[str, str]) -> Answer:
         """``GET prefix + path?params`` with ``headers``; the answer, whatever its status."""
-        target = self.prefix + path + (f"?{httpx.QueryParams(params)}" if params else "")
+        target = self.prefix + path + (f"?{self._query(params)}" if params else "")
         request = self._request(target, headers)
         connection = self._take_idle()
         if connection is not None:
@@ -105,8 +108,29 @@ class LeanGets:
         for connection in idle:
             connection.close()
 
+    def _query(self, params: dict[str, str]) -> str:
+        key = tuple(params.items())
+        query = self._queries.get(key)
+        if query is None:
+            if len(self._queries) >= 256:
+                self._queries.clear()
+            query = self._queries[key] = str(httpx.QueryParams(params))
+        return query
+
     def _request(self, target: str, headers: dict[str, str]) -> bytes:
-        lines = [f"GET {target} HTTP/1.1", f"Host: {self.host_header}"]
+        if self._head is not None and headers == self._head[0]:
+            head = self._head[1]
+        else:
+            head = self._headers(headers)
+            self._head = (dict(headers), head)
+        try:
+            return f"GET {target} HTTP/1.1\r\n".encode("latin-1") + head
+        except UnicodeEncodeError:
+            raise httpx.LocalProtocolError("a header has a character that cannot be sent") from None
+
+    def _headers(self, headers: dict[str, str]) -> bytes:
+        """The header lines after the request line, checked and encoded."""
+        lines = [f"Host: {self.host_header}"]
         for name, value in headers.items():
             if any(c in value for c in "\r\n\0") or any(c in name for c in "\r\n\0: "):
                 raise httpx.LocalProtocolError(f"header {name!r} has a character that cannot be sent")

@@ -104,6 +104,9 @@ class SharedAsyncClients:
     async def get(self, key: str, lookup: Callable[[], Awaitable[SinchConfig]]) -> AsyncSinchClient:
         """The client for ``key`` (connection id and hook settings), looking the connection up with
         ``lookup`` only when no fresh lookup is at hand."""
+        fresh = self._fresh(key)
+        if fresh is not None:
+            return fresh
         try:
             started, config = await self._config(key, lookup)
         except Exception as exc:
@@ -129,6 +132,17 @@ class SharedAsyncClients:
         if current is not None and current[0] != identity:
             self._retire(self._clients.pop(current[0]))
         return client
+
+    def _fresh(self, key: str) -> AsyncSinchClient | None:
+        """What :meth:`get` decides when the current client came from the lookup at hand, still fresh and
+        answered: that client (every poll of a triggerer's waits, so without the awaits and the identity)."""
+        lookup, current = self._lookups.get(key), self._current.get(key)
+        if lookup is None or current is None or current[1] != lookup.started or not lookup.task.done():
+            return None
+        if lookup.task.cancelled() or lookup.task.exception() is not None \
+                or self.clock() - lookup.started >= self.ttl:
+            return None
+        return self._clients[current[0]]
 
     async def _config(self, key: str,
                       lookup: Callable[[], Awaitable[SinchConfig]]) -> tuple[float, SinchConfig]:

@@ -157,8 +157,11 @@ class SinchPollingTrigger(BaseTrigger):
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow the cancellation of a
                 # trigger whose poll completes in the same loop iteration (CPython gh-86296), and the
                 # dropped trigger would poll on until its deadline.
-                async with asyncio.timeout(None if remaining is None else max(remaining, 1.0)):
+                if remaining is None:  # no deadline, nothing to bound (and no timer to arm each poll)
                     found = await self.poll(client)
+                else:
+                    async with asyncio.timeout(max(remaining, 1.0)):
+                        found = await self.poll(client)
             except Exception as exc:
                 if not is_transient(exc):
                     self.log.error("Sinch poll failed and will not be retried: %s", describe_error(exc))

@@ -88,3 +88,60 @@ async def test_own_pool_is_as_big_as_the_limit_and_the_limit_is_checked() -> Non
 def test_max_in_flight_is_checked(limit: object) -> None:
     with pytest.raises(SinchConfigurationError, match="max_in_flight must be a whole number from 1"):
         AsyncSinchClient(make_config(), max_in_flight=limit)  # type: ignore[arg-type]
+
+
+async def test_remembered_reads_are_the_requests_prepare_makes() -> None:
+    """Body-less requests are validated once per client and arguments: each call still gets a request equal
+    to what ``prepare`` makes, with attempts of its own, and bad arguments are refused every time."""
+    from airflow_provider_sinch.client.errors import SinchValidationError
+    from airflow_provider_sinch.client.operations import (
+        GET_DELIVERY_REPORT,
+        GET_RECIPIENT_DELIVERY_REPORT,
+        LIST_BATCHES,
+    )
+
+    client = AsyncSinchClient(make_config())
+    calls = [
+        (GET_DELIVERY_REPORT, {"batch_id": BATCH_ID, "type": "summary"}),
+        (GET_DELIVERY_REPORT, {"batch_id": BATCH_ID, "type": "full", "status": ["Delivered", "Failed"]}),
+        (GET_RECIPIENT_DELIVERY_REPORT, {"batch_id": BATCH_ID, "recipient_msisdn": "+46701234567"}),
+    ]
+    for operation, kwargs in calls:
+        expected = operation.prepare(kwargs)
+        first, second = client._prepare(operation, kwargs), client._prepare(operation, kwargs)
+        assert first == expected
+        assert second == expected
+        assert first.attempts is not second.attempts
+        assert not second.attempts.may_have_applied
+        assert first.params is not second.params
+    assert second.log_path != second.path  # the number stays masked in what errors show
+    for _ in range(2):
+        with pytest.raises(SinchValidationError, match="type"):
+            client._prepare(GET_DELIVERY_REPORT, {"batch_id": BATCH_ID, "type": "everything"})
+    # equal but not alike arguments (1 == 1.0 == True) are each prepared as prepare() would
+    for value in (1, 1.0, True, 1, "1", True):
+        try:
+            expected = LIST_BATCHES.prepare({"page_size": value})
+        except SinchValidationError:
+            with pytest.raises(SinchValidationError):
+                client._prepare(LIST_BATCHES, {"page_size": value})
+        else:
+            assert client._prepare(LIST_BATCHES, {"page_size": value}) == expected
+    await client.aclose()
+
+
+async def test_auth_headers_are_built_again_when_the_token_changes() -> None:
+    seen: list[httpx.Request] = []
+    answers = [httpx.Response(200, json=BATCH) for _ in range(3)]
+    async with httpx.AsyncClient(transport=transport(answers, seen)) as http:
+        client = AsyncSinchClient(make_config(), http=http)
+        await client.get_batch(batch_id=BATCH_ID)
+        await client.get_batch(batch_id=BATCH_ID)
+        tokens = iter(["rotated-token-1"])
+        client._bearer = lambda: _token(next(tokens))  # type: ignore[method-assign]
+        await client.get_batch(batch_id=BATCH_ID)
+    assert [r.headers["authorization"] for r in seen] == [f"Bearer {TOKEN}"] * 2 + ["Bearer rotated-token-1"]
+
+
+async def _token(token: str) -> str:
+    return token

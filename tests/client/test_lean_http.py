@@ -173,6 +173,29 @@ async def test_content_length_and_keep_alive(scripted: Any) -> None:
     await lean.aclose()
 
 
+async def test_each_request_sends_its_own_headers_and_query(scripted: Any) -> None:
+    """Repeated headers and queries are encoded once: a change (a rotated token, other filters) is sent."""
+    seen: list[bytes] = []
+
+    def script(head: bytes) -> bytes:
+        seen.append(head)
+        return answer(b"{}", "Content-Length: 2")
+
+    lean, _ = await scripted(script)
+    asked = [({"type": "summary"}, {"Auth": "a"}), ({"type": "summary"}, {"Auth": "a"}),
+             ({"type": "full"}, {"Auth": "b"}), (None, {}), ({"type": "summary"}, {"Auth": "a"})]
+    for params, headers in asked:
+        await lean.get("/r", params, headers)
+    await lean.aclose()
+    for head, (params, headers) in zip(seen, asked, strict=True):
+        query = f"?type={params['type']}" if params else ""
+        lines = [f"GET /root/r{query} HTTP/1.1", f"Host: {lean.host_header}",
+                 *(f"{k}: {v}" for k, v in headers.items())]
+        assert head == ("\r\n".join(lines) + "\r\n\r\n").encode()
+    with pytest.raises(httpx.LocalProtocolError):
+        await lean.get("/r", None, {"Auth": "a\r\nX: y"})
+
+
 async def test_chunked_and_gzip_bodies(scripted: Any) -> None:
     packed = gzip.compress(b'{"count": 2}')
 
