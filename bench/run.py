@@ -147,6 +147,8 @@ def summary_table(outcomes: list[Outcome]) -> str:
                 continue
             for metric in outcome.benchmark.headline:
                 value = statistics.median(run[scenario][metric] for run in outcome.runs)
+                if value != value:
+                    continue  # a metric this scenario does not measure (NaN): no row
                 base = statistics.median(run[baseline][metric] for run in outcome.runs)
                 ratios = [r for r in (ratio(run[scenario][metric], run[baseline][metric])
                                       for run in outcome.runs) if r == r]
