@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -116,6 +117,8 @@ class AsyncSinchClient(SinchOperations):
         key: tuple[Any, ...] = (operation.name,)
         for name, value in kwargs.items():  # by type too: 1, 1.0 and True are equal, not alike to validate
             key += (name, type(value), value)
+            if isinstance(value, datetime):  # equal in one zone on either side of a DST change (fold), and
+                key += (value.utcoffset(),)  # across zones, yet written with another offset by prepare()
         try:
             known = self._prepared.get(key)
         except TypeError:  # an unhashable argument: not remembered

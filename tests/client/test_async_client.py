@@ -145,3 +145,24 @@ async def test_auth_headers_are_built_again_when_the_token_changes() -> None:
 
 async def _token(token: str) -> str:
     return token
+
+
+async def test_remembered_reads_tell_apart_equal_datetimes_with_other_offsets() -> None:
+    """Two datetimes of one zone that differ only by ``fold`` (the hour repeated when DST ends) compare and
+    hash equal but are an hour apart: each must be sent as ``prepare`` writes it, not as the first one was."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from airflow_provider_sinch.client.operations import LIST_INBOUNDS
+
+    first = datetime(2026, 10, 25, 2, 30, tzinfo=ZoneInfo("Europe/Stockholm"))
+    again = first.replace(fold=1)
+    same_instant = first.astimezone(UTC)
+    assert first == again
+    assert hash(first) == hash(again)
+    client = AsyncSinchClient(make_config())
+    for value in (first, again, same_instant, first, again):
+        expected = LIST_INBOUNDS.prepare({"start_date": value, "page_size": 100})
+        assert client._prepare(LIST_INBOUNDS, {"start_date": value, "page_size": 100}) == expected
+    assert client._prepare(LIST_INBOUNDS, {"start_date": again}).params["start_date"].endswith("+01:00")
+    await client.aclose()
