@@ -7,7 +7,9 @@ recipients, is a few tens of kilobytes: :data:`MAX_BODY_BYTES` leaves ample room
 
 The body is read before its HMAC can be checked, so a client that sends plausible headers and then trickles
 the body would hold a request open for as long as it liked: the whole body must arrive within
-:data:`BODY_TIMEOUT_S` (Sinch sends a few kilobytes at once), or the request is refused (408).
+:data:`BODY_TIMEOUT_S` (Sinch sends a few kilobytes at once), or the request is answered 503 with
+``Retry-After``: 5xx, not 408, because Sinch gives up on a 4xx, and a genuine callback held up by a slow
+network must be sent again, not lost.
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ def check_declared_length(headers: Mapping[str, str], limit: int = MAX_BODY_BYTE
 
 async def read_limited(chunks: AsyncIterator[bytes], limit: int = MAX_BODY_BYTES,
                        timeout: float = BODY_TIMEOUT_S) -> bytes:
-    """The body from ``chunks``; refused (413) as soon as more than ``limit`` bytes have arrived, and (408)
-    when the whole body has not arrived within ``timeout`` seconds."""
+    """The body from ``chunks``; refused (413) as soon as more than ``limit`` bytes have arrived, and refused
+    (503, ``Retry-After: 5``) when the whole body has not arrived within ``timeout`` seconds."""
     parts: list[bytes] = []
     size = 0
     try:
@@ -49,5 +51,6 @@ async def read_limited(chunks: AsyncIterator[bytes], limit: int = MAX_BODY_BYTES
                     raise CallbackRefused(413, f"body larger than {limit} bytes")
                 parts.append(chunk)
     except TimeoutError:
-        raise CallbackRefused(408, f"body not received within {timeout:g} s") from None
+        raise CallbackRefused(503, f"body not received within {timeout:g} s",
+                              headers={"Retry-After": "5"}) from None
     return b"".join(parts)
