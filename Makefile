@@ -5,12 +5,17 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: venv test lint demo bench clean vendor-check wheel-check
+.PHONY: venv test test-compat lint demo bench clean vendor-check wheel-check
 
-$(STAMP): pyproject.toml
+# The newest supported Airflow (3.3.x) for `make test`; the older minors get venvs of their own
+# (.venv-3.1, .venv-3.2) from `make test-compat`, each pinned by .ci/constraints/airflow-<minor>.txt.
+AIRFLOW_MINOR ?= 3.3
+COMPAT_MINORS ?= 3.1 3.2
+
+$(STAMP): pyproject.toml .ci/constraints/airflow-$(AIRFLOW_MINOR).txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip uv
-	$(VENV)/bin/uv pip install -q -p $(PY) -e ".[test]"
+	$(VENV)/bin/uv pip install -q -p $(PY) -e ".[test]" -c .ci/constraints/airflow-$(AIRFLOW_MINOR).txt
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -23,12 +28,18 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest -q -p no:cacheprovider
 
+# The whole suite on the newest patch of every other supported minor (COMPAT_MINORS), each in its own
+# venv built from this project's files, the minors' suites side by side (see .ci/test-compat).
+test-compat: $(STAMP)
+	PYTHON=$(PYTHON) UV=$(VENV)/bin/uv .ci/test-compat $(COMPAT_MINORS)
+
 demo: $(STAMP)
 	$(PY) -m airflow_provider_sinch.testing.demo
 
 # The built wheel, installed with apache-airflow alone in a fresh venv (CI runs it after `make test`).
 wheel-check: $(STAMP)
 	VENV=$(VENV) .ci/check-wheel
+	VENV=$(VENV) AIRFLOW_MINOR=3.1 .ci/check-wheel
 
 # Every benchmark BENCH_RUNS times (fresh processes), medians, spreads and same-run ratios into
 # bench/results.md, whose summary table also goes into the README (see bench/run.py).
@@ -45,4 +56,4 @@ vendor-check:
 	else echo "no reference copy at $(SINCH_REFERENCE): nothing to compare (tests use tests/sinch_api)"; fi
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(addprefix .venv-,$(COMPAT_MINORS)) .pytest_cache .mypy_cache .ruff_cache

@@ -18,8 +18,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from airflow.providers.common.compat.sdk import AirflowSkipException
 from airflow.sdk import DAG, task
-from airflow.sdk.exceptions import AirflowSkipException
 
 from airflow_provider_sinch.callbacks.assets import FAILED_STATUSES, delivery_asset, recipient_reports
 from airflow_provider_sinch.client import mask_msisdn

@@ -17,8 +17,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+from airflow.providers.common.compat.sdk import AirflowSkipException
 from airflow.sdk import DAG, task
-from airflow.sdk.exceptions import AirflowSkipException
 
 from airflow_provider_sinch.callbacks.assets import inbound_asset, inbound_messages
 from airflow_provider_sinch.client import mask_msisdn

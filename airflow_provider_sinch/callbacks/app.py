@@ -60,7 +60,7 @@ def connection_settings(conn_id: str) -> CallbackSettings | None:
     """The callback settings of Airflow connection ``conn_id``; ``None`` when it is missing or not ``sinch``.
     """
     from airflow.models.connection import Connection
-    from airflow.sdk.exceptions import AirflowNotFoundException
+    from airflow.providers.common.compat.sdk import AirflowNotFoundException
 
     try:
         conn = Connection.get_connection_from_secrets(conn_id)

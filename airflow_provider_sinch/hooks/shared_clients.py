@@ -46,7 +46,7 @@ On by default; ``False`` is the way back to httpx for every request, should a ne
 
 def lean_reads_enabled() -> bool:
     """The value of :data:`LEAN_READS_OPTION` (read when a client is built, so rarely)."""
-    from airflow.sdk.configuration import conf  # the hooks layer may read Airflow's configuration
+    from airflow.providers.common.compat.sdk import conf  # the hooks layer may read Airflow's configuration
 
     return conf.getboolean(*LEAN_READS_OPTION, fallback=True)
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk.exceptions import AirflowException, AirflowSkipException
+from airflow.providers.common.compat.sdk import AirflowException, AirflowSkipException
 
 from airflow_provider_sinch.client import SinchConflictError
 from airflow_provider_sinch.common.arguments import as_bool, as_int, as_list, as_mapping, check_text

@@ -27,14 +27,14 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue
-from airflow.sdk.configuration import conf
-from airflow.sdk.exceptions import (
+from airflow.providers.common.compat.sdk import (
     AirflowException,
     AirflowFailException,
     AirflowSensorTimeout,
     AirflowSkipException,
+    conf,
 )
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_sinch.common.polling import (
     DEFAULT_MAX_CONSECUTIVE_FAILURES,

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, AirflowSkipException
+from airflow.providers.common.compat.sdk import AirflowException, AirflowSkipException
 
 from airflow_provider_sinch.client import SinchNotFoundError, SinchValidationError
 from airflow_provider_sinch.operators import (

@@ -10,8 +10,7 @@ from unittest import mock
 
 import pytest
 import requests_mock
-from airflow.sdk.configuration import conf
-from airflow.sdk.exceptions import (
+from airflow.providers.common.compat.sdk import (
     AirflowException,
     AirflowFailException,
     AirflowRescheduleException,
@@ -19,6 +18,7 @@ from airflow.sdk.exceptions import (
     AirflowSkipException,
     TaskDeferralTimeout,
     TaskDeferred,
+    conf,
 )
 
 from airflow_provider_sinch.client import RetryPolicy

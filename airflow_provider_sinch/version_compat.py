@@ -1,0 +1,57 @@
+"""The one place that knows which Airflow runs: version gates and the features they stand for.
+
+The provider supports Airflow 3.1, 3.2 and 3.3.  Newer minors bring features it uses when they are there and
+replaces, with the same guarantee, when they are not (the README's compatibility table says how):
+
+========================  =====  =====  =====  ==============================================================
+feature                   3.1    3.2    3.3    without it
+========================  =====  =====  =====  ==============================================================
+``task_state_store``      no     no     yes    retried sends find their batches by ``client_reference``
+``asset_state_store``     no     no     yes    the receiver dedups under a lock on the asset row
+shared trigger streams    no     no     yes    each inbound watcher runs its own poll loop
+provider-info conn form   no     yes    yes    the hook's ``get_ui_field_behaviour`` / form widgets
+``AsyncCallback`` in sdk  no     yes    yes    ``airflow.sdk.definitions.deadline`` (same classes)
+========================  =====  =====  =====  ==============================================================
+
+As in Airflow's own providers (each copies a ``version_compat.py``), nothing else in the package compares
+versions or catches ``ImportError`` to find out: modules import the flags below.  Names that moved between
+versions are imported through ``airflow.providers.common.compat`` instead.
+"""
+
+from __future__ import annotations
+
+from packaging.version import Version
+
+
+def get_base_airflow_version_tuple() -> tuple[int, int, int]:
+    """The running Airflow's ``(major, minor, micro)``, pre-release and local parts dropped."""
+    from airflow import __version__
+
+    version = Version(__version__)
+    return version.major, version.minor, version.micro
+
+
+AIRFLOW_V_3_2_PLUS: bool = get_base_airflow_version_tuple() >= (3, 2, 0)
+AIRFLOW_V_3_3_PLUS: bool = get_base_airflow_version_tuple() >= (3, 3, 0)
+
+HAS_TASK_STATE_STORE: bool = AIRFLOW_V_3_3_PLUS
+"""``context["task_state_store"]``: per-task-instance state that survives retries (migration 0112, 3.3)."""
+
+HAS_ASSET_STATE_STORE: bool = AIRFLOW_V_3_3_PLUS
+"""The ``asset_state_store`` table and a trigger's ``asset_state_store`` (migration 0112, 3.3)."""
+
+HAS_SHARED_TRIGGER_STREAMS: bool = AIRFLOW_V_3_3_PLUS
+"""``BaseEventTrigger.shared_stream_key``: one stream feeding many watchers in a triggerer (3.3)."""
+
+PROVIDER_INFO_CONNECTION_FORM: bool = AIRFLOW_V_3_2_PLUS
+"""The UI builds the connection form from the provider info's ``conn-fields`` (3.2); 3.1 asks the hook."""
+
+__all__ = [
+    "AIRFLOW_V_3_2_PLUS",
+    "AIRFLOW_V_3_3_PLUS",
+    "HAS_ASSET_STATE_STORE",
+    "HAS_SHARED_TRIGGER_STREAMS",
+    "HAS_TASK_STATE_STORE",
+    "PROVIDER_INFO_CONNECTION_FORM",
+    "get_base_airflow_version_tuple",
+]
