@@ -3,9 +3,12 @@
 The rule (the brief's layers, with the neutral helpers placed between the hooks and their users):
 
 0. ``airflow_provider_sinch`` itself (``__init__``: the version): imports nothing; everything may import it.
+   ``version_compat`` (the Airflow version gates): everything but the client may import it.
+   ``get_provider_info``: the version only; the hooks read the connection form from it (Airflow 3.1).
 1. ``client``: plain Python; imports nothing of Airflow and no other layer.
-2. ``hooks``: the client.  ``common``: the client (argument, time, XCom and poll-setting helpers, and the
-   sans-I/O parts of a wait that sensors and triggers share); may use Airflow, never a layer above it.
+2. ``hooks``: the client, and the provider info (its connection form).  ``common``: the client (argument,
+   time, XCom and poll-setting helpers, and the sans-I/O parts of a wait that sensors and triggers share);
+   may use Airflow, never a layer above it.
 3. ``triggers``: client, hooks, common.  ``notifications``: client, hooks, common.
    ``operators`` and ``sensors``: client, hooks, common, and - to defer, and only for that - ``triggers``:
    a trigger class to hand the wait to, or the event contract of ``triggers.events`` to check what it
@@ -35,7 +38,7 @@ ROOT = Path(airflow_provider_sinch.__file__).parent
 
 ALLOWED: dict[str, set[str]] = {
     "client": set(),
-    "hooks": {"client"},
+    "hooks": {"client", "get_provider_info"},
     "common": {"client"},
     "triggers": {"client", "hooks", "common"},
     "notifications": {"client", "hooks", "common"},
@@ -46,6 +49,7 @@ ALLOWED: dict[str, set[str]] = {
                 "callbacks"},
     "__init__": set(),
     "get_provider_info": set(),
+    "version_compat": set(),
 }
 """Which layers each layer may import (besides itself and the package's ``__init__``)."""
 
@@ -53,6 +57,10 @@ DEFERS = {"operators", "sensors"}
 """The layers that import ``triggers``, for deferral only (see the module docs)."""
 
 NO_AIRFLOW = {"client"}
+
+BASE = {layer: {"__init__"} | (set() if layer in NO_AIRFLOW else {"version_compat"}) for layer in ALLOWED}
+"""What each layer may import besides ``ALLOWED``: the package's ``__init__``, and the version gates (they
+import Airflow, so not in the client)."""
 
 
 def layer_of(module: str) -> str:
@@ -101,7 +109,7 @@ def test_imports_point_down(module: str, path: Path) -> None:
         if top != PACKAGE:
             continue
         to = layer_of(target)
-        if to != layer and to != "__init__" and to not in ALLOWED[layer]:
+        if to != layer and to not in BASE[layer] and to not in ALLOWED[layer]:
             wrong.append(f"line {line}: {target} ({layer} may import {sorted(ALLOWED[layer])})")
         elif to == "triggers" and layer in DEFERS:
             wrong += [f"line {line}: {target}.{name} (only trigger classes and triggers.events, to defer)"

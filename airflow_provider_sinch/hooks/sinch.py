@@ -19,6 +19,7 @@ from airflow_provider_sinch.hooks.connection import (
     callback_url_from_extra,
     config_from_connection,
 )
+from airflow_provider_sinch.version_compat import PROVIDER_INFO_CONNECTION_FORM
 
 if TYPE_CHECKING:
     from airflow_provider_sinch.client import AsyncSinchClient, SinchClient, SinchConfig
@@ -52,6 +53,26 @@ class SinchHook(BaseHook, BlockingOperations):
     default_conn_name = DEFAULT_CONN_ID
     conn_type = "sinch"
     hook_name = "Sinch SMS"
+
+    if not PROVIDER_INFO_CONNECTION_FORM:
+        # Airflow 3.1 asks the hook for the connection form; 3.2+ reads the provider info and would warn
+        # that these methods are deprecated, so they exist on 3.1 only.  Both forms come from the provider
+        # info (hooks/connection_form.py).
+
+        @classmethod
+        def get_connection_form_widgets(cls) -> dict[str, Any]:
+            """The extra fields of the connection form (Airflow 3.1): the provider info's ``conn-fields``."""
+            from airflow_provider_sinch.hooks.connection_form import connection_form_widgets
+
+            return connection_form_widgets(cls.conn_type)
+
+        @classmethod
+        def get_ui_field_behaviour(cls) -> dict[str, Any]:
+            """Hidden, relabelled and prefilled standard fields (Airflow 3.1): the provider info's
+            ``ui-field-behaviour``."""
+            from airflow_provider_sinch.hooks.connection_form import ui_field_behaviour
+
+            return ui_field_behaviour(cls.conn_type)
 
     def __init__(
         self,
