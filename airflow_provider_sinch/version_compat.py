@@ -11,6 +11,7 @@ feature                   3.1    3.2    3.3    without it
 shared trigger streams    no     no     yes    each inbound watcher runs its own poll loop
 provider-info conn form   no     yes    yes    the hook's ``get_ui_field_behaviour`` / form widgets
 ``AsyncCallback`` in sdk  no     yes    yes    ``airflow.sdk.definitions.deadline`` (same classes)
+sync deadline callbacks   no     yes    yes    deadline alerts are sent from the triggerer only
 ========================  =====  =====  =====  ==============================================================
 
 As in Airflow's own providers (each copies a ``version_compat.py``), nothing else in the package compares
@@ -43,6 +44,9 @@ HAS_ASSET_STATE_STORE: bool = AIRFLOW_V_3_3_PLUS
 HAS_SHARED_TRIGGER_STREAMS: bool = AIRFLOW_V_3_3_PLUS
 """``BaseEventTrigger.shared_stream_key``: one stream feeding many watchers in a triggerer (3.3)."""
 
+HAS_SYNC_DEADLINE_CALLBACKS: bool = AIRFLOW_V_3_2_PLUS
+"""Deadline alerts run a ``SyncCallback`` on an executor (3.2); 3.1's scheduler raises NotImplementedError."""
+
 PROVIDER_INFO_CONNECTION_FORM: bool = AIRFLOW_V_3_2_PLUS
 """The UI builds the connection form from the provider info's ``conn-fields`` (3.2); 3.1 asks the hook."""
 
@@ -51,6 +55,7 @@ __all__ = [
     "AIRFLOW_V_3_3_PLUS",
     "HAS_ASSET_STATE_STORE",
     "HAS_SHARED_TRIGGER_STREAMS",
+    "HAS_SYNC_DEADLINE_CALLBACKS",
     "HAS_TASK_STATE_STORE",
     "PROVIDER_INFO_CONNECTION_FORM",
     "get_base_airflow_version_tuple",

@@ -2,8 +2,14 @@
 
 Use it as a callback (``on_failure_callback=SinchNotifier(to=["+4670..."])``, or the
 ``send_sinch_notification`` alias) or, with its ``async_notify``, as a deadline alert run in the triggerer
-(``AsyncCallback(SinchNotifier, kwargs={"to": [...]})``).  A failed send raises: an alert that silently
-did not go out is worse than a noisy callback.
+(``callback=SinchNotifier.deadline_callback(to=[...])``, which is ``AsyncCallback(SinchNotifier, kwargs=...)``
+with the arguments checked when the DAG is parsed).  A failed send raises: an alert that silently did not go
+out is worse than a noisy callback.
+
+Deadline alerts on each Airflow version: the triggerer builds the notifier from the callback's kwargs and a
+small context (the run as a dict, the deadline) and awaits it, on 3.1 (``DeadlineCallbackTrigger``) as on
+3.2+ (``CallbackTrigger``).  A ``SyncCallback`` (``sync=True``: ``notify`` on an executor) needs 3.2: 3.1's
+scheduler does not run them (it raises ``NotImplementedError`` when one is due), so it is refused there.
 """
 
 from __future__ import annotations
@@ -17,8 +23,11 @@ from airflow_provider_sinch.client.segments import count_segments, truncate_to_p
 from airflow_provider_sinch.common.arguments import as_int, as_list, check_text, has_template, invalid
 from airflow_provider_sinch.common.output import masked, to_xcom
 from airflow_provider_sinch.hooks import DEFAULT_CONN_ID
+from airflow_provider_sinch.version_compat import HAS_SYNC_DEADLINE_CALLBACKS, get_base_airflow_version_tuple
 
 if TYPE_CHECKING:
+    import jinja2
+
     from airflow_provider_sinch.hooks.sinch import SinchHook
 
 WHERE = "notifier arguments"
@@ -39,12 +48,12 @@ def default_message(context: Mapping[str, Any]) -> str:
     """A short alert naming the DAG, the task, its state and try, and the run.
 
     Works for task callbacks, DAG callbacks (no task instance: the run's state) and deadline alerts (whose
-    context holds the run as a plain dict and a ``deadline``).
+    context holds the run as the REST API shows it, a dict naming its id ``dag_run_id``, and a ``deadline``).
     """
     ti = context.get("ti") or context.get("task_instance")
     dag_run = context.get("dag_run")
     dag_id = _get(context.get("dag"), "dag_id") or _get(ti, "dag_id") or _get(dag_run, "dag_id") or "?"
-    run_id = _get(ti, "run_id") or _get(dag_run, "run_id") or "?"
+    run_id = _get(ti, "run_id") or _get(dag_run, "run_id") or _get(dag_run, "dag_run_id") or "?"
     if context.get("deadline") is not None:
         when = _get(context["deadline"], "deadline_time")
         return f"Airflow: DAG {dag_id} missed its deadline{f' ({when})' if when else ''}, run {run_id}"
@@ -102,6 +111,61 @@ class SinchNotifier(BaseNotifier):
             check_text(value, name, WHERE)
         if not has_template(to) and not as_list(to, "to", where=WHERE):
             raise self.no_recipients()
+
+    def render_template_fields(self, context: Any, jinja_env: jinja2.Environment | None = None) -> None:
+        """Render every templated field, keeping what it renders to even when that is empty.
+
+        Airflow 3.1 and 3.2 keep a field's template text when it renders to something empty (3.3 keeps the
+        empty result): a ``body`` rendered empty would go out as its Jinja source instead of the default
+        text, a ``to`` rendered empty would be read as a number list.  The rule here is 3.3's on every
+        version: fields that are empty before rendering are left alone, any other takes its rendering.
+
+        A deadline alert's context holds the run as the REST API shows it (``dag_run_id``); it gets a
+        ``run_id`` too, so ``{{ dag_run.run_id }}`` means the same in every kind of callback.
+
+        :param context: the callback's context.
+        :param jinja_env: the Jinja environment (default: the DAG's).
+        """
+        dag_run = context.get("dag_run")
+        if isinstance(dag_run, Mapping) and "run_id" not in dag_run and "dag_run_id" in dag_run:
+            context["dag_run"] = {**dag_run, "run_id": dag_run["dag_run_id"]}
+        env = jinja_env or self.get_template_env(dag=context.get("dag"))
+        for name in self.template_fields:
+            value = getattr(self, name)
+            if value:
+                setattr(self, name, self.render_template(value, context, env, set()))
+
+    @classmethod
+    def deadline_callback(cls, *, sync: bool = False, **kwargs: Any) -> Any:
+        """This notifier as the ``callback`` of a ``DeadlineAlert``, its arguments checked now.
+
+        ``DeadlineAlert(reference=..., interval=..., callback=SinchNotifier.deadline_callback(to=[...]))``:
+        an alert that could never go out (no recipients, a bad ``max_parts``) fails when the DAG is parsed,
+        not when the deadline is missed.  Airflow stores the arguments with the DAG and builds the notifier
+        from them, with the run and the deadline as its context, when the deadline passes.
+
+        :param sync: ``False`` (default): an ``AsyncCallback``, sent with ``async_notify`` from the triggerer
+            (Airflow 3.1+).  ``True``: a ``SyncCallback``, sent with ``notify`` by an executor (Airflow 3.2+;
+            refused on 3.1, whose scheduler does not run them).
+        :param kwargs: the notifier's arguments (``to``, ``body``, ``from_``, ...), JSON-serialisable.
+        :return: an ``AsyncCallback`` (or ``SyncCallback``) of ``airflow.sdk.definitions.deadline``.
+        """
+        # Where 3.1 to 3.3 all have them (3.2+ define them in ...definitions.callback and import them here).
+        from airflow.sdk.definitions.deadline import (  # type: ignore[attr-defined]
+            AsyncCallback,
+            SyncCallback,
+        )
+
+        if "context" in kwargs:
+            raise invalid("context", "is given by Airflow when the deadline is missed", WHERE)
+        cls(**kwargs)  # the checks an alert gets when the DAG is parsed
+        if not sync:
+            return AsyncCallback(cls, kwargs=kwargs)
+        if not HAS_SYNC_DEADLINE_CALLBACKS:
+            running = ".".join(map(str, get_base_airflow_version_tuple()))
+            raise invalid("sync", f"needs Airflow 3.2 or later, this is Airflow {running}: its scheduler "
+                          "does not run SyncCallbacks; use sync=False (the triggerer sends the alert)", WHERE)
+        return SyncCallback(cls, kwargs=kwargs)
 
     @staticmethod
     def no_recipients() -> Exception:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -22,6 +23,7 @@ from airflow_provider_sinch.client.segments import count_segments
 from airflow_provider_sinch.hooks.sinch import SinchHook
 from airflow_provider_sinch.notifications import SinchNotifier, send_sinch_notification
 from airflow_provider_sinch.notifications.sinch import default_message
+from airflow_provider_sinch.version_compat import AIRFLOW_V_3_2_PLUS, HAS_SYNC_DEADLINE_CALLBACKS
 
 BASE = "http://sinch.test"
 URL = f"{BASE}/xms/v1/plan-1/batches"
@@ -41,6 +43,44 @@ def sinch() -> Iterator[requests_mock.Mocker]:
         yield mocker
 
 
+@pytest.fixture
+def async_sent(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The bodies of the batches sent through the hook's async client (a mock transport answering 201)."""
+    seen: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        return httpx.Response(201, json={"id": "B9", "to": ["46701234567"]})
+
+    async def aget_client(self: SinchHook) -> AsyncSinchClient:
+        return AsyncSinchClient(self.config, http=httpx.AsyncClient(transport=httpx.MockTransport(handler)))
+
+    monkeypatch.setattr(SinchHook, "aget_client", aget_client)
+    return seen
+
+
+def import_string(path: str) -> Any:
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def deadline_context() -> dict[str, Any]:
+    """The context Airflow (3.1 to 3.3) gives a deadline callback: the run as the REST API's
+    ``DAGRunResponse`` (its id named ``dag_run_id``) and the deadline."""
+    return {"dag_run": {"dag_id": "etl", "dag_run_id": "r3", "state": "running"},
+            "deadline": {"id": "d1", "deadline_time": "2030-01-01T00:00:00Z"}}
+
+
+MISSED = "Airflow: DAG etl missed its deadline (2030-01-01T00:00:00Z), run r3"
+
+
+def test_the_deadline_context_is_shaped_as_airflows() -> None:
+    from airflow.api_fastapi.core_api.datamodels.dag_run import DAGRunResponse
+
+    assert set(deadline_context()["dag_run"]) <= set(DAGRunResponse.model_fields)
+    assert "run_id" not in DAGRunResponse.model_fields
+
+
 def task_context(state: str = "failed", try_number: int = 2) -> dict[str, Any]:
     ti = SimpleNamespace(dag_id="etl", task_id="load", run_id="manual__1", state=state, try_number=try_number)
     return {"ti": ti, "dag": DAG("etl", schedule=None), "params": {"oncall": ONCALL}}
@@ -57,9 +97,7 @@ def test_default_message_for_a_dag_run() -> None:
 
 
 def test_default_message_for_a_deadline_alert() -> None:
-    context = {"dag_run": {"dag_id": "etl", "run_id": "r3", "state": "running"},
-               "deadline": {"id": "x", "deadline_time": "2030-01-01T00:00:00Z"}}
-    assert default_message(context) == "Airflow: DAG etl missed its deadline (2030-01-01T00:00:00Z), run r3"
+    assert default_message(deadline_context()) == MISSED
 
 
 def test_notify_sends_one_short_sms_with_templated_fields(sinch: requests_mock.Mocker) -> None:
@@ -102,6 +140,21 @@ def test_bad_input_raises_before_sending(sinch: requests_mock.Mocker) -> None:
     assert sinch.request_history == []
 
 
+def test_fields_that_render_empty_stay_empty(sinch: requests_mock.Mocker) -> None:
+    """Airflow 3.1 and 3.2 keep a field's template text when it renders empty (3.3 does not): the notifier
+    keeps the empty rendering on every version, so the default text goes out, never Jinja source."""
+    SinchNotifier(to=[ONCALL], body="{{ params.get('no_body', '') }}",
+                  from_="{{ params.get('no_sender', '') }}",
+                  client_reference="{{ params.get('no_reference', '') }}")(task_context())
+    assert sinch.request_history[0].json() == {
+        "to": [ONCALL], "type": "mt_text", "body": "Airflow: etl.load failed (try 2), run manual__1"}
+
+
+async def test_fields_that_render_empty_stay_empty_in_the_triggerer(async_sent: list[dict[str, Any]]) -> None:
+    await SinchNotifier(to=[ONCALL], body="{{ dag_run.get('note') or '' }}", context=deadline_context())
+    assert async_sent == [{"to": [ONCALL], "type": "mt_text", "body": MISSED}]
+
+
 @pytest.mark.parametrize("to", [[], "", " , ", None, ()])
 def test_an_alert_without_recipients_fails_when_the_dag_is_parsed(to: Any) -> None:
     """Not when the failure it should report finally happens."""
@@ -119,21 +172,69 @@ def test_alias() -> None:
     assert set(SinchNotifier.template_fields) >= {"to", "body", "from_", "sinch_conn_id"}
 
 
-async def test_async_notify_uses_the_shared_async_client(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[dict[str, Any]] = []
+async def test_async_notify_uses_the_shared_async_client(async_sent: list[dict[str, Any]]) -> None:
+    await SinchNotifier(to=[ONCALL], context=deadline_context())  # how Airflow runs it in the triggerer
+    assert async_sent == [{"to": [ONCALL], "type": "mt_text", "body": MISSED}]
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(json.loads(request.content))
-        return httpx.Response(201, json={"id": "B9", "to": ["46701234567"]})
 
-    async def aget_client(self: SinchHook) -> AsyncSinchClient:
-        return AsyncSinchClient(self.config, http=httpx.AsyncClient(transport=httpx.MockTransport(handler)))
+async def test_a_deadline_alert_template_reads_the_run_id_as_in_other_callbacks(
+    async_sent: list[dict[str, Any]],
+) -> None:
+    await SinchNotifier(to=[ONCALL], body="{{ dag_run.dag_id }} {{ dag_run.run_id }} late",
+                        client_reference="late:{{ dag_run.dag_run_id }}", context=deadline_context())
+    assert async_sent == [{"to": [ONCALL], "type": "mt_text", "body": "etl r3 late",
+                           "client_reference": "late:r3"}]
 
-    monkeypatch.setattr(SinchHook, "aget_client", aget_client)
-    context = {"dag_run": {"dag_id": "etl", "run_id": "r3"}, "deadline": {"deadline_time": "soon"}}
-    await SinchNotifier(to=[ONCALL], context=context)  # how Airflow runs it in the triggerer
-    assert seen == [{"to": [ONCALL], "type": "mt_text",
-                     "body": "Airflow: DAG etl missed its deadline (soon), run r3"}]
+
+CALLBACK_TRIGGER = ("airflow.triggers.callback.CallbackTrigger" if AIRFLOW_V_3_2_PLUS
+                    else "airflow.triggers.deadline.DeadlineCallbackTrigger")
+"""The trigger Airflow's scheduler creates for a missed deadline's ``AsyncCallback`` (renamed in 3.2)."""
+
+
+async def test_the_triggerer_sends_the_deadline_alert(async_sent: list[dict[str, Any]]) -> None:
+    """What this Airflow's triggerer runs when the deadline is missed: its callback trigger, made from the
+    callback's path and kwargs plus the context, as the triggerer gets it (through ``serialize()``)."""
+    callback = SinchNotifier.deadline_callback(to=[ONCALL], body="{{ dag_run.run_id }} is late")
+    assert callback.path == "airflow_provider_sinch.notifications.sinch.SinchNotifier"
+    trigger_class = import_string(CALLBACK_TRIGGER)
+    made = trigger_class(callback_path=callback.path,
+                         callback_kwargs={**(callback.kwargs or {}), "context": deadline_context()})
+    _, kwargs = made.serialize()
+    states = [event.payload["state"] async for event in trigger_class(**kwargs).run()]
+    assert [getattr(state, "value", state) for state in states] == ["running", "success"]
+    assert async_sent == [{"to": [ONCALL], "type": "mt_text", "body": "r3 is late"}]
+
+
+def test_deadline_callback_checks_the_alert_when_the_dag_is_parsed() -> None:
+    from airflow.sdk.definitions.deadline import AsyncCallback
+
+    callback = SinchNotifier.deadline_callback(to=[ONCALL], max_parts=2)
+    assert isinstance(callback, AsyncCallback)
+    assert callback.kwargs == {"to": [ONCALL], "max_parts": 2}
+    with pytest.raises(SinchValidationError, match="to: is empty"):
+        SinchNotifier.deadline_callback(to=[])
+    with pytest.raises(SinchValidationError, match="max_parts"):
+        SinchNotifier.deadline_callback(to=[ONCALL], max_parts=0)
+    with pytest.raises(SinchValidationError, match="context: is given by Airflow"):
+        SinchNotifier.deadline_callback(to=[ONCALL], context={})
+
+
+def test_a_sync_deadline_callback_where_airflow_runs_them(sinch: requests_mock.Mocker) -> None:
+    """3.2+: a ``SyncCallback``, which an executor runs as it runs any notifier (built with the kwargs and
+    the context, then called with the context); 3.1's scheduler runs none, so it is refused there, by
+    version."""
+    if not HAS_SYNC_DEADLINE_CALLBACKS:
+        refused = r"sync: needs Airflow 3\.2 or later, this is Airflow 3\.1\.\d+: its scheduler"
+        with pytest.raises(SinchValidationError, match=refused):
+            SinchNotifier.deadline_callback(sync=True, to=[ONCALL])
+        return
+    from airflow.sdk.definitions.deadline import SyncCallback
+
+    callback = SinchNotifier.deadline_callback(sync=True, to=[ONCALL])
+    assert isinstance(callback, SyncCallback)
+    notifier = import_string(callback.path)(**(callback.kwargs or {}), context=deadline_context())
+    notifier(deadline_context())
+    assert sinch.request_history[0].json() == {"to": [ONCALL], "type": "mt_text", "body": MISSED}
 
 
 async def test_async_notify_raises_on_failure(monkeypatch: pytest.MonkeyPatch) -> None:
