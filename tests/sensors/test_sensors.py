@@ -10,13 +10,14 @@ from unittest import mock
 
 import pytest
 import requests_mock
+
+# Not in common-compat's map: airflow.exceptions has them on 3.1 and re-exports the SDK's from 3.2 on.
+from airflow.exceptions import AirflowRescheduleException, TaskDeferralTimeout
 from airflow.providers.common.compat.sdk import (
     AirflowException,
     AirflowFailException,
-    AirflowRescheduleException,
     AirflowSensorTimeout,
     AirflowSkipException,
-    TaskDeferralTimeout,
     TaskDeferred,
     conf,
 )
