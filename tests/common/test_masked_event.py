@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pickle
 
-from airflow.jobs.triggerer_job_runner import TriggerEventEntry, messages
+from airflow.jobs.triggerer_job_runner import messages
 from airflow.triggers.base import TriggerEvent
 
 from airflow_provider_sinch.common.masked_event import SinchTriggerEvent, masked_payload
+from airflow_provider_sinch.version_compat import AIRFLOW_V_3_3_PLUS
 
 INBOUND = {
     "id": "01INBOUND",
@@ -34,13 +35,16 @@ def test_the_repr_the_triggerer_logs_masks_every_number() -> None:
 
 
 def test_airflow_sends_it_on_as_a_plain_trigger_event_with_the_same_payload() -> None:
-    """The triggerer reports events to its supervisor in ``TriggerStateChanges`` (a pydantic message)."""
-    sent = messages.TriggerStateChanges(events=[TriggerEventEntry(7, SinchTriggerEvent(INBOUND), None)])
+    """The triggerer reports events to its supervisor in ``TriggerStateChanges`` (a pydantic message), each
+    as ``(trigger id, event)``; 3.3 adds a shared-stream sequence number (its ``TriggerEventEntry``)."""
+    entry = (7, SinchTriggerEvent(INBOUND), *((None,) if AIRFLOW_V_3_3_PLUS else ()))
+    sent = messages.TriggerStateChanges(events=[entry])
     received = messages.TriggerStateChanges.model_validate_json(sent.model_dump_json())
     assert received.events is not None
-    (entry,) = received.events
-    assert type(entry.event) is TriggerEvent
-    assert entry.event.payload == INBOUND
+    ((trigger_id, event, *_),) = received.events
+    assert trigger_id == 7
+    assert type(event) is TriggerEvent
+    assert event.payload == INBOUND
     assert pickle.loads(pickle.dumps(SinchTriggerEvent(INBOUND))).payload == INBOUND  # noqa: S301
 
 

@@ -10,6 +10,7 @@ import pytest
 from airflow_provider_sinch.client import SinchValidationError
 from airflow_provider_sinch.common.arguments import SinchArgumentError
 from airflow_provider_sinch.common.times import as_timestamp, parse_time
+from airflow_provider_sinch.version_compat import AIRFLOW_V_3_2_PLUS
 
 
 def test_timestamps() -> None:
@@ -25,8 +26,16 @@ def test_timestamps() -> None:
 
 
 @pytest.fixture
-def stockholm_airflow() -> Any:
-    """Airflow configured with ``[core] default_timezone = Europe/Stockholm`` for one test."""
+def stockholm_airflow(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Airflow configured with ``[core] default_timezone = Europe/Stockholm`` for one test (where the
+    task SDK keeps it: its own setting from 3.2, ``airflow.settings.TIMEZONE`` on 3.1)."""
+    if not AIRFLOW_V_3_2_PLUS:
+        import airflow.settings
+        import pendulum
+
+        monkeypatch.setattr(airflow.settings, "TIMEZONE", pendulum.timezone("Europe/Stockholm"))
+        yield
+        return
     from airflow.sdk import timezone as airflow_timezone
 
     airflow_timezone.initialize("Europe/Stockholm")
