@@ -17,6 +17,11 @@
   sensor; in reschedule mode each poke runs in a new process, so the count is kept in
   ``task_state_store`` (Airflow 3.3) under the try number, and a new try starts afresh.  Other errors
   (401, 404, ...) fail the poke at once.
+* Without ``task_state_store`` (Airflow 3.1 and 3.2), a reschedule-mode poke cannot know how many pokes
+  before it failed: each counts its own failures, so a transient error still never ends the wait, but a
+  lasting outage ends it at ``timeout`` (``AirflowSensorTimeout``, or a skip with ``soft_fail``) rather than
+  after ``max_consecutive_failures`` pokes.  Each such failure says so in the log.  Poke and deferrable
+  modes keep the budget in the process that waits, on every version.
 """
 
 from __future__ import annotations
@@ -171,6 +176,11 @@ class SinchPollingSensor(BaseSensorOperator):
                 ) from exc
             self.log.warning("Sinch check failed (%d of %d allowed in a row): %s",
                              failures, self.max_consecutive_failures, describe_error(exc))
+            if self.reschedule and self._durable_store(context) is None:
+                self.log.warning("This Airflow gives no task_state_store (3.3 does): in reschedule mode each "
+                                 "poke counts failures alone, so a lasting Sinch outage ends this wait at its "
+                                 "timeout (%gs), not after %d failed pokes", self.timeout,
+                                 self.max_consecutive_failures)
             return None
         if failures:
             self._record_failures(context, 0)

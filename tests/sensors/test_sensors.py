@@ -213,6 +213,25 @@ def test_reschedule_mode_keeps_the_failure_budget_across_pokes(fake: FakeSinch) 
     assert poke(try_number=2)["ok"] is True  # the retry starts with a fresh budget
 
 
+def test_reschedule_mode_without_a_state_store_ends_an_outage_at_the_timeout(
+    fake: FakeSinch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What Airflow 3.1 and 3.2 give a poke (no ``task_state_store``): each reschedule poke counts its own
+    failures, so more failed pokes in a row than the budget do not end the wait (a transient error never
+    does); a lasting outage ends it at the timeout, as the log says."""
+    fake.add_batch("b1", ["1"], report("b1", 1, Delivered=1))
+    fake.fail("report", 503, 503, 503, 503)
+    for _ in range(4):
+        with pytest.raises(AirflowRescheduleException):
+            batch_sensor(mode="reschedule", max_consecutive_failures=3).execute(context(datetime.now(UTC)))
+    assert "gives no task_state_store (3.3 does)" in capsys.readouterr().out
+    fake.fail("report", 503)
+    long_ago = datetime.now(UTC) - timedelta(hours=2)
+    with pytest.raises(AirflowSensorTimeout):
+        batch_sensor(mode="reschedule", max_consecutive_failures=3, timeout=3600).execute(context(long_ago))
+    assert batch_sensor(mode="reschedule").execute(context(datetime.now(UTC)))["ok"] is True
+
+
 def test_reschedule_mode_timeout_counts_from_the_first_poke(fake: FakeSinch) -> None:
     fake.add_batch("b1", ["1"], report("b1", 1, Queued=1))
     long_ago = datetime.now(UTC) - timedelta(hours=2)
