@@ -251,7 +251,10 @@ class SinchDeleteGroupOperator(SinchGroupOperatorBase):
     Safe to retry after a lost answer, as cancelling a batch is: the client resends a ``DELETE`` whose
     answer was lost, and takes Sinch's ``404`` to that resend as deleted (the first one did it).  When
     every attempt of a try went unanswered, the group is recorded in ``task_state_store``, and the next
-    try's ``404`` counts as deleted too; any other ``404`` is a group that does not exist.
+    try's ``404`` counts as deleted too; any other ``404`` is a group that does not exist.  Airflow 3.1 and
+    3.2 have no ``task_state_store``: there a retry cannot tell a group its earlier try deleted unanswered
+    from one that never existed, so its ``404`` fails the task as missing (a skip with
+    ``ignore_if_missing``), never passes for a delete, and the log says why.
 
     :param group_id: the group, or an upstream group result; templated.
     :param ignore_if_missing: skip instead of failing when the group does not exist (404).
@@ -273,6 +276,10 @@ class SinchDeleteGroupOperator(SinchGroupOperatorBase):
             self.hook.delete_group(group_id)  # the client itself takes a 404 to its resend as deleted
         except SinchNotFoundError:
             if store is None or group_id not in (store.get(UNANSWERED_DELETES_KEY) or []):
+                if store is None and int(getattr(context.get("ti"), "try_number", 1) or 1) > 1:
+                    self.log.warning("Group %s does not exist. This Airflow gives no task_state_store (3.3 "
+                                     "does), so this retry cannot tell whether an earlier try deleted it "
+                                     "without hearing the answer", group_id)
                 if not self.ignore_if_missing:
                     raise
                 raise AirflowSkipException(f"group {group_id} does not exist") from None

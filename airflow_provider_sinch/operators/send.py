@@ -191,7 +191,10 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
     the ledger names once, looks the other chunks up at Sinch by their reference, and sends only what is
     missing.  When an answer is lost on the way back (timeout or 5xx after the request was sent), the chunk
     is looked up before anything else happens; if it cannot be found the task fails, and the retry looks
-    again before it sends.  A batch found cancelled is sent again.
+    again before it sends.  A batch found cancelled is sent again.  Without ``task_state_store`` (Airflow
+    3.1 and 3.2, or ``durable=False``) every try looks every chunk up by its reference, the first one too:
+    still exactly once, for one more ``GET`` per chunk on the first try.  A retried chunk costs one ``GET``
+    either way (plus its ``POST`` if it still has to be sent).
 
     :param to: numbers and/or group ids (see :class:`SinchChunkedBatchOperator`); templated.
     :param body: the message, or a ``.txt``/``.j2`` template file; templated.

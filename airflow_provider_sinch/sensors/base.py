@@ -177,9 +177,9 @@ class SinchPollingSensor(BaseSensorOperator):
             self.log.warning("Sinch check failed (%d of %d allowed in a row): %s",
                              failures, self.max_consecutive_failures, describe_error(exc))
             if self.reschedule and self._durable_store(context) is None:
-                self.log.warning("This Airflow gives no task_state_store (3.3 does): in reschedule mode each "
-                                 "poke counts failures alone, so a lasting Sinch outage ends this wait at its "
-                                 "timeout (%gs), not after %d failed pokes", self.timeout,
+                self.log.warning("This Airflow gives no task_state_store (3.3 does): in reschedule mode "
+                                 "each poke counts failures alone, so a lasting Sinch outage ends this wait "
+                                 "at its timeout (%gs), not after %d failed pokes", self.timeout,
                                  self.max_consecutive_failures)
             return None
         if failures:

@@ -1,12 +1,18 @@
 """The operators against the local Sinch sandbox (real HTTP on 127.0.0.1): large sends, retries, lost
-answers, rate-limit storms, scheduled sends cancelled on kill, groups."""
+answers, rate-limit storms, scheduled sends cancelled on kill, groups.
+
+Retry safety runs both ways on every Airflow version: with a ``task_state_store`` (what Airflow 3.3 gives a
+task) and without one (what 3.1 and 3.2 give, or ``durable=False``), where a retry finds what an earlier try
+sent by each chunk's ``client_reference`` alone.
+"""
 
 from __future__ import annotations
 
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
@@ -24,6 +30,12 @@ from tests.triggers.test_delivery_triggers import first_event
 
 SENDER = "+12017777777"
 EVERYONE = [f"+4670{i:07d}" for i in range(2500)]
+STORES = pytest.mark.parametrize("with_store", [True, False], ids=["task_state_store", "lookup-only"])
+"""Run a retry test with a state store (Airflow 3.3) and without (3.1, 3.2)."""
+
+
+def a_store(with_store: bool) -> FakeStore | None:
+    return FakeStore() if with_store else None
 
 
 @pytest.fixture
@@ -64,9 +76,9 @@ def test_2500_recipients_three_batches_everyone_exactly_once(sandbox: Any) -> No
                                  for s in sandbox.statuses(b).values()), timeout=10)
 
 
-@pytest.mark.parametrize("with_store", [True, False], ids=["task_state_store", "lookup-only"])
+@STORES
 def test_running_the_task_again_sends_nothing_new(sandbox: Any, with_store: bool) -> None:
-    store = FakeStore() if with_store else None
+    store = a_store(with_store)
     first = send_op().execute(make_context(store))
     again = send_op().execute(make_context(store, try_number=2))
     assert again["batch_ids"] == first["batch_ids"]
@@ -74,9 +86,10 @@ def test_running_the_task_again_sends_nothing_new(sandbox: Any, with_store: bool
     assert_everyone_once(sandbox)
 
 
-def test_accept_then_drop_retry_finds_the_batch(sandbox: Any) -> None:
+@STORES
+def test_accept_then_drop_retry_finds_the_batch(sandbox: Any, with_store: bool) -> None:
     sandbox.add_fault(kind="drop", method="POST", path="^/batches$", times=1)
-    store = FakeStore()
+    store = a_store(with_store)
     with pytest.raises(AirflowException, match="answer was lost"):  # no lookups in this try: give up
         send_op(ambiguous_lookup_delays=(), max_concurrency=1).execute(make_context(store))
     assert len(sandbox.batches()) >= 1  # the dropped chunk exists at Sinch
@@ -85,9 +98,10 @@ def test_accept_then_drop_retry_finds_the_batch(sandbox: Any) -> None:
     assert len(sends(sandbox)) == 3  # the dropped one was found, not sent again
 
 
-def test_accept_then_drop_is_recovered_within_the_try(sandbox: Any) -> None:
+@STORES
+def test_accept_then_drop_is_recovered_within_the_try(sandbox: Any, with_store: bool) -> None:
     sandbox.add_fault(kind="drop", method="POST", path="^/batches$", times=1)
-    result = send_op(ambiguous_lookup_delays=(0.1,)).execute(make_context(FakeStore()))
+    result = send_op(ambiguous_lookup_delays=(0.1,)).execute(make_context(a_store(with_store)))
     assert_everyone_once(sandbox)
     assert len(sends(sandbox)) == 3
     assert len(result["batch_ids"]) == 3
@@ -126,6 +140,47 @@ def test_a_retry_reads_each_recorded_batch_once_and_sends_a_cancelled_one_again(
     assert again["batch_ids"][0::2] == first["batch_ids"][0::2]
     assert again["batch_ids"][1] not in first["batch_ids"]
     assert len(sends(sandbox)) == 4
+
+
+def requests_per_chunk(sandbox: Any, since: int = 0) -> dict[str, dict[str, int]]:
+    """Chunk index -> how many ``send`` (POST /batches), ``lookup`` (GET /batches?client_reference=...) and
+    ``read`` (GET /batches/{id}) requests were made for it, from the sandbox's ``since``-th request on."""
+    chunk_of = {b["id"]: b["client_reference"].rsplit(":", 1)[1] for b in sandbox.batches()}
+    counted: dict[str, Counter[str]] = defaultdict(Counter)
+    for request in sandbox.requests[since:]:
+        if request.method == "POST" and request.path.endswith("/batches"):
+            counted[request.body["client_reference"].rsplit(":", 1)[1]]["send"] += 1
+        elif request.method == "GET" and request.path.endswith("/batches"):
+            counted[parse_qs(request.query)["client_reference"][0].rsplit(":", 1)[1]]["lookup"] += 1
+        elif request.method == "GET" and "/batches/" in request.path:
+            counted[chunk_of[request.path.rsplit("/", 1)[1]]]["read"] += 1
+        else:
+            counted["other"][f"{request.method} {request.path}"] += 1
+    return {chunk: dict(kinds) for chunk, kinds in counted.items()}
+
+
+@STORES
+def test_what_a_retry_costs_per_chunk(sandbox: Any, with_store: bool) -> None:
+    """The price of retry safety in requests to Sinch, per chunk of 1,000 destinations.  The first try
+    sends chunk 0, chunk 1 is taken by Sinch but its answer is lost (the try fails), chunk 2 is never sent.
+    A retried chunk costs one GET, plus the POST if it still has to be sent: with a state store the GET
+    reads the batch the ledger names, without one it looks the chunk up by its reference.  Without a store
+    the first try looks every chunk up too (nothing may tell it that no earlier run of it sent them)."""
+    sandbox.add_fault(kind="drop", method="POST", path="^/batches$", after=1, times=1)
+    store = a_store(with_store)
+    with pytest.raises(AirflowException, match="answer was lost"):
+        send_op(ambiguous_lookup_delays=(), max_concurrency=1).execute(make_context(store))
+    first_try = requests_per_chunk(sandbox)
+    seen = len(sandbox.requests)
+    send_op(ambiguous_lookup_delays=(), max_concurrency=1).execute(make_context(store, try_number=2))
+    retry = requests_per_chunk(sandbox, seen)
+    if with_store:
+        assert first_try == {"0": {"send": 1}, "1": {"send": 1}}
+        assert retry == {"0": {"read": 1}, "1": {"lookup": 1}, "2": {"lookup": 1, "send": 1}}
+    else:
+        assert first_try == {"0": {"lookup": 1, "send": 1}, "1": {"lookup": 1, "send": 1}, "2": {"lookup": 1}}
+        assert retry == {"0": {"lookup": 1}, "1": {"lookup": 1}, "2": {"lookup": 1, "send": 1}}
+    assert_everyone_once(sandbox)
 
 
 def test_group_send_with_cost_guard_and_name_kept(sandbox: Any) -> None:

@@ -176,6 +176,24 @@ def test_delete_whose_every_answer_was_lost_succeeds_on_the_tasks_retry(
     assert again == {"group_id": group["id"], "deleted": True}
 
 
+def test_without_a_state_store_a_retrys_404_is_missing_as_the_log_explains(
+        api: ApiView, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Airflow 3.1 and 3.2 (no ``task_state_store``): a retry cannot know its earlier try deleted the group
+    unanswered, so its 404 fails the task (or skips it, with ``ignore_if_missing``), never passes silently."""
+    one_retry(api, monkeypatch)
+    group = SinchCreateGroupOperator(task_id="g", name="VIP").execute(make_context())
+    api.fail("DELETE", GROUP, drop=True, times=2)  # both of the client's attempts: answers lost
+    with pytest.raises(SinchTransportError):
+        SinchDeleteGroupOperator(task_id="d", group_id=group["id"]).execute(make_context())
+    assert api.groups == {}
+    with pytest.raises(SinchNotFoundError):
+        SinchDeleteGroupOperator(task_id="d", group_id=group["id"]).execute(make_context(try_number=2))
+    assert "cannot tell whether an earlier try deleted it" in capsys.readouterr().out
+    with pytest.raises(AirflowSkipException):
+        SinchDeleteGroupOperator(task_id="d", group_id=group["id"], ignore_if_missing=True) \
+            .execute(make_context(try_number=2))
+
+
 def test_a_404_without_a_lost_answer_still_means_missing(
         api: ApiView, store: FakeStore, monkeypatch: pytest.MonkeyPatch) -> None:
     one_retry(api, monkeypatch)
