@@ -166,8 +166,10 @@ class SinchInboundMessageEventTrigger(BaseEventTrigger):
     the newest ``received_at`` handled and the ids within ``overlap_seconds`` before it.  The state is saved
     *before* each event is yielded, so a crash in between can lose that one event but never repeat it
     (at-most-once).  On the very first start, messages from ``since`` on count (``None``: from the start).
-    Without a state store (one trigger watching several assets, or an older Airflow) a restart starts from
-    the restart time: nothing is fired twice, but messages that arrived while it was down are skipped.
+    Without a state store (one trigger watching several assets, or Airflow 3.1/3.2, which give triggers
+    none) the watcher keeps where it is in memory only: a restart starts from the restart time, nothing is
+    fired twice, but messages that arrived while it was down are skipped; and since a first start cannot
+    be told from a restart there, ``since`` is not honoured (the watcher starts from now, and says so).
     Within a process, message ids are de-duplicated too.
 
     **Watchers of one number share one poll** (Airflow 3.3's shared streams): in a triggerer, the watchers
@@ -177,7 +179,9 @@ class SinchInboundMessageEventTrigger(BaseEventTrigger):
     watchers on a number cost one request per interval instead of a hundred.  The loop lists from the
     earliest point any of them needs (:mod:`~airflow_provider_sinch.triggers.inbound_stream`), so what each
     watcher fires is exactly what it would fire polling alone.  Sharing is per triggerer: two triggerers
-    running the same watchers (HA, failover) poll once each, and each copy keeps the rules above.
+    running the same watchers (HA, failover) poll once each, and each copy keeps the rules above.  Airflow
+    3.1 and 3.2 have no shared streams: there the triggerer runs each watcher's :meth:`run`, its own poll
+    loop with the same rules, so N watchers on one number cost N ``GET /inbounds`` per ``poll_interval``.
 
     **No ack mode** (``create_shared_stream_producer`` is not overridden).  Ack mode is for brokers with one
     consumer cursor that must only move once every subscriber's events are persisted (a Kafka offset, an SQS
