@@ -26,6 +26,8 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_sinch.version_compat import HAS_ASSET_STATE_STORE
+
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,16 +144,19 @@ def with_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
 def test_deferral_to_the_triggerer_and_inbound_asset_event(
     standalone: Standalone, sinch_sandbox: Any
 ) -> None:
-    # Ready: the three DAGs are stored and the inbound watcher runs in the triggerer (it saved its start
-    # point in the asset's state store on its first start).
+    # Ready: the three DAGs are stored and the inbound watcher runs in the triggerer: it polls Sinch (only
+    # once it knows where it starts) and, on 3.3, saved that start in the asset's state store (3.1/3.2 have
+    # none: it keeps it in memory).
     standalone.wait(
         "the example DAGs",
         lambda: len(standalone.query("select dag_id from dag where dag_id like 'example_sinch_%'")) >= 3,
     )
     standalone.wait(
         "the inbound watcher in the triggerer",
-        lambda: standalone.query("select 1 from asset_state_store where key like 'sinch_inbound:%'"),
+        lambda: any(r.path.endswith("/inbounds") for r in sinch_sandbox.requests),
     )
+    if HAS_ASSET_STATE_STORE:
+        assert standalone.query("select 1 from asset_state_store where key like 'sinch_inbound:%'")
     ready = time.monotonic() - standalone.started
 
     # 1. A deferrable sensor: handed to the triggerer, resumed on a worker.  It pokes once before deferring,
