@@ -385,7 +385,7 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
         """The send result when the resume lost the defer kwargs (``airflow dags test`` in 3.3 resumes
         with the event alone; the triggerer keeps them): ``task_state_store`` has it; without a store, the
         batch ids the delivery summary names."""
-        store = context.get("task_state_store") if self.durable else None
+        store: Any = context.get("task_state_store") if self.durable else None  # 3.3+ (3.1 types: none)
         stored = store.get(RESULT_KEY) if store is not None else None
         if isinstance(stored, dict) and stored.get("batch_ids"):
             return dict(stored)
