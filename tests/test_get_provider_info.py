@@ -121,8 +121,12 @@ def test_callback_connections_is_declared_empty_and_read_through_airflows_conf(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The receiver serves nothing by default; the option (documented in the provider info's ``config``)
-    is what Airflow's configuration answers, its env var included."""
+    is what Airflow's configuration answers once it has the providers' options (lazily on 3.3, when a
+    component initialises them on 3.1), its env var included."""
     from airflow.providers.common.compat.sdk import conf
+    from airflow.providers_manager import ProvidersManager
+
+    ProvidersManager().initialize_providers_configuration()
 
     option = get_provider_info()["config"]["sinch"]["options"]["callback_connections"]
     assert option["default"] == ""
