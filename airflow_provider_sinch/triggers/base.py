@@ -125,11 +125,15 @@ class SinchPollingTrigger(BaseTrigger):
 
         return SinchTriggerEvent(make_event(self.event_kind, status, detail, result))
 
+    def now(self) -> datetime:
+        """The wall clock the deadline is judged by (UTC; tests replace it with a fake one)."""
+        return datetime.now(UTC)
+
     def remaining(self) -> float | None:
         """Seconds left before the deadline (negative once passed), ``None`` without one."""
         if self._deadline is None:
             return None
-        return (self._deadline - datetime.now(UTC)).total_seconds()
+        return (self._deadline - self.now()).total_seconds()
 
     async def get_client(self) -> AsyncSinchClient:
         """The triggerer-wide client for the connection (shared pool, not closed by the trigger)."""
