@@ -18,13 +18,15 @@ def rotate(sandbox: Any, monkeypatch: pytest.MonkeyPatch, *, connection: bool = 
     """Give the sandbox new credentials and revoke the old ones; ``connection``: put the new ones into
     ``sinch_default`` too (else it keeps the revoked ones); ``project``: the access key's secret (OAuth2)
     instead of the plan's API token."""
-    if project:
+    if project:  # both at once: nothing runs between the two lines (the test does not yield)
         sandbox.rotate_key_secret("secret-rotated-4b3a")
-    else:
-        sandbox.rotate_token(NEW_TOKEN)
+        if connection:
+            monkeypatch.setenv("AIRFLOW_CONN_SINCH_DEFAULT", sandbox.project_conn_uri)
+        return
+    old = sandbox.rotate_token(NEW_TOKEN, keep_old=True)  # an owner's order: new token, connection, revoke
     if connection:
-        uri = sandbox.project_conn_uri if project else sandbox.conn_uri
-        monkeypatch.setenv("AIRFLOW_CONN_SINCH_DEFAULT", uri)
+        monkeypatch.setenv("AIRFLOW_CONN_SINCH_DEFAULT", sandbox.conn_uri)
+    sandbox.revoke_token(old)
 
 
 def refusals(sandbox: Any) -> int:

@@ -35,10 +35,13 @@ def sandbox(sinch_sandbox: Any, monkeypatch: pytest.MonkeyPatch, project: bool) 
     return sinch_sandbox
 
 
-async def until(condition: Callable[[], bool]) -> None:
-    """Let the trigger run until ``condition`` holds (bounded by the test's own timeout, not timed)."""
-    while not condition():
+async def until(condition: Callable[[], bool], wait: asyncio.Future[Any]) -> None:
+    """Let the trigger run until ``condition`` holds or the wait ended (a bound of polls, not a timing)."""
+    for _ in range(4000):
+        if wait.done() or condition():
+            return
         await asyncio.sleep(0.005)
+    raise AssertionError("the trigger never got there")
 
 
 def polls(sandbox: Any, status: int = 200) -> int:
@@ -51,10 +54,10 @@ async def wait_across_a_rotation(sandbox: Any, monkeypatch: pytest.MonkeyPatch, 
     batch_id = SinchHook().send_batch(to=[ALICE], from_=OURS, body="hello").id
     trigger = SinchBatchDeliveryTrigger(batch_ids=[batch_id], poll_interval=0.01)
     wait = asyncio.ensure_future(first_event(trigger, timeout=20))
-    await until(lambda: polls(sandbox) >= 2)
+    await until(lambda: polls(sandbox) >= 2, wait)
     rotate(sandbox, monkeypatch, connection=connection, project=project)
     seen = polls(sandbox)
-    await until(lambda: wait.done() or polls(sandbox) >= seen + 2)  # polling on with the new credentials
+    await until(lambda: polls(sandbox) >= seen + 2, wait)  # polling on with the new credentials
     sandbox.advance(60)
     return await wait
 
