@@ -161,9 +161,10 @@ class SinchHook(BaseHook, BlockingOperations):
         """The async client for this connection, shared by every caller in this event loop (a triggerer's).
 
         One client per connection configuration, built once even when a thousand triggers ask at once; the
-        connection is looked up again after a minute, so a rotated token or a moved host reaches waits
-        that ask at every poll (see :mod:`~airflow_provider_sinch.hooks.shared_clients`).  The shared client
-        lives as long as its event loop; do not close it.
+        connection is looked up again after a minute, so a moved host reaches waits that ask at every poll,
+        and at once when Sinch refuses the credentials, so a rotated and revoked token costs them no failure
+        (see :mod:`~airflow_provider_sinch.hooks.shared_clients`).  The shared client lives as long as its
+        event loop; do not close it.
         """
         from airflow_provider_sinch.hooks.shared_clients import shared_clients  # httpx's client: only here
 
