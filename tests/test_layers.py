@@ -107,7 +107,7 @@ def test_imports_point_down(module: str, path: Path) -> None:
             continue
         to = layer_of(target)
         if layer in NO_AIRFLOW and to == "version_compat":
-            wrong.append(f"line {line}: {target} (the version gates import Airflow; the client is plain Python)")
+            wrong.append(f"line {line}: {target} (version gates import Airflow; the client cannot)")
         elif to != layer and to not in EVERYWHERE and to not in ALLOWED[layer]:
             wrong.append(f"line {line}: {target} ({layer} may import {sorted(ALLOWED[layer])})")
         elif to == "triggers" and layer in DEFERS:
