@@ -8,7 +8,7 @@ secret / Basic credentials configured
 no accepted credentials; wrong Basic; bad    401     final at Sinch (a forged or replayed request)
 algorithm; timestamp over 5 min off
 ``Content-Length`` or streamed body > 1 MiB  413     final
-body not received within 30 s               503     Sinch retries (a trickled body holds nothing open)
+body not received within 30 s                503     Sinch retries (a trickled body holds nothing open)
 wrong HMAC; nonce already used               401     final
 not JSON / not an object                     400     final
 unknown callback ``type`` or missing id      422     final

@@ -46,6 +46,8 @@ Validator = Callable[[str, str, int, Any], Any]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """Declare the plugin's ini options: ``sinch_sandbox_time_scale`` and
+    ``sinch_sandbox_response_validator``."""
     parser.addini(TIME_SCALE_INI, "sandbox seconds per real second of the sinch_sandbox fixture",
                   default="10")
     parser.addini(VALIDATOR_INI, "module:function checking each sandbox answer (method, path, status, body)",
