@@ -71,7 +71,22 @@ def get_provider_info() -> dict[str, Any]:
                         "type": "boolean",
                         "example": "False",
                         "default": "True",
-                    }
+                    },
+                    "callback_connections": {
+                        "description": "Comma-separated ids of the sinch connections whose callbacks the "
+                        "receiver accepts (the provider mounts it on the API server: POST "
+                        "/sinch/callbacks/{conn_id}). Empty (the default): it serves none. Any other id is "
+                        "answered 404 without looking the connection up (no secrets-backend query), and "
+                        "such refusals are logged at most once a minute. An id must be a connection id "
+                        "Airflow accepts, not dots only, and made of letters, digits, '_', '.' and '-' (it "
+                        "is part of the asset URIs sinch://<conn_id>/...); other ids are logged as errors "
+                        "and not served. Read when the receiver starts (its first request): restart the API "
+                        "server after a change.",
+                        "version_added": None,
+                        "type": "string",
+                        "example": "sinch_default,sinch_eu",
+                        "default": "",
+                    },
                 },
             }
         },

@@ -9,8 +9,9 @@ follow-up goes (another channel, a ticket, cleaning the number from a list): her
 ``client_reference`` and prints them, numbers masked.
 
 Several reports arriving close together may start one run with all of them: the tasks handle a list.
-Connection ``sinch_default`` with ``callback_secret`` (or Basic credentials) set: see the docs' callbacks
-page (``docs/callbacks.md``).
+Connection ``sinch_default`` with ``callback_secret`` (or Basic credentials) set, and opted in to the
+receiver (``[sinch] callback_connections = sinch_default``; it serves no connection by default): see the
+docs' callbacks guide (``docs/howto/callbacks.md``).
 """
 
 from __future__ import annotations

@@ -7,8 +7,9 @@ receiver verifies the signature and records the message, exactly once, as an eve
 first task picks the senders whose first word is an opt-out keyword; the second removes them from the
 marketing group (Airflow Variable ``sinch_marketing_group``).  A run without a STOP does nothing else.
 
-Connection ``sinch_default`` with ``callback_secret`` (or Basic credentials) set: see the docs' callbacks
-page (``docs/callbacks.md``).
+Connection ``sinch_default`` with ``callback_secret`` (or Basic credentials) set, and opted in to the
+receiver (``[sinch] callback_connections = sinch_default``; it serves no connection by default): see the
+docs' callbacks guide (``docs/howto/callbacks.md``).
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ or per run with ``pytest -p airflow_provider_sinch.testing.pytest_plugin``.  The
     A :class:`~airflow_provider_sinch.testing.sandbox.Sandbox` served on ``127.0.0.1`` (a free port, one
     server per session), reset before each test.  ``.url``, ``.conn_uri`` (an ``AIRFLOW_CONN_<ID>`` value),
     ``.project_conn_uri`` (OAuth2), control (``advance``, ``add_outcome``, ``add_fault``, ``inject_inbound``,
-    ``add_auto_reply``, ``configure`` ...) and inspection (``batches()``, ``statuses(id)``, ``requests``,
-    ``callbacks``, ``wait_for_callbacks`` ...).
+    ``add_auto_reply``, ``rotate_token``, ``revoke_token``, ``configure`` ...) and inspection (``batches()``,
+    ``statuses(id)``, ``requests``, ``callbacks``, ``wait_for_callbacks`` ...).
 ``sinch_sandbox_connection``
     ``sinch_sandbox`` set as the ``sinch_default`` connection (``AIRFLOW_CONN_SINCH_DEFAULT``); returns
     the connection id.

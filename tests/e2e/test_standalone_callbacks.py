@@ -33,8 +33,9 @@ UNROUTABLE = "+46700999901"  # Failed (code 11) by the sandbox's default rules
 
 @pytest.fixture
 def pushed(tmp_path: Path, sinch_sandbox: Any) -> Iterator[tuple[Standalone, str]]:
-    """``airflow standalone`` whose ``sinch_default`` accepts signed callbacks, the sandbox signing them and
-    posting inbound messages to the receiver; yields it and the receiver's URL."""
+    """``airflow standalone`` whose ``sinch_default`` accepts signed callbacks and is opted in to the
+    receiver (``[sinch] callback_connections``), the sandbox signing them and posting inbound messages to
+    the receiver; yields it and the receiver's URL."""
     api_port = free_port()
     receiver = f"http://localhost:{api_port}/sinch/callbacks/sinch_default"
     with sandbox_api(sinch_sandbox) as api:
@@ -44,7 +45,8 @@ def pushed(tmp_path: Path, sinch_sandbox: Any) -> Iterator[tuple[Standalone, str
     conn = json.loads(sinch_sandbox.conn_uri)
     conn["extra"] = {**conn.get("extra", {}), "callback_secret": SECRET, "callback_url": receiver}
     with running_standalone(tmp_path, json.dumps(conn), api_port,
-                            AIRFLOW_VAR_SINCH_MARKETING_GROUP=group.json()["id"]) as standalone:
+                            AIRFLOW_VAR_SINCH_MARKETING_GROUP=group.json()["id"],
+                            AIRFLOW__SINCH__CALLBACK_CONNECTIONS="sinch_default") as standalone:
         yield standalone, receiver
 
 
