@@ -7,6 +7,9 @@ from typing import Any
 from airflow_provider_sinch import __version__
 
 PACKAGE = "airflow_provider_sinch"
+DOCS_URL = "https://airflow-provider-sinch.readthedocs.io/"
+"""The documentation site (built from ``docs/``); also ``[project.urls] Documentation`` in pyproject.toml,
+which is what Airflow's Admin -> Providers page links."""
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -18,6 +21,7 @@ def get_provider_info() -> dict[str, Any]:
         "description": "Send SMS, manage recipient groups and wait for delivery reports and replies with the "
         "Sinch SMS REST API.",
         "versions": [__version__],
+        "documentation-url": DOCS_URL,
         "integrations": [
             {
                 "integration-name": "Sinch SMS",
@@ -142,7 +146,7 @@ def get_provider_info() -> dict[str, Any]:
                         "(default 4).",
                         "schema": {"type": ["integer", "null"], "minimum": 0},
                     },
-                    # Callbacks (push): read by the receiver at /sinch/callbacks/<conn_id>; see the README.
+                    # Callbacks (push): read by the receiver at /sinch/callbacks/<conn_id>: docs/callbacks.md
                     "callback_secret": {
                         "label": "Callback signing secret",
                         "description": "Sinch's webhook signing secret (verifies signed callbacks).",

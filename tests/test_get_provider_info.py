@@ -26,6 +26,18 @@ def test_package_name_is_the_distribution_name() -> None:
     assert eps[0].load()() == get_provider_info()
 
 
+def test_documentation_url_is_the_docs_site() -> None:
+    """Airflow's Admin -> Providers page links the distribution's ``Documentation`` project URL; the
+    provider info names the same site."""
+    from airflow_provider_sinch.get_provider_info import DOCS_URL
+
+    dist = importlib.metadata.distribution(get_provider_info()["package-name"])
+    urls = dict(entry.split(", ", 1) for entry in dist.metadata.get_all("Project-URL") or [])
+    assert urls["Documentation"] == DOCS_URL == get_provider_info()["documentation-url"]
+    assert DOCS_URL.startswith("https://")
+    assert "readthedocs" in DOCS_URL
+
+
 def _modules(info: dict) -> list[str]:
     mods = []
     for key in ("hooks", "operators", "sensors", "triggers"):

@@ -3,14 +3,14 @@
 Order of checks, each refusing before the next, costlier, step (nothing is parsed before authentication):
 
 ===========================================  ======  =======================================================
-connection not in ``[sinch]                  404     nothing looked up or logged per request (counted, one
-callback_connections``                               line a minute at most: :mod:`.served`)
+id not in ``[sinch] callback_connections``   404     nothing looked up or logged per request (counted, one
+                                                     line a minute at most: :mod:`.served`)
 connection unknown, not ``sinch``, or no     403     final at Sinch: configure the connection
 secret / Basic credentials configured
 no accepted credentials; wrong Basic; bad    401     final at Sinch (a forged or replayed request)
 algorithm; timestamp over 5 min off
 ``Content-Length`` or streamed body > 1 MiB  413     final
-body not received within 30 s               503     Sinch retries (a trickled body holds nothing open)
+body not received within 30 s                503     Sinch retries (a trickled body holds nothing open)
 wrong HMAC; nonce already used               401     final
 not JSON / not an object                     400     final
 unknown callback ``type`` or missing id      422     final

@@ -68,9 +68,10 @@ DESCRIPTION = (
 
 
 class SinchCallbacksPlugin(AirflowPlugin):
-    """Mounts the Sinch callback receiver on the Airflow API server at ``/sinch`` (no arguments): ``POST
-    /sinch/callbacks/{conn_id}`` for the connections listed in ``[sinch] callback_connections``, none by
-    default (see :data:`DESCRIPTION`)."""
+    """Mounts the Sinch callback receiver on the Airflow API server at ``/sinch`` (no arguments).
+
+    It serves ``POST /sinch/callbacks/{conn_id}`` for the connections listed in
+    ``[sinch] callback_connections``, none by default (see :data:`DESCRIPTION`)."""
 
     name = "sinch_callbacks"
     fastapi_apps = [{"app": LazyReceiverApp(), "url_prefix": URL_PREFIX, "name": "Sinch callbacks",

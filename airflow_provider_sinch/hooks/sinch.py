@@ -121,8 +121,8 @@ class SinchHook(BaseHook, BlockingOperations):
 
     @cached_property
     def callback_url(self) -> str:
-        """Where Sinch should post this connection's callbacks: its ``extra.callback_url`` (README
-        "Callbacks (push)"); a missing or malformed one raises ``SinchConnectionError``."""
+        """Where Sinch should post this connection's callbacks: its ``extra.callback_url`` (see
+        docs/howto/callbacks.md); a missing or malformed one raises ``SinchConnectionError``."""
         extra = self.get_connection(self.sinch_conn_id).extra_dejson
         url = callback_url_from_extra(extra, self.sinch_conn_id)
         if url != extra.get("callback_url"):  # Basic credentials were put in: never in a log line

@@ -140,6 +140,8 @@ def run_dag(dag_id: str, sandbox: Sandbox, env: dict[str, str], verbose: bool) -
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``make demo``: run the chosen example DAGs (``--dag``, default the send-and-wait one) against a sandbox
+    and print what it saw; returns the exit status (non-zero when a run did not succeed)."""
     args = _parser().parse_args(argv)
     dags = args.dags or [DEFAULT_DAG]
     if not args.dags_folder.is_dir():

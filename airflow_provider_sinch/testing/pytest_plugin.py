@@ -1,6 +1,10 @@
-"""pytest plugin (registered as ``sinch_sandbox`` through the ``pytest11`` entry point).
+"""pytest plugin with the Sinch sandbox's fixtures; opt-in, so installing the provider changes no test suite.
 
-Installing the provider gives every test suite these fixtures:
+Load it in your ``conftest.py`` (the top-level one)::
+
+    pytest_plugins = ["airflow_provider_sinch.testing.pytest_plugin"]
+
+or per run with ``pytest -p airflow_provider_sinch.testing.pytest_plugin``.  Then tests get these fixtures:
 
 ``sinch_sandbox``
     A :class:`~airflow_provider_sinch.testing.sandbox.Sandbox` served on ``127.0.0.1`` (a free port, one
@@ -42,6 +46,8 @@ Validator = Callable[[str, str, int, Any], Any]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """Declare the plugin's ini options: ``sinch_sandbox_time_scale`` and
+    ``sinch_sandbox_response_validator``."""
     parser.addini(TIME_SCALE_INI, "sandbox seconds per real second of the sinch_sandbox fixture",
                   default="10")
     parser.addini(VALIDATOR_INI, "module:function checking each sandbox answer (method, path, status, body)",

@@ -4,7 +4,8 @@ scheduled on them, each event consumed by exactly one run; a Sinch retry of a ca
 
 The same inbound SMS is also picked up by the polling watcher of ``example_sinch_inbound_event``
 (``GET /inbounds`` every 5 s), so the latency from the sandbox's POST to the start of the run is measured
-for push and poll in the same run (printed; the README quotes it).  Bounded by ``BUDGET_SECONDS``.
+for push and poll in the same run (printed; docs/howto/callbacks.md quotes it).  Bounded by
+``BUDGET_SECONDS``.
 """
 
 from __future__ import annotations
