@@ -54,10 +54,10 @@ docs: $(DOCS_STAMP)
 	$(PY) docs/check_site.py docs/_build/html
 
 # Every benchmark BENCH_RUNS times (fresh processes), medians, spreads and same-run ratios into
-# bench/results.md, whose summary table also goes into the README (see bench/run.py).
+# bench/results.md, which the docs site's benchmarks page includes (see bench/run.py).
 BENCH_RUNS ?= 3
 bench: $(STAMP)
-	$(PY) bench/run.py --runs $(BENCH_RUNS) --out bench/results.md --readme README.md
+	$(PY) bench/run.py --runs $(BENCH_RUNS) --out bench/results.md
 
 # The Sinch contract and fixtures are vendored in tests/sinch_api; compare them with the team's reference
 # copy when it is beside the clone (it never is for a public clone, and nothing needs it).
