@@ -12,7 +12,8 @@ body not received within 30 s               503     Sinch retries (a trickled bo
 wrong HMAC; nonce already used               401     final
 not JSON / not an object                     400     final
 unknown callback ``type`` or missing id      422     final
-DB busy or unavailable                       503     Sinch retries (5 s, 10 s, ... for ~22 h)
+DB busy or unavailable (3 s budget), or      503     Sinch retries (5 s, 10 s, ... for ~22 h)
+nothing recorded and not a known duplicate
 any other failure                            500     Sinch retries
 recorded / duplicate / no DAG uses it        200     ``{"status": "recorded" | "duplicate" | "ignored"}``
 ===========================================  ======  =======================================================
@@ -45,7 +46,7 @@ from airflow_provider_sinch.callbacks.body import (
     read_limited,
 )
 from airflow_provider_sinch.callbacks.nonces import NonceCache
-from airflow_provider_sinch.callbacks.recorder import CallbackRecorder, Outcome
+from airflow_provider_sinch.callbacks.recorder import CallbackRecorder, NotRecorded, Outcome
 from airflow_provider_sinch.callbacks.settings import CallbackSettings, SettingsCache
 from airflow_provider_sinch.callbacks.uris import is_conn_id
 from airflow_provider_sinch.client.msisdn import mask_msisdn
@@ -131,11 +132,15 @@ def create_app(
             except CallbackPayloadError as exc:
                 status = 400 if "JSON" in exc.reason else 422
                 raise CallbackRefused(status, exc.reason) from None
-            outcome: Outcome = await run_in_threadpool(recorder.record, conn_id, callback)
+            outcome: Outcome = await recorder.arecord(conn_id, callback)
         except CallbackRefused as refused:
             _release(nonces, authenticated, refused.status)
             log.warning("Sinch callback on %s refused (%d): %s", conn_id, refused.status, refused.reason)
             return JSONResponse({"detail": refused.reason}, refused.status, headers=refused.headers)
+        except NotRecorded as exc:  # the message names no number (see the recorder)
+            _release(nonces, authenticated, 503)
+            log.warning("Sinch callback on %s not recorded: %s; Sinch will retry", conn_id, exc)
+            return JSONResponse({"detail": "temporarily unavailable"}, 503, headers={"Retry-After": "5"})
         except OperationalError as exc:
             _release(nonces, authenticated, 503)
             log.warning("Sinch callback on %s not recorded: the metadata DB is busy or down (%s); Sinch will "

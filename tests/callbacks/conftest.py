@@ -35,13 +35,20 @@ def airflow_db() -> None:
 def db(airflow_db: None) -> Iterator[Any]:
     """The metadata DB, emptied of assets, asset events and dedup rows before and after the test."""
     from airflow.models.asset import AssetActive, AssetDagRunQueue, AssetEvent, AssetModel
-    from airflow.models.asset_state_store import AssetStateStoreModel
     from airflow.utils.session import create_session
     from sqlalchemy import delete
 
+    from airflow_provider_sinch.version_compat import HAS_ASSET_STATE_STORE
+
+    models: list[Any] = [AssetDagRunQueue, AssetEvent, AssetActive, AssetModel]
+    if HAS_ASSET_STATE_STORE:
+        from airflow.models.asset_state_store import AssetStateStoreModel
+
+        models.insert(0, AssetStateStoreModel)
+
     def wipe() -> None:
         with create_session() as session:
-            for model in (AssetDagRunQueue, AssetStateStoreModel, AssetEvent, AssetActive, AssetModel):
+            for model in models:
                 session.execute(delete(model))
 
     wipe()

@@ -32,6 +32,7 @@ from airflow_provider_sinch.callbacks.plugin import LazyReceiverApp
 from airflow_provider_sinch.callbacks.recorder import DEDUP_PREFIX, CallbackRecorder
 from airflow_provider_sinch.client.webhooks import signed_headers
 from airflow_provider_sinch.testing.sandbox.server import bind
+from airflow_provider_sinch.version_compat import HAS_ASSET_STATE_STORE
 from tests.callbacks.conftest import CONN_ID, PASSWORD, SECRET, USER
 
 pytestmark = pytest.mark.e2e
@@ -229,9 +230,6 @@ def test_100_deliveries_of_one_callback_some_concurrent_give_one_event(
 ) -> None:
     """Two receivers (as two API-server workers: each its own nonce cache) share the DB; half the
     deliveries race each other on 16 threads, the rest follow one by one."""
-    from airflow.models.asset_state_store import AssetStateStoreModel
-    from sqlalchemy import func, select
-
     active_asset(DELIVERY)
     body = fixture("recipient_delivery_report_sms.aborted_412.json")
     with Served(mounted(create_app())) as url, httpx.Client(base_url=url, timeout=30) as other:
@@ -249,11 +247,16 @@ def test_100_deliveries_of_one_callback_some_concurrent_give_one_event(
     assert {code for code, _ in answers} == {200}
     assert sorted(status for _, status in answers) == ["duplicate"] * 99 + ["recorded"]
     assert [status for _, status in sequential] == ["duplicate"] * 50
-    assert len(events(DELIVERY)) == 1
-    with db() as session:
-        rows = session.scalar(select(func.count()).select_from(AssetStateStoreModel)
-                              .where(AssetStateStoreModel.key.startswith(DEDUP_PREFIX)))
-    assert rows == 1
+    (event,) = events(DELIVERY)
+    assert event["sinch_dedup"] == parse(body).dedup_digest
+    if HAS_ASSET_STATE_STORE:
+        from airflow.models.asset_state_store import AssetStateStoreModel
+        from sqlalchemy import func, select
+
+        with db() as session:
+            rows = session.scalar(select(func.count()).select_from(AssetStateStoreModel)
+                                  .where(AssetStateStoreModel.key.startswith(DEDUP_PREFIX)))
+        assert rows == 1
 
 
 def test_a_busy_db_answers_503_and_the_retry_with_the_same_nonce_is_recorded(
@@ -264,16 +267,16 @@ def test_a_busy_db_answers_503_and_the_retry_with_the_same_nonce_is_recorded(
     class FlakyRecorder(CallbackRecorder):
         failures = 1
 
-        def record(self, conn_id: str, callback: Any) -> Any:
+        def record(self, conn_id: str, callback: Any, deadline: float | None = None) -> Any:
             if self.failures:
                 self.failures -= 1
                 raise OperationalError("INSERT", {}, Exception("database is locked"))
-            return super().record(conn_id, callback)
+            return super().record(conn_id, callback, deadline)
 
     active_asset(DELIVERY)
     body = fixture("recipient_delivery_report_sms.delivered.json")
     headers = signed(body)
-    app = mounted(create_app(recorder=FlakyRecorder(attempts=1)))
+    app = mounted(create_app(recorder=FlakyRecorder()))
     with Served(app) as url, httpx.Client(base_url=url) as http:
         first = http.post(URL, content=body, headers=headers)
         assert (first.status_code, first.headers["Retry-After"]) == (503, "5")
@@ -300,6 +303,8 @@ def test_logs_carry_no_body_secret_or_full_number(
     assert "+1201****555" in text  # masked
 
 
+@pytest.mark.skipif(not HAS_ASSET_STATE_STORE, reason="asset_state_store is Airflow 3.3+; before, the "
+                    "receiver dedups on Airflow's own asset events and prunes nothing")
 def test_old_dedup_rows_are_pruned(
     db: Any, active_asset: Callable[[str], int]
 ) -> None:
@@ -389,7 +394,7 @@ def test_failures_answer_5xx_and_log_no_values(
     push_connection: Any, caplog: pytest.LogCaptureFixture, error: Callable[[], Exception], status: int
 ) -> None:
     class Failing(CallbackRecorder):
-        def record(self, conn_id: str, callback: Any) -> Any:
+        def record(self, conn_id: str, callback: Any, deadline: float | None = None) -> Any:
             raise error()
 
     body = fixture("mo_text.json")
