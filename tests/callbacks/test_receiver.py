@@ -29,7 +29,12 @@ from fastapi import FastAPI
 
 from airflow_provider_sinch.callbacks.app import create_app
 from airflow_provider_sinch.callbacks.plugin import LazyReceiverApp
-from airflow_provider_sinch.callbacks.recorder import DEDUP_PREFIX, CallbackRecorder
+from airflow_provider_sinch.callbacks.recorder import (
+    DEDUP_PREFIX,
+    CallbackRecorder,
+    DatabaseBusy,
+    NotRecorded,
+)
 from airflow_provider_sinch.client.webhooks import signed_headers
 from airflow_provider_sinch.testing.sandbox.server import bind
 from airflow_provider_sinch.version_compat import HAS_ASSET_STATE_STORE
@@ -388,8 +393,10 @@ def delete_all(model: Any) -> Any:
     (lambda: __import__("sqlalchemy.exc").exc.OperationalError(
         "INSERT INTO asset_event (extra) VALUES (?)", ('{"from": "12015555555"}',),
         Exception("database is locked")), 503),
+    (lambda: NotRecorded("asset 7 was deleted before the event was written"), 503),
+    (lambda: DatabaseBusy("the metadata DB stayed locked for the whole 3 s budget (1 tries)"), 503),
     (lambda: RuntimeError("payload 12015555555 Hello John"), 500),
-], ids=["db error with parameters", "unexpected error quoting the body"])
+], ids=["db error with parameters", "nothing recorded", "budget spent", "unexpected error quoting the body"])
 def test_failures_answer_5xx_and_log_no_values(
     push_connection: Any, caplog: pytest.LogCaptureFixture, error: Callable[[], Exception], status: int
 ) -> None:
@@ -400,7 +407,10 @@ def test_failures_answer_5xx_and_log_no_values(
     body = fixture("mo_text.json")
     app = mounted(create_app(recorder=Failing()))
     with caplog.at_level(logging.DEBUG), Served(app) as url, httpx.Client(base_url=url) as http:
-        assert http.post(URL, content=body, headers=signed(body)).status_code == status
+        answer = http.post(URL, content=body, headers=signed(body))
+    assert answer.status_code == status
+    if status == 503:  # Sinch retries
+        assert answer.headers["Retry-After"] == "5"
     assert "Sinch callback on sinch_push not recorded" in caplog.text
     assert "12015555555" not in caplog.text
     assert "Hello John" not in caplog.text
