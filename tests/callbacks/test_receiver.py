@@ -7,7 +7,8 @@ them concurrent through a real uvicorn server, give one asset event.
 
 The same tests run against PostgreSQL (row locks instead of SQLite's database lock): set
 ``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=postgresql+psycopg2://...`` (with ``psycopg2-binary`` and ``asyncpg``
-installed); the session fixture migrates that database.  All pass on PostgreSQL 15.
+installed); the session fixture migrates that database.  Two receiver *processes* racing on PostgreSQL are in
+``test_two_receivers.py`` (``SINCH_TEST_POSTGRES_URL``).
 """
 
 from __future__ import annotations
