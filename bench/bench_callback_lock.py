@@ -233,7 +233,8 @@ def main() -> int:
         values = [p[1] for p in polls]
         print(f"  health {name}: {len(polls)} polls, statuses {dict(Counter(p[2] for p in polls))}, "
               f"median {statistics.median(values) * 1000:.0f} ms, "
-              f"p99 {quantile(values, 0.99) * 1000:.0f} ms, worst {max(values) * 1000:.0f} ms")
+              f"p99 {quantile(values, 0.99) * 1000:.0f} ms, worst {max(values) * 1000:.0f} ms "
+              f"(sent {max(polls, key=lambda p: p[1])[0] - locked_at:+.1f} s from the lock)")
     return 0 if once == args.callbacks and sum(counts.values()) == args.callbacks else 1
 
 
