@@ -220,7 +220,8 @@ class CallbackRecorder:
         while True:
             left = deadline - self._clock()
             if left <= 0:
-                raise DatabaseBusy(f"no recorder thread was free within the {self._budget:g} s budget")
+                raise DatabaseBusy(f"the {self._budget:g} s budget was spent before this transaction "
+                                   "(waiting for a recorder thread, or on earlier ones)")
             try:
                 return work(left)
             except OperationalError as exc:
@@ -230,7 +231,7 @@ class CallbackRecorder:
                 pause = min(0.02 * 2**attempt, 0.5)
                 if self._clock() + pause >= deadline:
                     raise DatabaseBusy(f"the metadata DB stayed locked for the whole {self._budget:g} s "
-                                       f"budget ({attempt} tries)") from exc
+                                       f"budget (attempts: {attempt})") from exc
                 self._sleep(pause)
 
     def _active_assets(self, uris: list[str], seconds: float) -> list[tuple[int, str]]:

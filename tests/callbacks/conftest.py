@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -101,3 +102,28 @@ def push_connection(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
 
     define()
     return define
+
+
+@pytest.fixture
+def write_lock(db: Any) -> Callable[[], AbstractContextManager[None]]:
+    """``with write_lock():`` another connection holds the DB's write lock (SQLite: ``BEGIN IMMEDIATE``
+    and a write) or the asset table (PostgreSQL: ``LOCK TABLE asset IN EXCLUSIVE MODE``, reads still
+    allowed), as a long transaction of another process would."""
+    from airflow import settings
+    from sqlalchemy import text
+
+    @contextmanager
+    def held() -> Iterator[None]:
+        assert settings.engine is not None
+        with settings.engine.connect() as holder:
+            if holder.dialect.name == "sqlite":
+                holder.exec_driver_sql("BEGIN IMMEDIATE")
+                holder.exec_driver_sql("UPDATE asset SET updated_at = updated_at")
+            else:
+                holder.execute(text("LOCK TABLE asset IN EXCLUSIVE MODE"))
+            try:
+                yield
+            finally:
+                holder.rollback()
+
+    return held

@@ -4,6 +4,8 @@ SQLite (or PostgreSQL) lock giving up within the cap instead of Airflow's 5 s bu
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
@@ -113,23 +115,14 @@ def test_a_connection_whose_timeout_cannot_be_restored_is_not_pooled(
     assert proxied.dbapi_connection is None  # invalidated: closed, never handed to Airflow again
 
 
-def test_a_held_lock_ends_the_transaction_after_the_cap(db: Any, active_asset: Any) -> None:
+def test_a_held_lock_ends_the_transaction_after_the_cap(
+    active_asset: Callable[[str], int], write_lock: Callable[[], AbstractContextManager[None]]
+) -> None:
     """Another connection holds the write lock (SQLite) or the asset table (PostgreSQL): the receiver's
     session gives up with a lock error after 0.2 s instead of Airflow's 5 s (or forever)."""
-    from airflow import settings
     from sqlalchemy import text
 
     asset_id = active_asset("sinch://sinch_push/delivery")
-    with settings.engine.connect() as holder:  # type: ignore[union-attr]
-        if holder.dialect.name == "sqlite":
-            holder.exec_driver_sql("BEGIN IMMEDIATE")
-            holder.exec_driver_sql("UPDATE asset SET updated_at = updated_at")
-        else:
-            holder.execute(text("LOCK TABLE asset IN EXCLUSIVE MODE"))
-        try:
-            with pytest.raises(OperationalError) as caught, bounded_session(0.2) as session:
-                session.execute(text("UPDATE asset SET updated_at = updated_at WHERE id = :id"),
-                                {"id": asset_id})
-            assert is_lock_error(caught.value)
-        finally:
-            holder.rollback()
+    with write_lock(), pytest.raises(OperationalError) as caught, bounded_session(0.2) as session:
+        session.execute(text("UPDATE asset SET updated_at = updated_at WHERE id = :id"), {"id": asset_id})
+    assert is_lock_error(caught.value)

@@ -395,7 +395,7 @@ def delete_all(model: Any) -> Any:
         "INSERT INTO asset_event (extra) VALUES (?)", ('{"from": "12015555555"}',),
         Exception("database is locked")), 503),
     (lambda: NotRecorded("asset 7 was deleted before the event was written"), 503),
-    (lambda: DatabaseBusy("the metadata DB stayed locked for the whole 3 s budget (1 tries)"), 503),
+    (lambda: DatabaseBusy("the metadata DB stayed locked for the whole 3 s budget (attempts: 1)"), 503),
     (lambda: RuntimeError("payload 12015555555 Hello John"), 500),
 ], ids=["db error with parameters", "nothing recorded", "budget spent", "unexpected error quoting the body"])
 def test_failures_answer_5xx_and_log_no_values(
