@@ -3,6 +3,8 @@
 The rule (the brief's layers, with the neutral helpers placed between the hooks and their users):
 
 0. ``airflow_provider_sinch`` itself (``__init__``: the version): imports nothing; everything may import it.
+   ``version_compat`` (the Airflow version gates): imports Airflow only; every layer but the client may
+   import it.
 1. ``client``: plain Python; imports nothing of Airflow and no other layer.
 2. ``hooks``: the client.  ``common``: the client (argument, time, XCom and poll-setting helpers, and the
    sans-I/O parts of a wait that sensors and triggers share); may use Airflow, never a layer above it.
@@ -33,19 +35,22 @@ import airflow_provider_sinch
 PACKAGE = "airflow_provider_sinch"
 ROOT = Path(airflow_provider_sinch.__file__).parent
 
+GATES = "version_compat"
+
 ALLOWED: dict[str, set[str]] = {
     "client": set(),
-    "hooks": {"client"},
-    "common": {"client"},
-    "triggers": {"client", "hooks", "common"},
-    "notifications": {"client", "hooks", "common"},
-    "operators": {"client", "hooks", "common", "triggers"},
-    "sensors": {"client", "hooks", "common", "triggers"},
-    "callbacks": {"client", "hooks"},
+    "hooks": {"client", GATES},
+    "common": {"client", GATES},
+    "triggers": {"client", "hooks", "common", GATES},
+    "notifications": {"client", "hooks", "common", GATES},
+    "operators": {"client", "hooks", "common", "triggers", GATES},
+    "sensors": {"client", "hooks", "common", "triggers", GATES},
+    "callbacks": {"client", "hooks", GATES},
     "testing": {"client", "hooks", "common", "triggers", "notifications", "operators", "sensors",
-                "callbacks"},
+                "callbacks", GATES},
     "__init__": set(),
     "get_provider_info": set(),
+    GATES: set(),
 }
 """Which layers each layer may import (besides itself and the package's ``__init__``)."""
 
