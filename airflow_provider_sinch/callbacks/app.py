@@ -14,7 +14,8 @@ body not received within 30 s                503     Sinch retries (a trickled b
 wrong HMAC; nonce already used               401     final
 not JSON / not an object                     400     final
 unknown callback ``type`` or missing id      422     final
-DB busy or unavailable                       503     Sinch retries (5 s, 10 s, ... for ~22 h)
+DB busy or unavailable (3 s budget), or      503     Sinch retries (5 s, 10 s, ... for ~22 h)
+nothing recorded and not a known duplicate
 any other failure                            500     Sinch retries
 recorded / duplicate / no DAG uses it        200     ``{"status": "recorded" | "duplicate" | "ignored"}``
 ===========================================  ======  =======================================================
@@ -34,14 +35,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
-from starlette.concurrency import run_in_threadpool
 
 from airflow_provider_sinch.callbacks.auth import TIMESTAMP_TOLERANCE_S, CallbackRefused
 from airflow_provider_sinch.callbacks.body import BODY_TIMEOUT_S, MAX_BODY_BYTES
 from airflow_provider_sinch.callbacks.gate import authenticate
 from airflow_provider_sinch.callbacks.masking import mask_numbers_in
 from airflow_provider_sinch.callbacks.nonces import NonceCache
-from airflow_provider_sinch.callbacks.recorder import CallbackRecorder, Outcome
+from airflow_provider_sinch.callbacks.recorder import CallbackRecorder, NotRecorded, Outcome
 from airflow_provider_sinch.callbacks.served import RefusalLog, served_connections
 from airflow_provider_sinch.callbacks.settings import CallbackSettings, SettingsCache
 from airflow_provider_sinch.client.msisdn import mask_msisdn
@@ -134,11 +134,15 @@ def create_app(
             except CallbackPayloadError as exc:
                 status = 400 if "JSON" in exc.reason else 422
                 raise CallbackRefused(status, exc.reason) from None
-            outcome: Outcome = await run_in_threadpool(recorder.record, conn_id, callback)
+            outcome: Outcome = await recorder.arecord(conn_id, callback)
         except CallbackRefused as refused:
             _release(nonces, authenticated, refused.status)
             log.warning("Sinch callback on %s refused (%d): %s", conn_id, refused.status, refused.reason)
             return JSONResponse({"detail": refused.reason}, refused.status, headers=refused.headers)
+        except NotRecorded as exc:  # the message names no number (see the recorder)
+            _release(nonces, authenticated, 503)
+            log.warning("Sinch callback on %s not recorded: %s; Sinch will retry", conn_id, exc)
+            return JSONResponse({"detail": "temporarily unavailable"}, 503, headers={"Retry-After": "5"})
         except OperationalError as exc:
             _release(nonces, authenticated, 503)
             log.warning("Sinch callback on %s not recorded: the metadata DB is busy or down (%s); Sinch will "

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +42,20 @@ def airflow_db() -> None:
 def db(airflow_db: None) -> Iterator[Any]:
     """The metadata DB, emptied of assets, asset events and dedup rows before and after the test."""
     from airflow.models.asset import AssetActive, AssetDagRunQueue, AssetEvent, AssetModel
-    from airflow.models.asset_state_store import AssetStateStoreModel
     from airflow.utils.session import create_session
     from sqlalchemy import delete
 
+    from airflow_provider_sinch.version_compat import HAS_ASSET_STATE_STORE
+
+    models: list[Any] = [AssetDagRunQueue, AssetEvent, AssetActive, AssetModel]
+    if HAS_ASSET_STATE_STORE:
+        from airflow.models.asset_state_store import AssetStateStoreModel
+
+        models.insert(0, AssetStateStoreModel)
+
     def wipe() -> None:
         with create_session() as session:
-            for model in (AssetDagRunQueue, AssetStateStoreModel, AssetEvent, AssetActive, AssetModel):
+            for model in models:
                 session.execute(delete(model))
 
     wipe()
@@ -132,6 +140,31 @@ class Recorded(CallbackRecorder):
         super().__init__()
         self.calls: list[str] = []
 
-    def record(self, conn_id: str, callback: Any) -> Outcome:
+    def record(self, conn_id: str, callback: Any, deadline: float | None = None) -> Outcome:
         self.calls.append(conn_id)
         return Outcome("recorded", recorded=[f"sinch://{conn_id}/delivery"])
+
+
+@pytest.fixture
+def write_lock(db: Any) -> Callable[[], AbstractContextManager[None]]:
+    """``with write_lock():`` another connection holds the DB's write lock (SQLite: ``BEGIN IMMEDIATE``
+    and a write) or the asset table (PostgreSQL: ``LOCK TABLE asset IN EXCLUSIVE MODE``, reads still
+    allowed), as a long transaction of another process would."""
+    from airflow import settings
+    from sqlalchemy import text
+
+    @contextmanager
+    def held() -> Iterator[None]:
+        assert settings.engine is not None
+        with settings.engine.connect() as holder:
+            if holder.dialect.name == "sqlite":
+                holder.exec_driver_sql("BEGIN IMMEDIATE")
+                holder.exec_driver_sql("UPDATE asset SET updated_at = updated_at")
+            else:
+                holder.execute(text("LOCK TABLE asset IN EXCLUSIVE MODE"))
+            try:
+                yield
+            finally:
+                holder.rollback()
+
+    return held
