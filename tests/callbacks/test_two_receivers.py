@@ -131,7 +131,8 @@ def target(request: pytest.FixtureRequest) -> Iterator[TargetDB]:
 
 
 @pytest.fixture
-def receivers(target: TargetDB, push_connection: Any, tmp_path: Path) -> Iterator[list[httpx.Client]]:
+def receivers(target: TargetDB, push_connection: Any, served: None,
+              tmp_path: Path) -> Iterator[list[httpx.Client]]:
     """Two receiver processes on ``target``'s DB, warmed up; a client of each."""
     env = {**os.environ, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": target.url,
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
