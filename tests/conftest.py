@@ -18,6 +18,10 @@ os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
 
 import pytest  # noqa: E402
 
+# The sandbox's fixtures (sinch_sandbox, sinch_sandbox_connection, ...): opted in here, as a user's suite
+# does; installing the provider registers no pytest plugin.
+pytest_plugins = ["airflow_provider_sinch.testing.pytest_plugin"]
+
 
 @pytest.fixture(scope="session")
 def sinch_sandbox_validator() -> Any:
