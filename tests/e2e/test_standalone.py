@@ -80,10 +80,9 @@ class Standalone:
         SQLite holds them, so the tests read both alike."""
         from sqlalchemy import create_engine, text
         from sqlalchemy.exc import ProgrammingError
-        from sqlalchemy.pool import NullPool
 
-        if self.engine is None:
-            self.engine = create_engine(self.env[SQL_ALCHEMY_CONN], poolclass=NullPool)
+        if self.engine is None:  # one kept connection: a new one per poll forks a server process each time
+            self.engine = create_engine(self.env[SQL_ALCHEMY_CONN], pool_size=1, max_overflow=0)
         parts = sql.split("?")
         statement = "".join(part + (f":p{i}" if i < len(args) else "") for i, part in enumerate(parts))
         try:
