@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: venv test test-compat test-postgres lint demo bench clean vendor-check wheel-check
+.PHONY: venv test test-compat test-postgres lint demo bench clean vendor-check wheel-check docs
 
 # The newest supported Airflow (3.3.x) for `make test`; the older minors get venvs of their own
 # (.venv-3.1, .venv-3.2) from `make test-compat`, each pinned by .ci/constraints/airflow-<minor>.txt.
@@ -50,11 +50,23 @@ wheel-check: $(STAMP)
 	VENV=$(VENV) .ci/check-wheel
 	VENV=$(VENV) AIRFLOW_MINOR=3.1 .ci/check-wheel
 
+# The documentation site (docs/) into docs/_build/html, from scratch (-E), warnings as errors, every internal
+# reference resolved (-n); then docs/check_site.py checks every link inside the built site and that the API
+# reference shows every public class, function and parameter.  Nothing is fetched from the network.
+DOCS_STAMP = $(VENV)/.docs-installed
+$(DOCS_STAMP): $(STAMP)
+	$(VENV)/bin/uv pip install -q -p $(PY) -e ".[test,docs]" -c .ci/constraints/airflow-$(AIRFLOW_MINOR).txt
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	$(PY) -m sphinx -b html -E -W --keep-going -n -q -j auto docs docs/_build/html
+	$(PY) docs/check_site.py docs/_build/html
+
 # Every benchmark BENCH_RUNS times (fresh processes), medians, spreads and same-run ratios into
-# bench/results.md, whose summary table also goes into the README (see bench/run.py).
+# bench/results.md, which the docs site's benchmarks page includes (see bench/run.py).
 BENCH_RUNS ?= 3
 bench: $(STAMP)
-	$(PY) bench/run.py --runs $(BENCH_RUNS) --out bench/results.md --readme README.md
+	$(PY) bench/run.py --runs $(BENCH_RUNS) --out bench/results.md
 
 # The Sinch contract and fixtures are vendored in tests/sinch_api; compare them with the team's reference
 # copy when it is beside the clone (it never is for a public clone, and nothing needs it).

@@ -7,6 +7,9 @@ from typing import Any
 from airflow_provider_sinch import __version__
 
 PACKAGE = "airflow_provider_sinch"
+DOCS_URL = "https://airflow-provider-sinch.readthedocs.io/"
+"""The documentation site (built from ``docs/``); also ``[project.urls] Documentation`` in pyproject.toml,
+which is what Airflow's Admin -> Providers page links."""
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -18,6 +21,7 @@ def get_provider_info() -> dict[str, Any]:
         "description": "Send SMS, manage recipient groups and wait for delivery reports and replies with the "
         "Sinch SMS REST API.",
         "versions": [__version__],
+        "documentation-url": DOCS_URL,
         "integrations": [
             {
                 "integration-name": "Sinch SMS",
@@ -67,7 +71,22 @@ def get_provider_info() -> dict[str, Any]:
                         "type": "boolean",
                         "example": "False",
                         "default": "True",
-                    }
+                    },
+                    "callback_connections": {
+                        "description": "Comma-separated ids of the sinch connections whose callbacks the "
+                        "receiver accepts (the provider mounts it on the API server: POST "
+                        "/sinch/callbacks/{conn_id}). Empty (the default): it serves none. Any other id is "
+                        "answered 404 without looking the connection up (no secrets-backend query), and "
+                        "such refusals are logged at most once a minute. An id must be a connection id "
+                        "Airflow accepts, not dots only, and made of letters, digits, '_', '.' and '-' (it "
+                        "is part of the asset URIs sinch://<conn_id>/...); other ids are logged as errors "
+                        "and not served. Read when the receiver starts (its first request): restart the API "
+                        "server after a change.",
+                        "version_added": None,
+                        "type": "string",
+                        "example": "sinch_default,sinch_eu",
+                        "default": "",
+                    },
                 },
             }
         },
@@ -127,7 +146,7 @@ def get_provider_info() -> dict[str, Any]:
                         "(default 4).",
                         "schema": {"type": ["integer", "null"], "minimum": 0},
                     },
-                    # Callbacks (push): read by the receiver at /sinch/callbacks/<conn_id>; see the README.
+                    # Callbacks (push): read by the receiver at /sinch/callbacks/<conn_id>: docs/callbacks.md
                     "callback_secret": {
                         "label": "Callback signing secret",
                         "description": "Sinch's webhook signing secret (verifies signed callbacks).",

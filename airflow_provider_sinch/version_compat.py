@@ -1,7 +1,8 @@
 """The one place that knows which Airflow runs: version gates and the features they stand for.
 
 The provider supports Airflow 3.1, 3.2 and 3.3.  Newer minors bring features it uses when they are there and
-replaces, with the same guarantee, when they are not (the README's compatibility table says how):
+replaces, with the same guarantee, when they are not (the compatibility tables of the README and of
+docs/installation.md say how):
 
 ========================  =====  =====  =====  ==============================================================
 feature                   3.1    3.2    3.3    without it

@@ -2,12 +2,13 @@
 
     .venv/bin/python bench/run.py [--runs 3] [--out bench/results.md] [--readme README.md] [--only NAME]
 
-Each benchmark script measures once and reports through :func:`bench.ratios.report`, which hands its rows
-to this harness (``BENCH_JSON``).  The results file holds the summary table (the README shows it, between
-its ``bench-results`` markers, when ``--readme`` is given), then per benchmark the command, the medians and
-spreads over the runs and the same-run ratios to its baseline, and the machine, the date and the command
-that produced it.  A benchmark that fails is reported as failed, with the end of its error output; the
-others still run.  Arguments are chosen so that the default three runs take a few minutes on 2 cores.
+Each benchmark script measures once and reports through :func:`bench.ratios.report`, which hands its rows to
+this harness (``BENCH_JSON``). The results file (the docs' benchmarks page includes it whole) holds the
+summary table (also written between a file's ``bench-results`` markers when ``--readme`` names one), then
+per benchmark the command, the medians and spreads over the runs and the same-run ratios to its baseline,
+and the machine, the date and the command that produced it. A benchmark that fails is reported as failed,
+with the end of its error output; the others still run. Arguments are chosen so that the default three runs
+take a few minutes on 2 cores.
 """
 
 from __future__ import annotations

@@ -36,6 +36,7 @@ with DAG(
     },
 ):
 
+    # [START howto_notifier_sinch]
     @task(
         retries=0,
         on_failure_callback=SinchNotifier(
@@ -48,6 +49,8 @@ with DAG(
     def load_orders() -> None:
         """Fails on purpose, to show the alert."""
         raise RuntimeError("the orders feed is unavailable (on purpose: this DAG demonstrates SMS alerts)")
+
+    # [END howto_notifier_sinch]
 
     @task(trigger_rule="all_failed")
     def check_alert_sent(conn_id: str, reference: str, timeout: float = 30.0) -> dict[str, Any]:

@@ -50,13 +50,16 @@ with DAG(
         "cancel": Param(True, type="boolean"),
     },
 ):
+    # [START howto_operator_sinch_create_group]
     audience = SinchCreateGroupOperator(
         task_id="create_audience",
         name="{{ params.group_name }}",
         members="{{ params.audience }}",
         if_exists="reuse",
     )
+    # [END howto_operator_sinch_create_group]
 
+    # [START howto_operator_sinch_dry_run]
     cost_guard = SinchDryRunBatchOperator(
         task_id="cost_guard",
         to=audience.output,
@@ -65,7 +68,9 @@ with DAG(
         max_messages="{{ params.max_messages }}",
         max_parts_per_message=1,
     )
+    # [END howto_operator_sinch_dry_run]
 
+    # [START howto_operator_sinch_send_scheduled]
     campaign = SinchSendBatchOperator(
         task_id="schedule_campaign",
         to=audience.output,
@@ -75,23 +80,28 @@ with DAG(
         client_reference="spring-sale",
         cancel_on_kill=True,
     )
+    # [END howto_operator_sinch_send_scheduled]
 
+    # [START howto_operator_sinch_update_batch]
     update = SinchUpdateBatchOperator(
         task_id="update_campaign",
         batch_id=campaign.output,
         body=LAST_CALL,
         send_at=timedelta(hours=2),
     )
+    # [END howto_operator_sinch_update_batch]
 
     @task.branch
     def decide(params: dict[str, Any] | None = None) -> str:
         """The cancel path unless the run says ``{"cancel": false}``."""
         return "cancel_campaign" if (params or {}).get("cancel", True) else "keep_campaign"
 
+    # [START howto_operator_sinch_cancel_batch]
     cancel = SinchCancelBatchOperator(task_id="cancel_campaign", batch_id=campaign.output,
                                       skip_if_dispatched=True)
     cleanup = SinchDeleteGroupOperator(task_id="delete_audience", group_id=audience.output,
                                        ignore_if_missing=True)
+    # [END howto_operator_sinch_cancel_batch]
 
     @task
     def keep_campaign() -> None:

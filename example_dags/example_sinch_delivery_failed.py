@@ -9,8 +9,9 @@ follow-up goes (another channel, a ticket, cleaning the number from a list): her
 ``client_reference`` and prints them, numbers masked.
 
 Several reports arriving close together may start one run with all of them: the tasks handle a list.
-Connection ``sinch_default`` with ``callback_secret`` (or Basic credentials) set: see the README's
-"Callbacks (push)".
+Connection ``sinch_default`` with ``callback_secret`` (or Basic credentials) set, and opted in to the
+receiver (``[sinch] callback_connections = sinch_default``; it serves no connection by default): see the
+docs' callbacks guide (``docs/howto/callbacks.md``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from airflow.sdk import DAG, task
 from airflow_provider_sinch.callbacks.assets import FAILED_STATUSES, delivery_asset, recipient_reports
 from airflow_provider_sinch.client import mask_msisdn
 
+# [START howto_callbacks_sinch_delivery]
 delivery_reports = delivery_asset("sinch_default")
 
 with DAG(
@@ -57,3 +59,4 @@ with DAG(
         return per_reference
 
     follow_up(failed_reports())
+# [END howto_callbacks_sinch_delivery]

@@ -21,6 +21,7 @@ from airflow_provider_sinch.triggers import SinchInboundMessageEventTrigger
 
 OUR_NUMBER = "+12017777777"
 
+# [START howto_trigger_sinch_inbound_event]
 inbound_sms = Asset(
     "sinch_inbound_sms",
     uri="sinch://inbound/12017777777",
@@ -35,7 +36,9 @@ inbound_sms = Asset(
         )
     ],
 )
+# [END howto_trigger_sinch_inbound_event]
 
+# [START howto_trigger_sinch_inbound_event_dag]
 with DAG(
     dag_id="example_sinch_inbound_event",
     schedule=[inbound_sms],
@@ -61,3 +64,4 @@ with DAG(
         return messages
 
     handle_sms()
+# [END howto_trigger_sinch_inbound_event_dag]

@@ -31,6 +31,7 @@ with DAG(
     tags=["example", "sinch"],
     doc_md=__doc__,
 ):
+    # [START howto_operator_sinch_send_wait_for_delivery]
     send_code = SinchSendBatchOperator(
         task_id="send_code",
         to="{{ params.phone }}",
@@ -43,6 +44,7 @@ with DAG(
         poll_interval=2,  # an OTP is urgent; Sinch reports delivery within seconds
         retries=1,
     )
+    # [END howto_operator_sinch_send_wait_for_delivery]
 
     @task
     def confirm(result: dict[str, Any]) -> str:

@@ -35,6 +35,7 @@ with DAG(
 ):
 
     # Tasks that return phone numbers keep them out of the task log (Airflow logs return values).
+    # [START howto_operator_sinch_send_mapped]
     @task(show_return_value_in_logs=False)
     def appointments() -> list[dict[str, Any]]:
         """Tomorrow's appointments, per clinic; ``+46700999901`` is a number the sandbox cannot reach."""
@@ -63,6 +64,7 @@ with DAG(
     send = SinchSendBatchOperator.partial(
         task_id="send_reminders", body=BODY, client_reference="reminders",
     ).expand_kwargs(reminder.expand(clinic=appointments()))
+    # [END howto_operator_sinch_send_mapped]
 
     @task
     def all_batches(results: list[dict[str, Any]]) -> list[str]:
@@ -70,6 +72,7 @@ with DAG(
         # Indexing up to len() reads exactly the mapped results; iterating probes one past the end.
         return [batch_id for i in range(len(results)) for batch_id in results[i]["batch_ids"]]
 
+    # [START howto_sensor_sinch_batch_delivery_many]
     delivered = SinchBatchDeliverySensor(
         task_id="delivered",
         batch_ids=all_batches(send.output),
@@ -78,6 +81,7 @@ with DAG(
         poke_interval=2,
         timeout=600,
     )
+    # [END howto_sensor_sinch_batch_delivery_many]
 
     @task
     def report(summary: dict[str, Any]) -> dict[str, int]:

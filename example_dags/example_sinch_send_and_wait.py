@@ -34,15 +34,19 @@ with DAG(
     doc_md=__doc__,
     default_args={"sinch_conn_id": "sinch_default"},
 ):
+    # [START howto_operator_sinch_send_batch]
     send = SinchSendBatchOperator(
         task_id="send", to="{{ params.recipients }}", from_="{{ params.sender }}", body="{{ params.body }}"
     )
+    # [END howto_operator_sinch_send_batch]
 
+    # [START howto_sensor_sinch_batch_delivery]
     # Deferrable: the wait runs in the triggerer; polls every 5 s for the demo (30-60 s in real use).
     wait = SinchBatchDeliverySensor(
         task_id="wait_for_delivery", batch_ids=send.output, min_success_ratio=0.6,
         deferrable=True, poke_interval=5, timeout=3600,
     )
+    # [END howto_sensor_sinch_batch_delivery]
 
     @task
     def report(summary: dict[str, Any]) -> None:

@@ -33,6 +33,7 @@ with DAG(
         "question": Param("Deploy release 1.2 to production? Reply YES or NO.", type="string"),
     },
 ):
+    # [START howto_sensor_sinch_inbound_message]
     ask = SinchSendBatchOperator(
         task_id="ask", sinch_conn_id="sinch_default",
         to="{{ params.approver }}", from_="{{ params.sender }}", body="{{ params.question }}",
@@ -50,6 +51,7 @@ with DAG(
         poke_interval=5,
         timeout=3600,
     )
+    # [END howto_sensor_sinch_inbound_message]
 
     @task.branch
     def decide(reply: dict[str, Any]) -> str:

@@ -7,8 +7,9 @@ receiver verifies the signature and records the message, exactly once, as an eve
 first task picks the senders whose first word is an opt-out keyword; the second removes them from the
 marketing group (Airflow Variable ``sinch_marketing_group``).  A run without a STOP does nothing else.
 
-Connection ``sinch_default`` with ``callback_secret`` (or Basic credentials) set: see the README's
-"Callbacks (push)".
+Connection ``sinch_default`` with ``callback_secret`` (or Basic credentials) set, and opted in to the
+receiver (``[sinch] callback_connections = sinch_default``; it serves no connection by default): see the
+docs' callbacks guide (``docs/howto/callbacks.md``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from airflow_provider_sinch.client import mask_msisdn
 from airflow_provider_sinch.operators import SinchUpdateGroupOperator
 
 OPT_OUT = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}
+# [START howto_callbacks_sinch_inbound]
 inbound_sms = inbound_asset("sinch_default")
 
 with DAG(
@@ -57,3 +59,4 @@ with DAG(
         group_id="{{ var.value.get('sinch_marketing_group', 'marketing-group-id') }}",
         remove=opted_out(),
     )
+# [END howto_callbacks_sinch_inbound]

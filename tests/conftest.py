@@ -25,6 +25,10 @@ if metadata_db.server_url():
 
 import pytest  # noqa: E402
 
+# The sandbox's fixtures (sinch_sandbox, sinch_sandbox_connection, ...): opted in here, as a user's suite
+# does; installing the provider registers no pytest plugin.
+pytest_plugins = ["airflow_provider_sinch.testing.pytest_plugin"]
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """``@pytest.mark.postgres`` tests are skipped, saying why, when no PostgreSQL was given."""

@@ -26,6 +26,18 @@ def test_package_name_is_the_distribution_name() -> None:
     assert eps[0].load()() == get_provider_info()
 
 
+def test_documentation_url_is_the_docs_site() -> None:
+    """Airflow's Admin -> Providers page links the distribution's ``Documentation`` project URL; the
+    provider info names the same site."""
+    from airflow_provider_sinch.get_provider_info import DOCS_URL
+
+    dist = importlib.metadata.distribution(get_provider_info()["package-name"])
+    urls = dict(entry.split(", ", 1) for entry in dist.metadata.get_all("Project-URL") or [])
+    assert urls["Documentation"] == DOCS_URL == get_provider_info()["documentation-url"]
+    assert DOCS_URL.startswith("https://")
+    assert "readthedocs" in DOCS_URL
+
+
 def _modules(info: dict) -> list[str]:
     mods = []
     for key in ("hooks", "operators", "sensors", "triggers"):
@@ -115,3 +127,25 @@ def test_every_operator_sensor_trigger_and_notifier_is_listed() -> None:
     assert {f"{m}.{n}" for m, names in notifiers.items() for n in names} == set(info["notifications"])
     hooks = _defined_classes("airflow_provider_sinch.hooks", importlib.import_module("airflow.sdk").BaseHook)
     assert set(hooks) == listed["hooks"]
+
+
+def test_callback_connections_is_declared_empty_and_read_through_airflows_conf(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The receiver serves nothing by default; the option (documented in the provider info's ``config``)
+    is what Airflow's configuration answers once it has the providers' options (lazily on 3.3, when a
+    component initialises them on 3.1), its env var included."""
+    from airflow.providers.common.compat.sdk import conf
+    from airflow.providers_manager import ProvidersManager
+
+    ProvidersManager().initialize_providers_configuration()
+
+    option = get_provider_info()["config"]["sinch"]["options"]["callback_connections"]
+    assert option["default"] == ""
+    assert option["type"] == "string"
+    assert "/sinch/callbacks/{conn_id}" in option["description"]
+    assert "404" in option["description"]
+    monkeypatch.delenv("AIRFLOW__SINCH__CALLBACK_CONNECTIONS", raising=False)
+    assert conf.get("sinch", "callback_connections", fallback="not declared") == ""
+    monkeypatch.setenv("AIRFLOW__SINCH__CALLBACK_CONNECTIONS", "sinch_default,sinch_eu")
+    assert conf.get("sinch", "callback_connections") == "sinch_default,sinch_eu"

@@ -46,6 +46,7 @@ ALLOWED: dict[str, set[str]] = {
                 "callbacks"},
     "__init__": set(),
     "get_provider_info": set(),
+    "version_compat": set(),
 }
 """Which layers each layer may import (besides itself and the package's ``__init__``)."""
 
@@ -53,6 +54,10 @@ DEFERS = {"operators", "sensors"}
 """The layers that import ``triggers``, for deferral only (see the module docs)."""
 
 NO_AIRFLOW = {"client"}
+
+EVERYWHERE = {"__init__", "version_compat"}
+"""Importable from every layer: the package's ``__init__`` and the version gates (not from the client,
+which imports no Airflow)."""
 
 
 def layer_of(module: str) -> str:
@@ -101,7 +106,9 @@ def test_imports_point_down(module: str, path: Path) -> None:
         if top != PACKAGE:
             continue
         to = layer_of(target)
-        if to != layer and to != "__init__" and to not in ALLOWED[layer]:
+        if layer in NO_AIRFLOW and to == "version_compat":
+            wrong.append(f"line {line}: {target} (version gates import Airflow; the client cannot)")
+        elif to != layer and to not in EVERYWHERE and to not in ALLOWED[layer]:
             wrong.append(f"line {line}: {target} ({layer} may import {sorted(ALLOWED[layer])})")
         elif to == "triggers" and layer in DEFERS:
             wrong += [f"line {line}: {target}.{name} (only trigger classes and triggers.events, to defer)"

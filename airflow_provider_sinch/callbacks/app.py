@@ -3,21 +3,26 @@
 Order of checks, each refusing before the next, costlier, step (nothing is parsed before authentication):
 
 ===========================================  ======  =======================================================
+id not in ``[sinch] callback_connections``   404     nothing looked up or logged per request (counted, one
+                                                     line a minute at most: :mod:`.served`)
 connection unknown, not ``sinch``, or no     403     final at Sinch: configure the connection
 secret / Basic credentials configured
 no accepted credentials; wrong Basic; bad    401     final at Sinch (a forged or replayed request)
 algorithm; timestamp over 5 min off
 ``Content-Length`` or streamed body > 1 MiB  413     final
-body not received within 30 s               503     Sinch retries (a trickled body holds nothing open)
+body not received within 30 s                503     Sinch retries (a trickled body holds nothing open)
 wrong HMAC; nonce already used               401     final
 not JSON / not an object                     400     final
 unknown callback ``type`` or missing id      422     final
-DB busy or unavailable                       503     Sinch retries (5 s, 10 s, ... for ~22 h)
+DB busy or unavailable (3 s budget), or      503     Sinch retries (5 s, 10 s, ... for ~22 h)
+nothing recorded and not a known duplicate
 any other failure                            500     Sinch retries
 recorded / duplicate / no DAG uses it        200     ``{"status": "recorded" | "duplicate" | "ignored"}``
 ===========================================  ======  =======================================================
 
-Logs name the connection, the callback type, the batch id and masked numbers; never the body or a secret.
+A request refused on its credentials makes the receiver read the connection again at once (a rotated
+secret, :mod:`.gate`).  Logs name the connection, the callback type, the batch id and masked numbers; never
+the body or a secret, and every line has its numbers masked, asset URIs included (:mod:`.masking`).
 """
 
 from __future__ import annotations
@@ -30,30 +35,25 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
-from starlette.concurrency import run_in_threadpool
 
-from airflow_provider_sinch.callbacks.auth import (
-    TIMESTAMP_TOLERANCE_S,
-    CallbackRefused,
-    check_headers,
-    check_signature,
-)
-from airflow_provider_sinch.callbacks.body import (
-    BODY_TIMEOUT_S,
-    MAX_BODY_BYTES,
-    check_declared_length,
-    read_limited,
-)
+from airflow_provider_sinch.callbacks.auth import TIMESTAMP_TOLERANCE_S, CallbackRefused
+from airflow_provider_sinch.callbacks.body import BODY_TIMEOUT_S, MAX_BODY_BYTES
+from airflow_provider_sinch.callbacks.gate import authenticate
+from airflow_provider_sinch.callbacks.masking import mask_numbers_in
 from airflow_provider_sinch.callbacks.nonces import NonceCache
-from airflow_provider_sinch.callbacks.recorder import CallbackRecorder, Outcome
+from airflow_provider_sinch.callbacks.recorder import CallbackRecorder, NotRecorded, Outcome
+from airflow_provider_sinch.callbacks.served import RefusalLog, served_connections
 from airflow_provider_sinch.callbacks.settings import CallbackSettings, SettingsCache
-from airflow_provider_sinch.callbacks.uris import is_conn_id
 from airflow_provider_sinch.client.msisdn import mask_msisdn
 from airflow_provider_sinch.client.webhooks import Callback, CallbackPayloadError, parse_callback
 
 log = logging.getLogger(__name__)
 
 SettingsLookup = Callable[[str], CallbackSettings | None]
+
+RECEIVER_LOGGERS = (__name__, CallbackRecorder.__module__, authenticate.__module__,
+                    served_connections.__module__)
+"""The loggers of the receiver's modules, each masking the numbers of every line (:mod:`.masking`)."""
 
 
 def connection_settings(conn_id: str) -> CallbackSettings | None:
@@ -93,49 +93,56 @@ def create_app(
     body_timeout: float = BODY_TIMEOUT_S,
     tolerance: float = TIMESTAMP_TOLERANCE_S,
     now: Callable[[], float] | None = None,
+    served: str | None = None,
+    refusals: RefusalLog | None = None,
 ) -> FastAPI:
     """The receiver app.
 
-    :param lookup: conn id -> callback settings (by default the Airflow connection, each answer reused for
-        10 s: see :class:`~.settings.SettingsCache`).
+    :param lookup: conn id -> callback settings (by default the Airflow connection); wrapped in a
+        :class:`~.settings.SettingsCache` (each answer reused for 10 s, read again at once when a request is
+        refused on its credentials) unless it is one.
     :param recorder: records accepted callbacks (the metadata DB by default).
     :param nonces: nonces seen (a fresh cache remembering ``2 * tolerance`` by default).
     :param max_body: largest body accepted, in bytes.
     :param body_timeout: seconds the whole body may take to arrive.
     :param tolerance: seconds a signature timestamp may be off.
     :param now: epoch seconds (injectable for tests).
+    :param served: the connection ids served, as ``[sinch] callback_connections`` lists them (``None``: read
+        that option, once, now).
+    :param refusals: counts and logs requests for connections not served (one line a minute at most).
     """
+    mask_numbers_in(*(logging.getLogger(name) for name in RECEIVER_LOGGERS))
     recorder = recorder or CallbackRecorder()
     nonces = nonces or NonceCache(ttl=2 * tolerance)
-    if lookup is connection_settings:
-        lookup = SettingsCache(connection_settings)
+    settings = lookup if isinstance(lookup, SettingsCache) else SettingsCache(lookup)
+    serving = served_connections(served)
+    refusals = refusals or RefusalLog()
     app = FastAPI(title="Sinch callbacks", docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.post("/callbacks/{conn_id}")
     async def receive(conn_id: str, request: Request) -> JSONResponse:
         authenticated = None
-        if not is_conn_id(conn_id):  # from the URL: never looked up or logged as it is
-            log.warning("Sinch callback refused: %r is not a connection id", conn_id[:100])
-            return JSONResponse({"detail": "callbacks are not enabled for this connection"}, 403)
+        if conn_id not in serving:  # ids opted in (and checked) only: nothing else is looked up or logged
+            refusals.refused(conn_id)
+            return JSONResponse({"detail": "Not Found"}, 404)
         try:
-            settings = await run_in_threadpool(lookup, conn_id)
-            if settings is None:
-                log.warning("Sinch callback refused: %s is not a sinch connection", conn_id)
-                raise CallbackRefused(403, "callbacks are not enabled for this connection")
-            authenticated = check_headers(request.headers, settings, now() if now else None, tolerance)
-            check_declared_length(request.headers, max_body)
-            body = await read_limited(request.stream(), max_body, body_timeout)
-            check_signature(authenticated, body, request.headers, settings, nonces)
+            authenticated, body = await authenticate(
+                request, conn_id, settings, nonces, max_body=max_body, body_timeout=body_timeout,
+                tolerance=tolerance, now=now() if now else None)
             try:
                 callback = parse_callback(body)
             except CallbackPayloadError as exc:
                 status = 400 if "JSON" in exc.reason else 422
                 raise CallbackRefused(status, exc.reason) from None
-            outcome: Outcome = await run_in_threadpool(recorder.record, conn_id, callback)
+            outcome: Outcome = await recorder.arecord(conn_id, callback)
         except CallbackRefused as refused:
             _release(nonces, authenticated, refused.status)
             log.warning("Sinch callback on %s refused (%d): %s", conn_id, refused.status, refused.reason)
             return JSONResponse({"detail": refused.reason}, refused.status, headers=refused.headers)
+        except NotRecorded as exc:  # the message names no number (see the recorder)
+            _release(nonces, authenticated, 503)
+            log.warning("Sinch callback on %s not recorded: %s; Sinch will retry", conn_id, exc)
+            return JSONResponse({"detail": "temporarily unavailable"}, 503, headers={"Retry-After": "5"})
         except OperationalError as exc:
             _release(nonces, authenticated, 503)
             log.warning("Sinch callback on %s not recorded: the metadata DB is busy or down (%s); Sinch will "

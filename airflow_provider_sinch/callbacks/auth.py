@@ -46,12 +46,17 @@ class CallbackRefused(Exception):
     :param status: HTTP status (401 unauthenticated, 403 not enabled, 413 too large, 400/422 malformed ...).
     :param reason: what was wrong, never containing the body, a secret or a phone number.
     :param headers: extra response headers (``WWW-Authenticate``).
+    :param credentials: the refusal comes from the connection's credentials (none configured, a wrong
+        password or signature), so settings read before a rotation may explain it: the receiver reads the
+        connection again at once and checks once more (:meth:`~.settings.SettingsCache.fresher`).
     """
 
-    def __init__(self, status: int, reason: str, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(self, status: int, reason: str, headers: Mapping[str, str] | None = None,
+                 credentials: bool = False) -> None:
         self.status = status
         self.reason = reason
         self.headers = dict(headers or {})
+        self.credentials = credentials
         super().__init__(f"{status}: {reason}")
 
 
@@ -67,9 +72,14 @@ class Authenticated:
     nonce: str | None = None
 
 
-def _unauthorized(reason: str, settings: CallbackSettings) -> CallbackRefused:
+def _unauthorized(reason: str, settings: CallbackSettings, credentials: bool = False) -> CallbackRefused:
     challenge = {"WWW-Authenticate": 'Basic realm="sinch-callbacks"'} if settings.accepts_basic else {}
-    return CallbackRefused(401, reason, challenge)
+    return CallbackRefused(401, reason, challenge, credentials)
+
+
+def not_enabled() -> CallbackRefused:
+    """403 for a connection that accepts no callbacks (missing, not ``sinch``, or no credentials set)."""
+    return CallbackRefused(403, "callbacks are not enabled for this connection", credentials=True)
 
 
 def _basic_matches(authorization: str, settings: CallbackSettings) -> bool:
@@ -99,7 +109,7 @@ def check_headers(headers: Mapping[str, str], settings: CallbackSettings, now: f
     :raises CallbackRefused: 403 when the connection accepts no callbacks, else 401.
     """
     if not settings.enabled:
-        raise CallbackRefused(403, "callbacks are not enabled for this connection")
+        raise not_enabled()
     named = lowered(headers)
     if settings.accepts_signatures and SIGNATURE in named:
         nonce, timestamp = named.get(NONCE), named.get(TIMESTAMP)
@@ -115,8 +125,8 @@ def check_headers(headers: Mapping[str, str], settings: CallbackSettings, now: f
     if settings.accepts_basic and authorization:
         if _basic_matches(authorization, settings):
             return Authenticated("basic")
-        raise _unauthorized("wrong credentials", settings)
-    raise _unauthorized("no credentials this connection accepts", settings)
+        raise _unauthorized("wrong credentials", settings, credentials=True)
+    raise _unauthorized("no credentials this connection accepts", settings, credentials=True)
 
 
 def check_signature(authenticated: Authenticated, body: bytes, headers: Mapping[str, str],
@@ -132,6 +142,6 @@ def check_signature(authenticated: Authenticated, body: bytes, headers: Mapping[
     assert settings.secret is not None
     assert authenticated.nonce is not None
     if not verify(settings.secret, body, headers):
-        raise _unauthorized("invalid signature", settings)
+        raise _unauthorized("invalid signature", settings, credentials=True)
     if not nonces.claim(authenticated.nonce):
         raise _unauthorized("nonce already used (replayed request)", settings)

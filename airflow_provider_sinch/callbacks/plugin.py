@@ -1,7 +1,9 @@
 """The Airflow plugin that serves the Sinch callback receiver from the Airflow API server.
 
-Registered through the provider info (``plugins``), so installing the provider is the whole set-up: the API
-server mounts the receiver at ``/sinch`` (``POST /sinch/callbacks/{conn_id}``).  Airflow imports plugins in
+Registered as an ``airflow.plugins`` entry point, so installing the provider mounts the receiver on the API
+server at ``/sinch`` (``POST /sinch/callbacks/{conn_id}``, outside Airflow's login).  It serves nothing until
+connections opt in: ``[sinch] callback_connections`` lists the ids whose callbacks it accepts (any other id
+is answered 404 without a lookup, see :mod:`.served`).  Airflow imports plugins in
 every component (scheduler, workers, DAG processor ...), so this module imports nothing heavy: FastAPI,
 SQLAlchemy models and the receiver load on the first request, in the API server only.
 """
@@ -57,8 +59,20 @@ class LazyReceiverApp:
         await app(scope, receive, send)
 
 
+DESCRIPTION = (
+    "Receives Sinch SMS callbacks (delivery reports, inbound messages) at POST /sinch/callbacks/{conn_id} "
+    "and records each as an asset event. Serves nothing until a connection opts in: list its id in "
+    "[sinch] callback_connections (AIRFLOW__SINCH__CALLBACK_CONNECTIONS); other ids get 404."
+)
+"""What ``airflow plugins`` and the plugins page of the UI show for the mounted app."""
+
+
 class SinchCallbacksPlugin(AirflowPlugin):
-    """Mounts the Sinch callback receiver on the Airflow API server at ``/sinch`` (no arguments)."""
+    """Mounts the Sinch callback receiver on the Airflow API server at ``/sinch`` (no arguments).
+
+    It serves ``POST /sinch/callbacks/{conn_id}`` for the connections listed in
+    ``[sinch] callback_connections``, none by default (see :data:`DESCRIPTION`)."""
 
     name = "sinch_callbacks"
-    fastapi_apps = [{"app": LazyReceiverApp(), "url_prefix": URL_PREFIX, "name": "Sinch callbacks"}]
+    fastapi_apps = [{"app": LazyReceiverApp(), "url_prefix": URL_PREFIX, "name": "Sinch callbacks",
+                     "description": DESCRIPTION}]

@@ -1,47 +1,85 @@
-"""Recording an accepted callback as one asset event, exactly once, in the Airflow metadata DB.
+"""Recording an accepted callback as one asset event, exactly once, in the Airflow metadata DB, within a
+bounded time.
 
-For each asset the callback belongs to (see :mod:`.uris`), one transaction inserts a dedup row into
-Airflow 3.3's ``asset_state_store`` (primary key ``(asset_id, key)``, key
-``sinch-callback:<sha256 of the callback's dedup key>``) and registers the asset event.  A second delivery of
-the same callback, on any API-server worker and at any time, fails the insert on the primary key: it is a
-duplicate, acknowledged without an event.  Both writes commit together, so a crash in between leaves
+For each asset the callback belongs to (see :mod:`.uris`), one transaction first *claims* the callback in
+the asset's dedup store (:mod:`.dedup`: a row of ``asset_state_store`` on Airflow 3.3, a lock on the asset
+row and a look-up of its recent events on 3.1 and 3.2), then registers the asset event.  A second delivery
+of the same callback, on any API-server worker and at any time, finds the claim: it is a duplicate,
+acknowledged without an event.  The claim and the event commit together, so a crash in between leaves
 neither and Sinch's retry records the event; the receiver answers 2xx only after the commit.
 
-An asset no DAG uses (never parsed, or no longer active) is not created: the callback is acknowledged and
-logged as ignored (a 4xx would be final at Sinch anyway, and a 5xx would make Sinch retry for 22 hours for
-nothing).  Dedup rows are kept :data:`KEEP_DEDUP` (Sinch gives up retrying after about 22 h 45 min) and
-pruned at most every :data:`PRUNE_INTERVAL_S` seconds per process, after an accepted callback.
+Never 200 for nothing recorded: when no event was written and the callback is not a known duplicate (the
+asset was deleted between the look-up and the transaction, Airflow's asset manager declined the event, the
+database stayed locked), :class:`NotRecorded` is raised and the receiver answers 503, so Sinch retries.  An
+asset no DAG uses (never parsed, or no longer active) is the one deliberate exception: the callback is
+acknowledged and logged as ignored (a 4xx would be final at Sinch anyway, and a 5xx would make Sinch retry
+for 22 hours for nothing).
+
+Bounded time: each callback has :data:`DB_BUDGET_S` seconds from its arrival for all its transactions,
+retries included; each transaction's lock waits are capped to what is left (:mod:`.dbwait`), and past the
+budget the callback is answered 503 (:class:`DatabaseBusy`).  Recording runs on :data:`RECORDER_THREADS`
+threads of the recorder's own, not on the API server's shared thread pool, so a burst of callbacks during
+a long lock holds at most that many threads and pooled connections per process and Airflow's own endpoints
+keep theirs; a callback still queued when its budget is spent is answered 503 without touching the DB.
+
+Dedup rows of ``asset_state_store`` are pruned after :data:`~.dedup.KEEP_DEDUP`, at most every
+:data:`PRUNE_INTERVAL_S` seconds per process, after an accepted callback.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from airflow_provider_sinch.callbacks.dbwait import bounded_session, is_lock_error
+from airflow_provider_sinch.callbacks.dedup import (
+    DEDUP_PREFIX,
+    EXTRA_KEY,
+    KEEP_DEDUP,
+    SOURCE,
+    DedupStore,
+    default_store,
+)
 from airflow_provider_sinch.callbacks.uris import delivery_uri, inbound_uris
 from airflow_provider_sinch.client.webhooks import Callback
 
 log = logging.getLogger(__name__)
 
-DEDUP_PREFIX = "sinch-callback:"
-KEEP_DEDUP = timedelta(hours=48)
+DB_BUDGET_S = 3.0
+"""Seconds a callback may spend on the metadata DB, from its arrival, before it is answered 503."""
+RECORDER_THREADS = 4
+"""Threads per process recording callbacks (each holds at most one pooled DB connection)."""
 PRUNE_INTERVAL_S = 600.0
-SOURCE = "sinch-callback"
 
 Status = Literal["recorded", "duplicate", "ignored"]
-SessionFactory = Callable[[], AbstractContextManager[Session]]
+SessionFactory = Callable[[float], AbstractContextManager[Session]]
+"""``factory(seconds)``: a session whose lock waits end after ``seconds``, committing on a clean exit."""
+T = TypeVar("T")
+
+__all__ = ["DB_BUDGET_S", "DEDUP_PREFIX", "KEEP_DEDUP", "CallbackRecorder", "DatabaseBusy", "NotRecorded",
+           "Outcome", "asset_uris", "event_extra"]
+
+
+class NotRecorded(Exception):
+    """No event was written and the callback is not a known duplicate: answer 5xx so Sinch retries.
+    Messages name assets by id, never by URI (which may hold a phone number)."""
+
+
+class DatabaseBusy(NotRecorded):
+    """The callback's DB budget ran out (locks held by others, or every recorder thread busy)."""
 
 
 @dataclass
@@ -70,50 +108,72 @@ def asset_uris(conn_id: str, callback: Callback) -> list[str]:
 
 def event_extra(conn_id: str, callback: Callback) -> dict[str, Any]:
     """The asset event's ``extra``: the payload as Sinch sent it under ``payload`` (as the polling watcher
-    does, so DAGs read both alike), plus where it came from."""
-    return {"payload": callback.payload, "type": callback.type, "source": SOURCE, "conn_id": conn_id}
-
-
-def _default_session() -> AbstractContextManager[Session]:
-    from airflow.utils.session import create_session
-
-    return create_session()
-
-
-def _is_retryable(exc: OperationalError) -> bool:
-    """A lock the DB may release soon (SQLite's "database is locked", deadlocks, serialization failures)."""
-    text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
-    return any(word in text for word in ("locked", "deadlock", "could not serialize", "busy"))
+    does, so DAGs read both alike), where it came from, and the callback's dedup digest under
+    ``sinch_dedup`` (what :class:`~.dedup.EventDedup` looks for; written on every Airflow version, so events
+    look the same everywhere)."""
+    return {"payload": callback.payload, "type": callback.type, "source": SOURCE, "conn_id": conn_id,
+            EXTRA_KEY: callback.dedup_digest}
 
 
 class CallbackRecorder:
     """Turns callbacks into asset events in the metadata DB (see the module docs).
 
-    :param session_factory: returns a context manager giving a session that commits on exit (Airflow's
-        ``create_session`` by default).
+    :param session_factory: ``factory(seconds)`` gives a session whose lock waits end after ``seconds`` and
+        that commits on exit (:func:`~.dbwait.bounded_session` by default).
+    :param store: the dedup store (:func:`~.dedup.default_store`: the one this Airflow has).
     :param keep: how long dedup rows are kept.
     :param prune_interval: least seconds between two prunes in this process.
-    :param attempts: tries of one transaction when the DB reports a transient lock.
+    :param budget: seconds a callback may spend on the DB, queueing for a thread included.
+    :param threads: threads recording callbacks in this process (:meth:`arecord`).
+    :param clock: monotonic seconds (injectable for tests).
+    :param sleep: pauses between retries (injectable for tests).
     """
 
-    def __init__(self, session_factory: SessionFactory = _default_session, keep: timedelta = KEEP_DEDUP,
-                 prune_interval: float = PRUNE_INTERVAL_S, attempts: int = 8) -> None:
+    def __init__(self, session_factory: SessionFactory = bounded_session, store: DedupStore | None = None,
+                 keep: timedelta = KEEP_DEDUP, prune_interval: float = PRUNE_INTERVAL_S,
+                 budget: float = DB_BUDGET_S, threads: int = RECORDER_THREADS,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+                 ) -> None:
         self._sessions = session_factory
+        self._store = store if store is not None else default_store(keep)
         self._keep = keep
         self._prune_interval = prune_interval
-        self._attempts = attempts
+        self._budget = budget
+        self._threads = threads
+        self._clock = clock
+        self._sleep = sleep
         self._last_prune: float | None = None
         self._prune_lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+        self._executor_lock = threading.Lock()
 
-    def record(self, conn_id: str, callback: Callback) -> Outcome:
-        """Record ``callback`` received through ``conn_id`` (see the module docs)."""
+    async def arecord(self, conn_id: str, callback: Callback) -> Outcome:
+        """:meth:`record` on one of the recorder's own threads, the budget counted from now.
+
+        :param conn_id: the connection the callback came through.
+        :param callback: the parsed callback.
+        """
+        deadline = self._clock() + self._budget
+        future = self._pool().submit(self.record, conn_id, callback, deadline)
+        return await asyncio.wrap_future(future)
+
+    def record(self, conn_id: str, callback: Callback, deadline: float | None = None) -> Outcome:
+        """Record ``callback`` received through ``conn_id`` (see the module docs).
+
+        :param conn_id: the connection the callback came through.
+        :param callback: the parsed callback.
+        :param deadline: :attr:`clock` time by which to give up (now + ``budget`` by default).
+        :raises NotRecorded: nothing was recorded and it is not a known duplicate (:class:`DatabaseBusy`
+            when the budget ran out).
+        """
+        deadline = self._clock() + self._budget if deadline is None else deadline
         uris = asset_uris(conn_id, callback)
-        assets = self._retrying(lambda: self._active_assets(uris))
+        assets = self._retrying(partial(self._active_assets, uris), deadline)
         if not assets:
             return Outcome("ignored")
         outcome = Outcome("duplicate")
         for asset_id, uri in assets:
-            event_id = self._retrying(partial(self._record_once, asset_id, conn_id, callback))
+            event_id = self._retrying(partial(self._record_once, asset_id, conn_id, callback), deadline)
             if event_id is None:
                 outcome.duplicates.append(uri)
             else:
@@ -121,50 +181,63 @@ class CallbackRecorder:
                 outcome.event_ids.append(event_id)
         if outcome.recorded:
             outcome.status = "recorded"
-            self.prune_if_due()
+            self.prune_if_due(max(deadline - self._clock(), 0.001))
         return outcome
 
-    def prune_if_due(self) -> int:
-        """Delete dedup rows older than ``keep`` if the last prune is ``prune_interval`` ago; how many."""
+    def prune_if_due(self, seconds: float | None = None) -> int:
+        """Delete dedup rows older than ``keep`` if the last prune is ``prune_interval`` ago; how many.
+
+        :param seconds: the longest lock wait (the budget by default).
+        """
         now = time.monotonic()
         with self._prune_lock:
             if self._last_prune is not None and now - self._last_prune < self._prune_interval:
                 return 0
             self._last_prune = now
         try:
-            return self.prune()
+            return self.prune(seconds)
         except Exception:  # best effort: a failed prune must not fail an acknowledged callback
             log.warning("Could not prune old Sinch callback dedup records", exc_info=True)
             return 0
 
-    def prune(self) -> int:
-        """Delete dedup rows older than ``keep`` now; how many."""
-        from airflow.models.asset_state_store import AssetStateStoreModel
+    def prune(self, seconds: float | None = None) -> int:
+        """Delete dedup rows older than ``keep`` now; how many.
 
-        cutoff = datetime.now(UTC) - self._keep
-        with self._sessions() as session:
-            result = session.execute(
-                delete(AssetStateStoreModel)
-                .where(AssetStateStoreModel.key.startswith(DEDUP_PREFIX, autoescape=True),
-                       AssetStateStoreModel.updated_at < cutoff)
-                .execution_options(synchronize_session=False)
-            )
-            return int(getattr(result, "rowcount", 0) or 0)
+        :param seconds: the longest lock wait (the budget by default).
+        """
+        with self._sessions(self._budget if seconds is None else seconds) as session:
+            return self._store.prune(session, datetime.now(UTC) - self._keep)
 
-    def _retrying(self, work: Callable[[], Any]) -> Any:
-        for attempt in range(1, self._attempts + 1):
+    def _pool(self) -> ThreadPoolExecutor:
+        with self._executor_lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(self._threads, thread_name_prefix="sinch-callbacks")
+            return self._executor
+
+    def _retrying(self, work: Callable[[float], T], deadline: float) -> T:
+        """``work(seconds_left)`` until it succeeds, again after a lock error while the budget lasts."""
+        attempt = 0
+        while True:
+            left = deadline - self._clock()
+            if left <= 0:
+                raise DatabaseBusy(f"the {self._budget:g} s budget was spent before this transaction "
+                                   "(waiting for a recorder thread, or on earlier ones)")
             try:
-                return work()
+                return work(left)
             except OperationalError as exc:
-                if attempt == self._attempts or not _is_retryable(exc):
+                if not is_lock_error(exc):
                     raise
-                time.sleep(min(0.02 * 2**attempt, 1.0))
-        raise AssertionError("unreachable")
+                attempt += 1
+                pause = min(0.02 * 2**attempt, 0.5)
+                if self._clock() + pause >= deadline:
+                    raise DatabaseBusy(f"the metadata DB stayed locked for the whole {self._budget:g} s "
+                                       f"budget (attempts: {attempt})") from exc
+                self._sleep(pause)
 
-    def _active_assets(self, uris: list[str]) -> list[tuple[int, str]]:
+    def _active_assets(self, uris: list[str], seconds: float) -> list[tuple[int, str]]:
         from airflow.models.asset import AssetActive, AssetModel
 
-        with self._sessions() as session:
+        with self._sessions(seconds) as session:
             rows = session.execute(
                 select(AssetModel.id, AssetModel.uri)
                 .join(AssetActive,
@@ -174,54 +247,33 @@ class CallbackRecorder:
         found = {uri: asset_id for asset_id, uri in rows}
         return [(found[uri], uri) for uri in uris if uri in found]
 
-    def _record_once(self, asset_id: int, conn_id: str, callback: Callback) -> int | None:
-        """One transaction: the dedup row, then the event.  The new event's id; ``None`` for a duplicate."""
+    def _record_once(self, asset_id: int, conn_id: str, callback: Callback, seconds: float) -> int | None:
+        """One transaction: the claim, then the event.  The new event's id; ``None`` for a duplicate."""
         from airflow.assets.manager import asset_manager
         from airflow.models.asset import AssetModel
-        from airflow.models.asset_state_store import AssetStateStoreModel
 
-        key = DEDUP_PREFIX + callback.dedup_digest
         sink: list[Callable[[], None]] = []
-        with self._sessions() as session:
-            session.add(AssetStateStoreModel(
-                asset_id=asset_id, key=key,
-                value=json.dumps({"type": callback.type, "source": SOURCE}),
-            ))
-            try:
-                session.flush()
-            except IntegrityError:
-                session.rollback()
-                if self._dedup_row_exists(session, asset_id, key):
-                    return None
-                raise
-            asset = session.get(AssetModel, asset_id)
-            if asset is None:  # deleted since it was looked up: nothing to record on
-                session.rollback()
+        with self._sessions(seconds) as session:
+            claim = self._store.claim(session, asset_id, callback.dedup_digest)
+            if claim == "duplicate":
                 return None
+            asset = session.get(AssetModel, asset_id) if claim == "new" else None
+            if asset is None:
+                raise NotRecorded(f"asset {asset_id} was deleted before the event was written")
+            # Airflow 3.1/3.2 take the 3.3-only arguments into **kwargs and notify listeners at once (in
+            # this transaction); 3.3 hands the notifications to the sink, run after the commit below.
             event = asset_manager.register_asset_change(
                 asset=asset, extra=event_extra(conn_id, callback), source_is_api=True, api_user_teams=set(),
                 session=session, callback_sink=sink,
             )
             if event is None:
-                session.rollback()
-                return None
+                raise NotRecorded(f"Airflow's asset manager wrote no event for asset {asset_id}")
             session.flush()
             event_id = int(event.id)
             _advance_pending_runs(session, asset_id, event.timestamp)
         for notify in sink:  # listeners hear of the event only once it is committed
             notify()
         return event_id
-
-    @staticmethod
-    def _dedup_row_exists(session: Session, asset_id: int, key: str) -> bool:
-        from airflow.models.asset_state_store import AssetStateStoreModel
-
-        return session.scalar(
-            select(AssetStateStoreModel.asset_id)
-            .where(AssetStateStoreModel.asset_id == asset_id, AssetStateStoreModel.key == key)
-        ) is not None
-
-
 
 
 def _advance_pending_runs(session: Session, asset_id: int, event_time: datetime) -> int:

@@ -81,27 +81,36 @@ class CallbackSettings:
 
 
 class SettingsCache:
-    """Remembers each connection's callback settings for ``ttl`` seconds.
+    """Remembers each connection's callback settings for ``ttl`` seconds, and reads a connection again at
+    once when a request was refused with what it remembers.
 
     A batch of 1,000 recipients with per-recipient reports is 1,000 callbacks within seconds, and anyone
     can POST to the receiver: without a cache each request is a connection lookup (a secrets backend or the
-    metadata DB).  A changed secret applies after at most ``ttl`` seconds.  Unknown connection ids are
-    remembered too (as ``None``), in a bounded map, so guessing ids costs one lookup per id per ``ttl``.
+    metadata DB).  Unknown connection ids are remembered too (as ``None``), in a bounded map.  A rotated
+    secret must not refuse Sinch's callbacks until the answer expires (a 401 is final at Sinch): a request
+    refused on its credentials asks for :meth:`fresher` settings, which re-reads the connection bypassing
+    the ``ttl``, at most once per ``reread_interval`` per connection, so a stranger's bad requests cost at
+    most one lookup per interval.
 
     :param lookup: conn id -> settings, ``None`` when the connection is missing or not ``sinch``.
     :param ttl: seconds an answer is reused.
     :param max_entries: most connection ids remembered (the oldest are forgotten first).
     :param clock: monotonic seconds (injectable for tests).
+    :param reread_interval: least seconds between two re-reads of one connection by :meth:`fresher`.
     """
 
     def __init__(self, lookup: Callable[[str], CallbackSettings | None], ttl: float = 10.0,
-                 max_entries: int = 1024, clock: Callable[[], float] = time.monotonic) -> None:
+                 max_entries: int = 1024, clock: Callable[[], float] = time.monotonic,
+                 reread_interval: float = 5.0) -> None:
         self._lookup = lookup
         self._ttl = ttl
         self._max = max_entries
         self._clock = clock
+        self._reread_interval = reread_interval
         self._entries: OrderedDict[str, tuple[float, CallbackSettings | None]] = OrderedDict()
+        self._rereads: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
+        self._reread_lock = threading.Lock()
 
     def __call__(self, conn_id: str) -> CallbackSettings | None:
         now = self._clock()
@@ -110,9 +119,41 @@ class SettingsCache:
             if hit is not None and hit[0] > now:
                 return hit[1]
         settings = self._lookup(conn_id)  # outside the lock: a slow backend must not serialise requests
+        self._remember(conn_id, now, settings)
+        return settings
+
+    def fresher(self, conn_id: str, than: CallbackSettings | None) -> CallbackSettings | None:
+        """Settings of ``conn_id`` other than ``than`` (those a request was just refused with), or ``None``
+        when there are none.
+
+        Another request may have found them already (then they are returned without a lookup); otherwise
+        the connection is read again, unless it was re-read less than ``reread_interval`` seconds ago.
+        Re-reads are one at a time, so a burst of callbacks signed with a new secret costs one lookup: the
+        others wait for it and use its answer.
+
+        :param conn_id: the connection.
+        :param than: the settings the request was refused with.
+        """
+        with self._reread_lock:
+            now = self._clock()
+            with self._lock:
+                hit = self._entries.get(conn_id)
+                if hit is not None and hit[1] != than:
+                    return hit[1]
+                last = self._rereads.get(conn_id)
+                if last is not None and now - last < self._reread_interval:
+                    return None
+                self._rereads[conn_id] = now
+                self._rereads.move_to_end(conn_id)
+                while len(self._rereads) > self._max:
+                    self._rereads.popitem(last=False)
+            settings = self._lookup(conn_id)
+            self._remember(conn_id, now, settings)
+        return settings if settings != than else None
+
+    def _remember(self, conn_id: str, now: float, settings: CallbackSettings | None) -> None:
         with self._lock:
             self._entries[conn_id] = (now + self._ttl, settings)
             self._entries.move_to_end(conn_id)
             while len(self._entries) > self._max:
                 self._entries.popitem(last=False)
-        return settings

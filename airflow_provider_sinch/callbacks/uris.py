@@ -17,17 +17,20 @@ SCHEME = "sinch"
 INBOUND = "inbound"
 DELIVERY = "delivery"
 
-_CONN_ID = re.compile(r"[A-Za-z0-9_.\-]{1,250}")
+_CONN_ID = re.compile(r"(?!\.+\Z)[A-Za-z0-9_.\-]{1,250}")
 
 
-def is_conn_id(value: object) -> bool:
-    """Whether ``value`` can be an Airflow connection id (letters, digits, ``_``, ``.``, ``-``)."""
+def is_uri_conn_id(value: object) -> bool:
+    """Whether ``value`` is a connection id that fits an asset URI's authority: letters, digits, ``_``, ``.``,
+    ``-`` (a subset of what Airflow accepts: ``:``, ``#`` or ``/`` would read as a port, a fragment or a
+    path), at most 250, not dots only."""
     return isinstance(value, str) and _CONN_ID.fullmatch(value) is not None
 
 
 def _checked(conn_id: str) -> str:
-    if not is_conn_id(conn_id):
-        raise ValueError(f"conn_id: must be letters, digits, '_', '.' or '-' (got {conn_id!r})")
+    if not is_uri_conn_id(conn_id):
+        raise ValueError(
+            f"conn_id: must be letters, digits, '_', '.' or '-', not dots only (got {conn_id!r})")
     return conn_id
 
 

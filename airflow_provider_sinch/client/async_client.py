@@ -12,7 +12,7 @@ from tenacity import AsyncRetrying
 
 from airflow_provider_sinch.client.config import SinchConfig
 from airflow_provider_sinch.client.endpoints import Pages
-from airflow_provider_sinch.client.errors import SinchConfigurationError
+from airflow_provider_sinch.client.errors import SinchAuthenticationError, SinchConfigurationError
 from airflow_provider_sinch.client.lean_http import lean_gets_for
 from airflow_provider_sinch.client.operations import (
     LIST_BATCHES,
@@ -25,6 +25,7 @@ from airflow_provider_sinch.client.operations import (
     SinchOperations,
 )
 from airflow_provider_sinch.client.pagination import PageCursor
+from airflow_provider_sinch.client.renewal import AsyncRenew, adopt
 from airflow_provider_sinch.client.retry import is_whole, shown_number
 from airflow_provider_sinch.client.transport import (
     base_headers,
@@ -70,14 +71,18 @@ class AsyncSinchClient(SinchOperations):
     :param lean_reads: make GETs on the client's own keep-alive connections instead of through httpx
         (:mod:`~airflow_provider_sinch.client.lean_http`, about a tenth of the CPU a request; what a
         triggerer's many polls use).  Ignored with ``http`` given or a proxy set in the environment.
+    :param renew: asked for the connection again when Sinch refuses the credentials; a request is sent once
+        more with new ones (:mod:`~airflow_provider_sinch.client.renewal`).  ``None``: a refusal is final.
     """
 
     def __init__(self, config: SinchConfig, http: httpx.AsyncClient | None = None, *,
-                 max_in_flight: int = DEFAULT_MAX_IN_FLIGHT, lean_reads: bool = False) -> None:
+                 max_in_flight: int = DEFAULT_MAX_IN_FLIGHT, lean_reads: bool = False,
+                 renew: AsyncRenew | None = None) -> None:
         if not is_whole(max_in_flight) or max_in_flight < 1:
             raise SinchConfigurationError(
                 [("max_in_flight", f"must be a whole number from 1, got {shown_number(max_in_flight)}")])
         self.config = config
+        self._renew = renew
         self._own_http = http is None
         connect, read = config.timeouts
         self.http = http or httpx.AsyncClient(
@@ -133,6 +138,18 @@ class AsyncSinchClient(SinchOperations):
         return PreparedRequest(operation, known[1], dict(known[2]), None, None, known[3])
 
     async def _execute(self, operation: Operation[T], kwargs: dict[str, Any]) -> T:
+        """:meth:`_attempts`, made once more with the connection's new credentials when Sinch refused the
+        ones in use and the connection has others (:mod:`~airflow_provider_sinch.client.renewal`)."""
+        used = self.config
+        try:
+            return await self._attempts(operation, kwargs)
+        except SinchAuthenticationError as refusal:
+            self.config = adopt(refusal, used, self._renew and await self._renew(used))
+        return await self._attempts(operation, kwargs)
+
+    async def _attempts(self, operation: Operation[T], kwargs: dict[str, Any]) -> T:
+        """Validate, send, and retry by the policy (a 429, 5xx or connection error; see
+        :mod:`~airflow_provider_sinch.client.retry`)."""
         prepared = self._prepare(operation, kwargs)
         # Most requests succeed at once: the retry machinery (a third of a lean poll's CPU) is only built
         # after a failure, and then sees that failure as its first attempt, so the policy is applied exactly

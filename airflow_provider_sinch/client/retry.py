@@ -5,7 +5,8 @@
   and the side-effect-free dry run).  A state-changing POST that may have been applied is never resent;
   the client raises :class:`~airflow_provider_sinch.client.errors.SinchAmbiguousSendError` instead.
 * A 401 with an OAuth2 project token is retried once, with a new token (the cached one may have been
-  revoked before its expiry); a second 401 is final.
+  revoked before its expiry); a second 401 is final here (a client given a ``renew`` then asks for the
+  connection's credentials again: :mod:`~airflow_provider_sinch.client.renewal`).
 * A connection that failed *before* the request was sent (refused, DNS, connect timeout) is safe to
   retry for every method.
 * Waits are jittered exponential backoff; a ``Retry-After`` header (seconds or an HTTP date) is honoured,

@@ -11,8 +11,10 @@ from urllib3.exceptions import NewConnectionError
 
 from airflow_provider_sinch.client.blocking import BlockingOperations
 from airflow_provider_sinch.client.config import SinchConfig
+from airflow_provider_sinch.client.errors import SinchAuthenticationError
 from airflow_provider_sinch.client.models.common import build_all
 from airflow_provider_sinch.client.operations import Operation, PreparedRequest
+from airflow_provider_sinch.client.renewal import Renew, adopt
 from airflow_provider_sinch.client.retry import is_retryable
 from airflow_provider_sinch.client.transport import (
     base_headers,
@@ -48,10 +50,14 @@ class SinchClient(BlockingOperations):
     :param config: where and how to connect (:class:`~airflow_provider_sinch.client.config.SinchConfig`).
     :param session: an existing ``requests.Session`` to use (the client neither changes its headers nor
         closes it then).
+    :param renew: asked for the connection again when Sinch refuses the credentials; a request is sent once
+        more with new ones (:mod:`~airflow_provider_sinch.client.renewal`).  ``None``: a refusal is final.
     """
 
-    def __init__(self, config: SinchConfig, session: requests.Session | None = None) -> None:
+    def __init__(self, config: SinchConfig, session: requests.Session | None = None, *,
+                 renew: Renew | None = None) -> None:
         self.config = config
+        self._renew = renew
         self._own_session = session is None
         self.session = session or requests.Session()
         self._headers = base_headers(config.user_agent)
@@ -77,6 +83,16 @@ class SinchClient(BlockingOperations):
             self.session.close()
 
     def _execute(self, operation: Operation[T], kwargs: dict[str, Any]) -> T:
+        """:meth:`_attempts`, made once more with the connection's new credentials when Sinch refused the
+        ones in use and the connection has others (:mod:`~airflow_provider_sinch.client.renewal`)."""
+        used = self.config
+        try:
+            return self._attempts(operation, kwargs)
+        except SinchAuthenticationError as refusal:
+            self.config = adopt(refusal, used, self._renew and self._renew(used))
+        return self._attempts(operation, kwargs)
+
+    def _attempts(self, operation: Operation[T], kwargs: dict[str, Any]) -> T:
         """Validate, send, and retry by the policy (:mod:`~airflow_provider_sinch.client.retry`).
 
         The first attempt runs directly: most requests succeed at once, and tenacity's bookkeeping costs

@@ -169,6 +169,8 @@ def configuration_failure(prepared: PreparedRequest, exc: BaseException, *, head
 
 
 def ambiguous(prepared: PreparedRequest, cause: str) -> SinchAmbiguousSendError:
+    """The error for a send whose outcome is unknown (``cause``): it carries the request's
+    ``client_reference``, so the caller looks the batch up instead of sending again."""
     return SinchAmbiguousSendError(
         client_reference=prepared.client_reference, method=prepared.method, path=prepared.log_path,
         cause=cause,

@@ -1,6 +1,6 @@
-"""The arguments of a delivery wait, and what a checked :class:`~airflow_provider_sinch.client.delivery.
-DeliveryProgress` means for it: shared by the delivery sensors (``poke``), the delivery triggers and the
-send operator's ``wait_for_delivery``.
+"""The arguments of a delivery wait, and what a checked
+:class:`~airflow_provider_sinch.client.delivery.DeliveryProgress` means for it: shared by the delivery
+sensors (``poke``), the delivery triggers and the send operator's ``wait_for_delivery``.
 
 The probes themselves (which calls to make, what their answers mean) are plain Python in
 :mod:`airflow_provider_sinch.client.delivery`; this module adds the Airflow-side argument rules and the

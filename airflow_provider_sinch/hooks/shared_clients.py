@@ -16,21 +16,29 @@ make that hold under real conditions:
   rotated token or a moved host gets a new client, and the replaced one is closed once its requests have had
   time to finish.  A re-read that fails keeps the current client (a secrets backend that is briefly away
   must not end every wait).  Triggers ask for their client at every poll, so a wait of hours follows a
-  rotation within about a minute.
+  changed connection within about a minute.
+* **A refused token is looked up at once.**  Rotating a token usually revokes the old one, so the minute
+  above would be a minute of 401s.  A shared client that Sinch refuses (a 401, or the OAuth2 token request
+  refused) asks :meth:`SharedAsyncClients.renew` for the connection: read again at once, bypassing the TTL
+  (at most once per :data:`~airflow_provider_sinch.client.renewal.RENEW_INTERVAL_SECONDS` per connection,
+  shared by every refused request), and when the credentials changed the request is sent once more with
+  them and the new client serves the next polls (:mod:`~airflow_provider_sinch.client.renewal`).  A wait
+  fails on a 401 only when the connection's current credentials are refused too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
+import functools
 import logging
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 
-from airflow_provider_sinch.client import AsyncSinchClient, ProjectAuth, SinchConfig
+from airflow_provider_sinch.client import AsyncSinchClient, SinchConfig
+from airflow_provider_sinch.client.renewal import RenewalGate, credentials_identity, newer_credentials
 
 log = logging.getLogger(__name__)
 
@@ -57,19 +65,10 @@ client's retries through 429s and timeouts take a few minutes at most; each poll
 
 
 def config_identity(config: SinchConfig) -> Hashable:
-    """Everything that makes two configurations reach Sinch differently, as a hashable value.
-
-    :class:`~airflow_provider_sinch.client.ProjectAuth` caches its OAuth2 token and is not hashable, so the
-    identity lists the fields instead of hashing the configuration itself.
-    """
-    auth = config.auth
-    if isinstance(auth, ProjectAuth):
-        auth_identity: tuple[object, ...] = ("project", auth.project_id, auth.key_id, auth.key_secret,
-                                             auth.auth_url)
-    else:
-        auth_identity = ("service_plan", *dataclasses.astuple(auth))
-    return (auth_identity, config.region, config.base_url, config.timeout, config.retry, config.default_from,
-            config.user_agent)
+    """Everything that makes two configurations reach Sinch differently, as a hashable value (the
+    credentials by :func:`~airflow_provider_sinch.client.renewal.credentials_identity`)."""
+    return (credentials_identity(config.auth), config.region, config.base_url, config.timeout, config.retry,
+            config.default_from, config.user_agent)
 
 
 @dataclass
@@ -91,11 +90,13 @@ class SharedAsyncClients:
     :param ttl: seconds a connection lookup is reused (:data:`CONFIG_TTL_SECONDS`).
     :param retire_after: seconds a replaced client stays open (:data:`RETIRE_AFTER_SECONDS`).
     :param clock: monotonic seconds (tests pass a fake one).
+    :param renewals: how often a refusal may make a connection be read again before its TTL.
     """
 
     ttl: float = CONFIG_TTL_SECONDS
     retire_after: float = RETIRE_AFTER_SECONDS
     clock: Callable[[], float] = time.monotonic
+    renewals: RenewalGate = field(default_factory=RenewalGate)
     _lookups: dict[str, _Lookup] = field(default_factory=dict)
     _clients: dict[Hashable, AsyncSinchClient] = field(default_factory=dict)
     _current: dict[str, tuple[Hashable, float]] = field(default_factory=dict)  # identity, lookup start
@@ -127,11 +128,36 @@ class SharedAsyncClients:
         identity = (key, config_identity(config))  # per connection, as the pool and in-flight cap are
         client = self._clients.get(identity)
         if client is None:  # no await between this check and the store: one client per identity
-            client = self._clients[identity] = AsyncSinchClient(config, lean_reads=lean_reads_enabled())
+            client = self._clients[identity] = AsyncSinchClient(
+                config, lean_reads=lean_reads_enabled(), renew=functools.partial(self.renew, key, lookup))
         self._current[key] = (identity, started)
         if current is not None and current[0] != identity:
             self._retire(self._clients.pop(current[0]))
         return client
+
+    async def renew(self, key: str, lookup: Callable[[], Awaitable[SinchConfig]],
+                    refused: SinchConfig) -> SinchConfig | None:
+        """After Sinch refused ``refused`` (the credentials a client of ``key`` used): the connection's
+        configuration when its credentials are other ones, else ``None`` (the refusal stands).
+
+        The connection is looked up at once, bypassing the TTL, unless the current client already has other
+        credentials (an earlier refusal found them), a lookup is under way (shared), or ``key`` was re-read
+        for a refusal less than :attr:`renewals`' interval ago.  A failed lookup keeps the current client.
+        """
+        held = self._current.get(key)
+        latest = newer_credentials(refused, self._clients[held[0]].config if held else None)
+        if latest is not None:
+            return latest
+        running = self._lookups.get(key)
+        forced = running is None or running.task.done()  # else: share the lookup under way
+        if forced:
+            if not self.renewals.allow(key):
+                return None
+            self._lookups.pop(key, None)  # the next get() looks the connection up now
+        latest = newer_credentials(refused, (await self.get(key, lookup)).config)
+        if forced and latest is not None:
+            log.warning("Sinch refused the credentials in use; the connection has new ones, used from now on")
+        return latest
 
     def _fresh(self, key: str) -> AsyncSinchClient | None:
         """What :meth:`get` decides when the current client came from the lookup at hand, still fresh and

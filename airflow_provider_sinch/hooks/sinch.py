@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
+import threading
 from collections.abc import AsyncIterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -12,6 +14,7 @@ from airflow.sdk.log import mask_secret
 
 from airflow_provider_sinch.client.blocking import BlockingOperations
 from airflow_provider_sinch.client.errors import SinchError
+from airflow_provider_sinch.client.renewal import RenewalGate, newer_credentials
 from airflow_provider_sinch.client.retry import RetryPolicy
 from airflow_provider_sinch.hooks import DEFAULT_CONN_ID
 from airflow_provider_sinch.hooks.connection import (
@@ -26,6 +29,11 @@ if TYPE_CHECKING:
     from airflow_provider_sinch.client.operations import Operation
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+RENEWALS = RenewalGate()
+"""Re-reads of this process's connections because Sinch refused their credentials (per connection id)."""
 
 
 class SinchHook(BaseHook, BlockingOperations):
@@ -65,6 +73,7 @@ class SinchHook(BaseHook, BlockingOperations):
         self.sinch_conn_id = sinch_conn_id
         self.timeout = timeout
         self.retry_policy = retry_policy
+        self._renewing = threading.Lock()
 
     def _config(self, conn: Any, extra: dict[str, Any]) -> SinchConfig:
         if conn.password:
@@ -76,14 +85,44 @@ class SinchHook(BaseHook, BlockingOperations):
 
     @cached_property
     def config(self) -> SinchConfig:
-        """The client configuration read from the connection (looked up once per hook)."""
+        """The client configuration read from the connection (looked up once per hook, and again when Sinch
+        refuses its credentials: :meth:`renew_config`)."""
         conn = self.get_connection(self.sinch_conn_id)
         return self._config(conn, conn.extra_dejson)
 
+    def renew_config(self, refused: SinchConfig) -> SinchConfig | None:
+        """After Sinch refused ``refused``: the connection's configuration when its credentials are other
+        ones (the connection is read again, bypassing :attr:`config`), else ``None`` (the refusal stands).
+
+        The hook's clients call this (:mod:`~airflow_provider_sinch.client.renewal`), so a token rotated
+        and revoked while a task runs costs it no failure.  The connection is read at most once per
+        :data:`~airflow_provider_sinch.client.renewal.RENEW_INTERVAL_SECONDS` per connection id in this
+        process (:data:`RENEWALS`); threads refused meanwhile wait for that read and share what it found.
+        A read that fails leaves the refusal standing.
+
+        :param refused: the configuration a request was refused with.
+        """
+        with self._renewing:
+            latest = newer_credentials(refused, self.config)
+            if latest is not None or not RENEWALS.allow(self.sinch_conn_id):
+                return latest
+            previous = self.__dict__.pop("config")
+            try:
+                latest = newer_credentials(refused, self.config)
+            except Exception as exc:  # the secrets backend briefly away, a connection now invalid, ...
+                log.warning("Re-reading Sinch connection %r after a refusal failed (%s)", self.sinch_conn_id,
+                            type(exc).__name__)
+                self.__dict__["config"] = previous
+                return None
+        if latest is not None:
+            log.warning("Sinch refused the credentials in use; connection %r has new ones, used from now on",
+                        self.sinch_conn_id)
+        return latest
+
     @cached_property
     def callback_url(self) -> str:
-        """Where Sinch should post this connection's callbacks: its ``extra.callback_url`` (README
-        "Callbacks (push)"); a missing or malformed one raises ``SinchConnectionError``."""
+        """Where Sinch should post this connection's callbacks: its ``extra.callback_url`` (see
+        docs/howto/callbacks.md); a missing or malformed one raises ``SinchConnectionError``."""
         extra = self.get_connection(self.sinch_conn_id).extra_dejson
         url = callback_url_from_extra(extra, self.sinch_conn_id)
         if url != extra.get("callback_url"):  # Basic credentials were put in: never in a log line
@@ -97,7 +136,7 @@ class SinchHook(BaseHook, BlockingOperations):
         a task first talks to Sinch, not when a DAG file imports an operator."""
         from airflow_provider_sinch.client.sync_client import SinchClient
 
-        return SinchClient(self.config)
+        return SinchClient(self.config, renew=self.renew_config)
 
     def get_conn(self) -> SinchClient:
         """The synchronous :class:`~airflow_provider_sinch.client.SinchClient`."""
@@ -122,9 +161,10 @@ class SinchHook(BaseHook, BlockingOperations):
         """The async client for this connection, shared by every caller in this event loop (a triggerer's).
 
         One client per connection configuration, built once even when a thousand triggers ask at once; the
-        connection is looked up again after a minute, so a rotated token or a moved host reaches waits
-        that ask at every poll (see :mod:`~airflow_provider_sinch.hooks.shared_clients`).  The shared client
-        lives as long as its event loop; do not close it.
+        connection is looked up again after a minute, so a moved host reaches waits that ask at every poll,
+        and at once when Sinch refuses the credentials, so a rotated and revoked token costs them no failure
+        (see :mod:`~airflow_provider_sinch.hooks.shared_clients`).  The shared client lives as long as its
+        event loop; do not close it.
         """
         from airflow_provider_sinch.hooks.shared_clients import shared_clients  # httpx's client: only here
 

@@ -62,7 +62,7 @@ class SinchBatchContentOperator(SinchBaseOperator):
     :param udh: user data header (hex) of an ``mt_binary`` batch.
     :param extra_fields: any other API field by its API name (``{"from_ton": 1}``).
     :param delivery_callbacks: ask Sinch to push delivery reports to this Airflow's callback receiver
-        (README "Callbacks (push)"): ``callback_url`` becomes the connection's extra ``callback_url`` and
+        (docs/howto/callbacks.md): ``callback_url`` becomes the connection's extra ``callback_url`` and
         ``delivery_report`` defaults to ``per_recipient_final``; DAGs scheduled on
         ``sinch://<conn_id>/delivery`` then run on the reports.  Not templated: checked at DAG parse.
     :param kwargs: ``sinch_conn_id`` and :class:`~airflow.sdk.BaseOperator` arguments.

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from airflow_provider_sinch.client import SinchClient, SinchConfig
+    from airflow_provider_sinch.client.renewal import Renew
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -19,10 +20,13 @@ class ClientPool:
     """One synchronous client per worker thread (``requests.Session`` is not shared across threads).
 
     :param config: the hook's client configuration.
+    :param renew: what the clients ask when Sinch refuses the credentials (the hook's
+        :meth:`~airflow_provider_sinch.hooks.sinch.SinchHook.renew_config`); ``None``: a refusal is final.
     """
 
-    def __init__(self, config: SinchConfig) -> None:
+    def __init__(self, config: SinchConfig, renew: Renew | None = None) -> None:
         self.config = config
+        self.renew = renew
         self._local = threading.local()
         self._lock = threading.Lock()
         self._clients: list[SinchClient] = []
@@ -32,7 +36,7 @@ class ClientPool:
         if client is None:
             from airflow_provider_sinch.client.sync_client import SinchClient  # requests: at run time only
 
-            client = self._local.client = SinchClient(self.config)
+            client = self._local.client = SinchClient(self.config, renew=self.renew)
             with self._lock:
                 self._clients.append(client)
         return client

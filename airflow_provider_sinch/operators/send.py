@@ -169,7 +169,7 @@ class SinchDryRunBatchOperator(SinchChunkedBatchOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         chunks, fields, _ = self.plan(base=None)
         limits = self.limits()
-        pool = ClientPool(self.hook.config)
+        pool = ClientPool(self.hook.config, self.hook.renew_config)
         try:
             estimate = self.estimate(chunks, fields, pool, details=self.per_recipient)
         finally:
@@ -293,7 +293,7 @@ class SinchSendBatchOperator(SinchChunkedBatchOperator):
         pinned = self._pin_relative_times(fields, store)
         repinned, fields = pinned is not fields, pinned
         ledger = ChunkLedger(store)
-        pool = ClientPool(self.hook.config)
+        pool = ClientPool(self.hook.config, self.hook.renew_config)
         estimate = None
         try:
             # 2. What exists already: the ledger's batches (each read once), then lookups by reference.

@@ -1,13 +1,17 @@
-"""pytest plugin (registered as ``sinch_sandbox`` through the ``pytest11`` entry point).
+"""pytest plugin with the Sinch sandbox's fixtures; opt-in, so installing the provider changes no test suite.
 
-Installing the provider gives every test suite these fixtures:
+Load it in your ``conftest.py`` (the top-level one)::
+
+    pytest_plugins = ["airflow_provider_sinch.testing.pytest_plugin"]
+
+or per run with ``pytest -p airflow_provider_sinch.testing.pytest_plugin``.  Then tests get these fixtures:
 
 ``sinch_sandbox``
     A :class:`~airflow_provider_sinch.testing.sandbox.Sandbox` served on ``127.0.0.1`` (a free port, one
     server per session), reset before each test.  ``.url``, ``.conn_uri`` (an ``AIRFLOW_CONN_<ID>`` value),
     ``.project_conn_uri`` (OAuth2), control (``advance``, ``add_outcome``, ``add_fault``, ``inject_inbound``,
-    ``add_auto_reply``, ``configure`` ...) and inspection (``batches()``, ``statuses(id)``, ``requests``,
-    ``callbacks``, ``wait_for_callbacks`` ...).
+    ``add_auto_reply``, ``rotate_token``, ``revoke_token``, ``configure`` ...) and inspection (``batches()``,
+    ``statuses(id)``, ``requests``, ``callbacks``, ``wait_for_callbacks`` ...).
 ``sinch_sandbox_connection``
     ``sinch_sandbox`` set as the ``sinch_default`` connection (``AIRFLOW_CONN_SINCH_DEFAULT``); returns
     the connection id.
@@ -42,6 +46,8 @@ Validator = Callable[[str, str, int, Any], Any]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """Declare the plugin's ini options: ``sinch_sandbox_time_scale`` and
+    ``sinch_sandbox_response_validator``."""
     parser.addini(TIME_SCALE_INI, "sandbox seconds per real second of the sinch_sandbox fixture",
                   default="10")
     parser.addini(VALIDATOR_INI, "module:function checking each sandbox answer (method, path, status, body)",

@@ -11,8 +11,8 @@ Rules every subclass inherits:
 * **Failure budget.** Transient errors (429, 5xx, connection problems, a poll that took too long) are
   retried on the next poll until ``max_consecutive_failures`` polls in a row failed; any success resets
   the count.  A 404 for a recipient's report counts as such a failure too (Sinch may not have the first
-  report yet).  Errors that a retry cannot fix (401 credentials, 404 unknown batch, 400, a broken
-  connection definition) end the wait at once with an ``error`` event.
+  report yet).  Errors that a retry cannot fix (401 with the connection's current credentials, 404
+  unknown batch, 400, a broken connection definition) end the wait at once with an ``error`` event.
 * **Always sleeps** ``poll_interval`` between polls, after a failure too, so a trigger never spins.
 * **One HTTP pool per connection** in a triggerer: the client comes from
   :meth:`SinchHook.aget_client() <airflow_provider_sinch.hooks.sinch.SinchHook.aget_client>`, shared by
@@ -125,11 +125,15 @@ class SinchPollingTrigger(BaseTrigger):
 
         return SinchTriggerEvent(make_event(self.event_kind, status, detail, result))
 
+    def now(self) -> datetime:
+        """The wall clock the deadline is judged by (UTC; tests replace it with a fake one)."""
+        return datetime.now(UTC)
+
     def remaining(self) -> float | None:
         """Seconds left before the deadline (negative once passed), ``None`` without one."""
         if self._deadline is None:
             return None
-        return (self._deadline - datetime.now(UTC)).total_seconds()
+        return (self._deadline - self.now()).total_seconds()
 
     async def get_client(self) -> AsyncSinchClient:
         """The triggerer-wide client for the connection (shared pool, not closed by the trigger)."""
@@ -140,8 +144,9 @@ class SinchPollingTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         failures = 0
         while True:
-            # The shared client is asked for at every poll (a dictionary lookup): a token rotated in the
-            # connection reaches a wait of hours within about a minute.
+            # The shared client is asked for at every poll (a dictionary lookup): a changed connection
+            # reaches a wait of hours within about a minute (a revoked token at once: the client re-reads
+            # the connection when Sinch refuses it, see hooks/shared_clients.py).
             try:
                 client = await self.get_client()
             except Exception as exc:

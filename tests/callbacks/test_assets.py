@@ -35,7 +35,7 @@ def test_asset_uris_and_names() -> None:
     assert inbound_uris("c", "Acme") == ["sinch://c/inbound"]  # not a number: no narrowed asset
 
 
-@pytest.mark.parametrize("conn_id", ["", "a/b", "a b", "x" * 251])
+@pytest.mark.parametrize("conn_id", ["", "a/b", "a b", "x" * 251, ".", "..", "...", "a:b"])
 def test_bad_conn_ids_are_named(conn_id: str) -> None:
     with pytest.raises(ValueError, match="conn_id"):
         inbound_asset(conn_id)

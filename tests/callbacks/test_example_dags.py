@@ -32,6 +32,22 @@ def fixture(name: str, **changes: Any) -> dict[str, Any]:
     return {**json.loads((FIXTURES / name).read_text()), **changes}
 
 
+class Triggering:
+    """``triggering_asset_events`` as a task gets it: the events of an asset, looked up by the asset (Airflow
+    keys them by name and URI; a dict cannot stand in, Airflow 3.1's ``Asset`` is unhashable).
+
+    :param asset: the asset the events are on.
+    :param events: its events.
+    """
+
+    def __init__(self, asset: Any, events: list[Any]) -> None:
+        self.key, self.events = (asset.name, asset.uri), events
+
+    def __getitem__(self, asset: Any) -> list[Any]:
+        assert (asset.name, asset.uri) == self.key
+        return self.events
+
+
 def callable_of(module: ModuleType, task_id: str) -> Any:
     return module.dag.get_task(task_id).python_callable
 
@@ -56,7 +72,7 @@ def test_stop_picks_opt_out_senders_only(stop: ModuleType, capsys: pytest.Captur
               event(fixture("mo_text.json", id="2", body="stop please", **{"from": "46701234568"})),
               event(fixture("mo_text.json", id="3", body="Stopping by later?", **{"from": "46701234569"})),
               event(fixture("mo_text.json", id="4", body="Unsubscribe.", **{"from": "46701234567"}))]
-    senders = callable_of(stop, "opted_out")(triggering_asset_events={stop.inbound_sms: events})
+    senders = callable_of(stop, "opted_out")(triggering_asset_events=Triggering(stop.inbound_sms, events))
     assert senders == ["46701234567", "46701234568"]
     out = capsys.readouterr().out
     assert "4 inbound SMS, 3 opt-out(s)" in out
@@ -66,7 +82,7 @@ def test_stop_picks_opt_out_senders_only(stop: ModuleType, capsys: pytest.Captur
 def test_stop_skips_a_run_without_opt_out(stop: ModuleType) -> None:
     with pytest.raises(AirflowSkipException):
         callable_of(stop, "opted_out")(
-            triggering_asset_events={stop.inbound_sms: [event(fixture("mo_text.json"))]})
+            triggering_asset_events=Triggering(stop.inbound_sms, [event(fixture("mo_text.json"))]))
     with pytest.raises(AirflowSkipException):
         callable_of(stop, "opted_out")(triggering_asset_events=None)  # a manual run
 
@@ -77,11 +93,12 @@ def test_delivery_failed_keeps_final_failures(failed: ModuleType, capsys: pytest
               event(fixture("recipient_delivery_report_sms.aborted_412.json")),
               event(fixture("recipient_delivery_report_sms.delivered.json", status="Dispatched", code=401)),
               event(fixture("delivery_report_sms.full.json"))]
-    reports = callable_of(failed, "failed_reports")(triggering_asset_events={failed.delivery_reports: events})
+    failed_reports = callable_of(failed, "failed_reports")
+    reports = failed_reports(triggering_asset_events=Triggering(failed.delivery_reports, events))
     assert reports == [{"batch_id": "01W4FFL35P4NC4K35SMSBATCH9", "recipient": "12010000000",
                         "status": "Aborted", "code": 412, "at": "2024-06-06T08:17:15.603000Z",
                         "client_reference": "client-ref"}]
     assert callable_of(failed, "follow_up")(reports) == {"client-ref": 1}
     assert "+1201****000 Aborted (code 412)" in capsys.readouterr().out
     with pytest.raises(AirflowSkipException):
-        callable_of(failed, "failed_reports")(triggering_asset_events={failed.delivery_reports: events[:1]})
+        failed_reports(triggering_asset_events=Triggering(failed.delivery_reports, events[:1]))

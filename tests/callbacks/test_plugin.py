@@ -53,16 +53,23 @@ def test_airflow_lists_the_plugin_with_its_default_configuration(tmp_path: Path)
     out = subprocess.run([AIRFLOW, "plugins", "-o", "json"], env=env, capture_output=True, text=True,
                          check=True, timeout=120)
     (plugin,) = [p for p in json.loads(out.stdout) if p["name"] == "sinch_callbacks"]
-    assert plugin["fastapi_apps"] == [{"app": "airflow_provider_sinch.callbacks.plugin.LazyReceiverApp",
-                                       "url_prefix": "/sinch", "name": "Sinch callbacks"}]
+    (app,) = plugin["fastapi_apps"]
+    assert {k: v for k, v in app.items() if k != "description"} == {
+        "app": "airflow_provider_sinch.callbacks.plugin.LazyReceiverApp", "url_prefix": "/sinch",
+        "name": "Sinch callbacks"}
+    # what it mounts, and that nothing is served until a connection opts in
+    assert "POST /sinch/callbacks/{conn_id}" in app["description"]
+    assert "Serves nothing until a connection opts in" in app["description"]
+    assert "[sinch] callback_connections" in app["description"]
 
 
 @pytest.mark.e2e
 def test_airflow_api_server_app_serves_the_receiver(
-    push_connection: Any, active_asset: Any, events: Any, sinch_api_dir: Path
+    push_connection: Any, served: None, active_asset: Any, events: Any, sinch_api_dir: Path
 ) -> None:
     """Airflow's own API app (``airflow.api_fastapi.app.create_app``) mounts it at /sinch, outside
-    Airflow's authentication: the callback's signature is its only credential."""
+    Airflow's authentication: the callback's signature is its only credential, for the connection opted
+    in; another one, though it accepts callbacks, is 404."""
     from airflow.api_fastapi.app import create_app
     from fastapi.testclient import TestClient
 
@@ -75,5 +82,8 @@ def test_airflow_api_server_app_serves_the_receiver(
         answer = http.post(f"/sinch/callbacks/{CONN_ID}", content=body, headers=signed_headers(SECRET, body))
         assert (answer.status_code, answer.json()["status"]) == (200, "recorded"), answer.text
         assert http.post(f"/sinch/callbacks/{CONN_ID}", content=body).status_code == 401
+        push_connection("sinch_other")
+        other = http.post("/sinch/callbacks/sinch_other", content=body, headers=signed_headers(SECRET, body))
+        assert other.status_code == 404
         assert http.get("/api/v2/assets").status_code == 401  # Airflow's own API still wants a token
     assert len(events()) == 1

@@ -7,7 +7,8 @@ a 10 MB body, invalid JSON, an unknown callback type.  Exactly once: 100 deliver
 them concurrent through a real uvicorn server, give one asset event.
 
 The same tests run against PostgreSQL (row locks instead of SQLite's database lock) with
-``SINCH_TEST_POSTGRES_URL`` set: ``make test-postgres`` does that (``tests/metadata_db.py``).
+``SINCH_TEST_POSTGRES_URL`` set: ``make test-postgres`` does that (``tests/metadata_db.py``).  Two receiver
+*processes* racing on PostgreSQL are in ``test_two_receivers.py``.
 """
 
 from __future__ import annotations
@@ -29,9 +30,15 @@ from fastapi import FastAPI
 
 from airflow_provider_sinch.callbacks.app import create_app
 from airflow_provider_sinch.callbacks.plugin import LazyReceiverApp
-from airflow_provider_sinch.callbacks.recorder import DEDUP_PREFIX, CallbackRecorder
+from airflow_provider_sinch.callbacks.recorder import (
+    DEDUP_PREFIX,
+    CallbackRecorder,
+    DatabaseBusy,
+    NotRecorded,
+)
 from airflow_provider_sinch.client.webhooks import signed_headers
 from airflow_provider_sinch.testing.sandbox.server import bind
+from airflow_provider_sinch.version_compat import HAS_ASSET_STATE_STORE
 from tests.callbacks.conftest import CONN_ID, PASSWORD, SECRET, USER
 
 pytestmark = pytest.mark.e2e
@@ -63,8 +70,9 @@ def mounted(receiver: FastAPI) -> FastAPI:
 
 
 @pytest.fixture
-def client(push_connection: Any, db: Any) -> Iterator[httpx.Client]:
-    """A client of the receiver, synchronous over a real uvicorn server on a background thread."""
+def client(push_connection: Any, served: None, db: Any) -> Iterator[httpx.Client]:
+    """A client of the receiver serving :data:`CONN_ID`, synchronous over a real uvicorn server on a
+    background thread."""
     with Served(mounted(create_app())) as url, httpx.Client(base_url=url, timeout=30) as http:
         yield http
 
@@ -163,6 +171,25 @@ def test_a_replayed_nonce_is_refused(
     assert len(events()) == 1
 
 
+def test_a_rotated_secret_is_used_at_once_and_the_old_one_refused(
+    client: httpx.Client, push_connection: Callable[..., None], active_asset: Callable[[str], int],
+    events: Callable[..., list[dict[str, Any]]],
+) -> None:
+    """The old secret is revoked at the rotation: the next callback, signed with the new one, is accepted
+    although the receiver remembered the old settings (10 s); one signed with the old one is refused."""
+    active_asset(DELIVERY)
+    delivered = fixture("recipient_delivery_report_sms.delivered.json")
+    failed = fixture("recipient_delivery_report_sms.aborted_412.json")
+    assert client.post(URL, content=delivered, headers=signed(delivered)).status_code == 200  # remembered
+    push_connection(callback_secret="rotated-secret-4242")  # AIRFLOW_CONN_SINCH_PUSH changes
+    answer = client.post(URL, content=failed, headers=signed(failed, secret="rotated-secret-4242"))
+    assert (answer.status_code, answer.json()["status"]) == (200, "recorded")
+    stale = fixture("delivery_report_sms.full.json")
+    old = client.post(URL, content=stale, headers=signed(stale))
+    assert (old.status_code, old.json()["detail"]) == (401, "invalid signature")
+    assert len(events(DELIVERY)) == 2
+
+
 @pytest.mark.parametrize("declared", [True, False], ids=["content-length", "streamed"])
 def test_a_10_mb_body_is_refused_413(
     client: httpx.Client, active_asset: Callable[[str], int], events: Callable[..., list[dict[str, Any]]],
@@ -197,18 +224,24 @@ def test_malformed_callbacks_are_refused_without_an_event(
     assert events() == []
 
 
-def test_connections_that_do_not_accept_callbacks_are_403(
-    client: httpx.Client, push_connection: Callable[..., None], active_asset: Callable[[str], int],
+def test_served_connections_that_do_not_accept_callbacks_are_403_others_404(
+    push_connection: Callable[..., None], opt_in: Callable[..., None], active_asset: Callable[[str], int],
     events: Callable[..., list[dict[str, Any]]],
 ) -> None:
     push_connection("sinch_plain", region="eu")
     push_connection("not_sinch", conn_type="http", callback_secret=SECRET)
+    push_connection("sinch_other")  # accepts callbacks, but not opted in
+    opt_in(CONN_ID, "sinch_plain", "not_sinch", "no_such_connection")
     active_asset(DELIVERY)
     body = fixture("recipient_delivery_report_sms.delivered.json")
-    for conn_id in ("sinch_plain", "not_sinch", "no_such_connection", "bad%20id", "x" * 300):
-        answer = client.post(f"/sinch/callbacks/{conn_id}", content=body, headers=signed(body))
-        assert (answer.status_code, answer.json()) == (403, {
-            "detail": "callbacks are not enabled for this connection"}), conn_id
+    with Served(mounted(create_app())) as url, httpx.Client(base_url=url) as http:
+        for conn_id in ("sinch_plain", "not_sinch", "no_such_connection"):
+            answer = http.post(f"/sinch/callbacks/{conn_id}", content=body, headers=signed(body))
+            assert (answer.status_code, answer.json()) == (403, {
+                "detail": "callbacks are not enabled for this connection"}), conn_id
+        for conn_id in ("sinch_other", "bad%20id", "x" * 300, "%2E%2E"):
+            answer = http.post(f"/sinch/callbacks/{conn_id}", content=body, headers=signed(body))
+            assert (answer.status_code, answer.json()) == (404, {"detail": "Not Found"}), conn_id
     assert events() == []
 
 
@@ -229,9 +262,6 @@ def test_100_deliveries_of_one_callback_some_concurrent_give_one_event(
 ) -> None:
     """Two receivers (as two API-server workers: each its own nonce cache) share the DB; half the
     deliveries race each other on 16 threads, the rest follow one by one."""
-    from airflow.models.asset_state_store import AssetStateStoreModel
-    from sqlalchemy import func, select
-
     active_asset(DELIVERY)
     body = fixture("recipient_delivery_report_sms.aborted_412.json")
     with Served(mounted(create_app())) as url, httpx.Client(base_url=url, timeout=30) as other:
@@ -249,31 +279,37 @@ def test_100_deliveries_of_one_callback_some_concurrent_give_one_event(
     assert {code for code, _ in answers} == {200}
     assert sorted(status for _, status in answers) == ["duplicate"] * 99 + ["recorded"]
     assert [status for _, status in sequential] == ["duplicate"] * 50
-    assert len(events(DELIVERY)) == 1
-    with db() as session:
-        rows = session.scalar(select(func.count()).select_from(AssetStateStoreModel)
-                              .where(AssetStateStoreModel.key.startswith(DEDUP_PREFIX)))
-    assert rows == 1
+    (event,) = events(DELIVERY)
+    assert event["sinch_dedup"] == parse(body).dedup_digest
+    if HAS_ASSET_STATE_STORE:
+        from airflow.models.asset_state_store import AssetStateStoreModel
+        from sqlalchemy import func, select
+
+        with db() as session:
+            rows = session.scalar(select(func.count()).select_from(AssetStateStoreModel)
+                                  .where(AssetStateStoreModel.key.startswith(DEDUP_PREFIX)))
+        assert rows == 1
 
 
 def test_a_busy_db_answers_503_and_the_retry_with_the_same_nonce_is_recorded(
-    push_connection: Any, active_asset: Callable[[str], int], events: Callable[..., list[dict[str, Any]]]
+    push_connection: Any, served: None, active_asset: Callable[[str], int],
+    events: Callable[..., list[dict[str, Any]]],
 ) -> None:
     from sqlalchemy.exc import OperationalError
 
     class FlakyRecorder(CallbackRecorder):
         failures = 1
 
-        def record(self, conn_id: str, callback: Any) -> Any:
+        def record(self, conn_id: str, callback: Any, deadline: float | None = None) -> Any:
             if self.failures:
                 self.failures -= 1
                 raise OperationalError("INSERT", {}, Exception("database is locked"))
-            return super().record(conn_id, callback)
+            return super().record(conn_id, callback, deadline)
 
     active_asset(DELIVERY)
     body = fixture("recipient_delivery_report_sms.delivered.json")
     headers = signed(body)
-    app = mounted(create_app(recorder=FlakyRecorder(attempts=1)))
+    app = mounted(create_app(recorder=FlakyRecorder()))
     with Served(app) as url, httpx.Client(base_url=url) as http:
         first = http.post(URL, content=body, headers=headers)
         assert (first.status_code, first.headers["Retry-After"]) == (503, "5")
@@ -286,20 +322,27 @@ def test_a_busy_db_answers_503_and_the_retry_with_the_same_nonce_is_recorded(
 def test_logs_carry_no_body_secret_or_full_number(
     client: httpx.Client, active_asset: Callable[[str], int], caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Every line logged while an inbound SMS is recorded on both inbound assets (one named after the
+    receiving number) and while bad requests are refused: numbers masked, asset URIs included."""
     active_asset(INBOUND)
-    body = fixture("mo_text.json")
+    active_asset(f"{INBOUND}/12017777777")
+    body = fixture("mo_text.json")  # from 12015555555 to 12017777777
     with caplog.at_level(logging.DEBUG):
-        client.post(URL, content=body, headers=signed(body))
+        recorded = client.post(URL, content=body, headers=signed(body))
         client.post(URL, content=body, headers=signed(body, secret="wrong-secret"))
         client.post(URL, content=b'{"type": "mo_text", "from": "12015555555"}', headers=basic())
-    text = caplog.text
+    assert recorded.json()["status"] == "recorded"
+    text = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records) + caplog.text
     assert "recorded" in text
     assert "refused" in text
     for secret in (SECRET, PASSWORD, "wrong-secret", "12015555555", "12017777777", "Hello John"):
         assert secret not in text
     assert "+1201****555" in text  # masked
+    assert f"{INBOUND}/1201****777" in text  # the narrowed asset's URI, masked
 
 
+@pytest.mark.skipif(not HAS_ASSET_STATE_STORE, reason="asset_state_store is Airflow 3.3+; before, the "
+                    "receiver dedups on Airflow's own asset events and prunes nothing")
 def test_old_dedup_rows_are_pruned(
     db: Any, active_asset: Callable[[str], int]
 ) -> None:
@@ -383,19 +426,25 @@ def delete_all(model: Any) -> Any:
     (lambda: __import__("sqlalchemy.exc").exc.OperationalError(
         "INSERT INTO asset_event (extra) VALUES (?)", ('{"from": "12015555555"}',),
         Exception("database is locked")), 503),
+    (lambda: NotRecorded("asset 7 was deleted before the event was written"), 503),
+    (lambda: DatabaseBusy("the metadata DB stayed locked for the whole 3 s budget (attempts: 1)"), 503),
     (lambda: RuntimeError("payload 12015555555 Hello John"), 500),
-], ids=["db error with parameters", "unexpected error quoting the body"])
+], ids=["db error with parameters", "nothing recorded", "budget spent", "unexpected error quoting the body"])
 def test_failures_answer_5xx_and_log_no_values(
-    push_connection: Any, caplog: pytest.LogCaptureFixture, error: Callable[[], Exception], status: int
+    push_connection: Any, served: None, caplog: pytest.LogCaptureFixture, error: Callable[[], Exception],
+    status: int,
 ) -> None:
     class Failing(CallbackRecorder):
-        def record(self, conn_id: str, callback: Any) -> Any:
+        def record(self, conn_id: str, callback: Any, deadline: float | None = None) -> Any:
             raise error()
 
     body = fixture("mo_text.json")
     app = mounted(create_app(recorder=Failing()))
     with caplog.at_level(logging.DEBUG), Served(app) as url, httpx.Client(base_url=url) as http:
-        assert http.post(URL, content=body, headers=signed(body)).status_code == status
+        answer = http.post(URL, content=body, headers=signed(body))
+    assert answer.status_code == status
+    if status == 503:  # Sinch retries
+        assert answer.headers["Retry-After"] == "5"
     assert "Sinch callback on sinch_push not recorded" in caplog.text
     assert "12015555555" not in caplog.text
     assert "Hello John" not in caplog.text

@@ -16,6 +16,7 @@ import httpx
 import requests_mock
 
 from airflow_provider_sinch.client import AsyncSinchClient, SinchClient, SinchConfig
+from airflow_provider_sinch.client.renewal import Renew
 from tests.fakes import FakeSinch, make_config
 
 KINDS = ("sync", "async")
@@ -46,14 +47,14 @@ class Harness(FakeSinch):
 class SyncHarness(Harness):
     kind = "sync"
 
-    def __init__(self, config: SinchConfig, *, mock: bool = True) -> None:
+    def __init__(self, config: SinchConfig, *, mock: bool = True, renew: Renew | None = None) -> None:
         super().__init__(config)
         self.mocker: requests_mock.Mocker | None = None
         if mock:
             self.mocker = requests_mock.Mocker()
             self.mocker.start()
             self.mount(self.mocker)
-        self.client = SinchClient(config)
+        self.client = SinchClient(config, renew=renew)
 
     def call(self, op: str, /, *args: Any, **kwargs: Any) -> Any:
         return getattr(self.client, op)(*args, **kwargs)
@@ -70,11 +71,16 @@ class SyncHarness(Harness):
 class AsyncHarness(Harness):
     kind = "async"
 
-    def __init__(self, config: SinchConfig, *, mock: bool = True) -> None:
+    def __init__(self, config: SinchConfig, *, mock: bool = True, renew: Renew | None = None) -> None:
         super().__init__(config)
         self.loop = asyncio.new_event_loop()
         http = httpx.AsyncClient(transport=self.transport()) if mock else None
-        self.client = AsyncSinchClient(config, http=http)
+
+        async def arenew(refused: SinchConfig) -> SinchConfig | None:
+            assert renew is not None
+            return renew(refused)
+
+        self.client = AsyncSinchClient(config, http=http, renew=arenew if renew else None)
         self._shared_http = http
 
     def run(self, awaitable: Any) -> Any:
@@ -103,7 +109,9 @@ class AsyncHarness(Harness):
         self.loop.close()
 
 
-def open_harness(kind: str, config: SinchConfig | None = None, *, mock: bool = True) -> Harness:
-    """A harness of ``kind`` (``sync`` or ``async``); ``mock=False`` talks to real sockets."""
+def open_harness(kind: str, config: SinchConfig | None = None, *, mock: bool = True,
+                 renew: Renew | None = None) -> Harness:
+    """A harness of ``kind`` (``sync`` or ``async``); ``mock=False`` talks to real sockets; ``renew`` is
+    what the client asks when its credentials are refused (made a coroutine for the async client)."""
     cls = SyncHarness if kind == "sync" else AsyncHarness
-    return cls(config or make_config(), mock=mock)
+    return cls(config or make_config(), mock=mock, renew=renew)

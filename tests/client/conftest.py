@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_sinch.client import SinchConfig
+from airflow_provider_sinch.client.renewal import Renew
 from tests.client.clients import KINDS, Harness, open_harness
 from tests.contract import CONTRACT_PATH, Contract
 from tests.fakes import make_config
@@ -25,11 +26,12 @@ def kind(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def make_harness(kind: str) -> Iterator[Callable[..., Harness]]:
-    """``make_harness(**config_overrides)`` or ``make_harness(config=...)``: a harness of this test's kind."""
+    """``make_harness(**config_overrides)`` or ``make_harness(config=...)``: a harness of this test's kind
+    (``renew=``: what its client asks when Sinch refuses its credentials)."""
     opened: list[Harness] = []
 
-    def factory(config: SinchConfig | None = None, **overrides: Any) -> Harness:
-        harness = open_harness(kind, config or make_config(**overrides))
+    def factory(config: SinchConfig | None = None, renew: Renew | None = None, **overrides: Any) -> Harness:
+        harness = open_harness(kind, config or make_config(**overrides), renew=renew)
         opened.append(harness)
         return harness
 

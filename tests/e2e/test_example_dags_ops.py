@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +22,15 @@ def run_state(result: Any) -> str:
     return str(found[-1])
 
 
-def test_every_example_dag_parses_without_errors_and_quickly() -> None:
-    from airflow.dag_processing.dagbag import DagBag
+def test_every_example_dag_parses_without_errors() -> None:
+    """(How fast they parse is bench/'s business: bench_import_cost.)"""
+    from airflow_provider_sinch.version_compat import AIRFLOW_V_3_2_PLUS
 
-    started = time.monotonic()
+    if AIRFLOW_V_3_2_PLUS:
+        from airflow.dag_processing.dagbag import DagBag
+    else:  # Airflow 3.1 keeps it in airflow.models
+        from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
+
     bag = DagBag(dag_folder=str(EXAMPLE_DAGS))
     assert bag.import_errors == {}
     assert set(bag.dag_ids) == {
@@ -34,7 +38,6 @@ def test_every_example_dag_parses_without_errors_and_quickly() -> None:
         "example_sinch_sms_approval", "example_sinch_inbound_event", "example_sinch_reminders",
         "example_sinch_stop_unsubscribe", "example_sinch_delivery_failed",
     }
-    assert time.monotonic() - started < 5
 
 
 def test_campaign_cancel_path(airflow_home: Any, sinch_sandbox: Any) -> None:

@@ -4,7 +4,8 @@ scheduled on them, each event consumed by exactly one run; a Sinch retry of a ca
 
 The same inbound SMS is also picked up by the polling watcher of ``example_sinch_inbound_event``
 (``GET /inbounds`` every 5 s), so the latency from the sandbox's POST to the start of the run is measured
-for push and poll in the same run (printed; the README quotes it).  Bounded by ``BUDGET_SECONDS``.
+for push and poll in the same run (printed; docs/howto/callbacks.md quotes it).  Bounded by
+``BUDGET_SECONDS``.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ UNROUTABLE = "+46700999901"  # Failed (code 11) by the sandbox's default rules
 
 @pytest.fixture
 def pushed(tmp_path: Path, sinch_sandbox: Any) -> Iterator[tuple[Standalone, str]]:
-    """``airflow standalone`` whose ``sinch_default`` accepts signed callbacks, the sandbox signing them and
-    posting inbound messages to the receiver; yields it and the receiver's URL."""
+    """``airflow standalone`` whose ``sinch_default`` accepts signed callbacks and is opted in to the
+    receiver (``[sinch] callback_connections``), the sandbox signing them and posting inbound messages to
+    the receiver; yields it and the receiver's URL."""
     api_port = free_port()
     receiver = f"http://localhost:{api_port}/sinch/callbacks/sinch_default"
     with sandbox_api(sinch_sandbox) as api:
@@ -43,7 +45,8 @@ def pushed(tmp_path: Path, sinch_sandbox: Any) -> Iterator[tuple[Standalone, str
     conn = json.loads(sinch_sandbox.conn_uri)
     conn["extra"] = {**conn.get("extra", {}), "callback_secret": SECRET, "callback_url": receiver}
     with running_standalone(tmp_path, json.dumps(conn), api_port,
-                            AIRFLOW_VAR_SINCH_MARKETING_GROUP=group.json()["id"]) as standalone:
+                            AIRFLOW_VAR_SINCH_MARKETING_GROUP=group.json()["id"],
+                            AIRFLOW__SINCH__CALLBACK_CONNECTIONS="sinch_default") as standalone:
         yield standalone, receiver
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_sinch.client import AsyncSinchClient, ServicePlanAuth, SinchConfig
+from airflow_provider_sinch.client.renewal import RenewalGate
 from airflow_provider_sinch.hooks import shared_clients as shared_module
 from airflow_provider_sinch.hooks.shared_clients import SharedAsyncClients, config_identity, shared_clients
 from airflow_provider_sinch.hooks.sinch import SinchHook
@@ -170,3 +171,74 @@ async def test_lean_reads_follow_the_airflow_option(monkeypatch: pytest.MonkeyPa
     client = await SharedAsyncClients(ttl=60.0, retire_after=3600.0).get("conn", _returns(config()))
     assert (client._lean is not None) is lean
     await client.aclose()
+
+
+class Connection:
+    """A connection whose token the test rotates, looked up with a count (and a moment's latency)."""
+
+    def __init__(self, token: str = "token-a") -> None:  # noqa: S107
+        self.token, self.lookups, self.fail = token, 0, False
+
+    async def lookup(self) -> SinchConfig:
+        self.lookups += 1
+        await asyncio.sleep(0)
+        if self.fail:
+            raise OSError("secrets backend unreachable")
+        return config(self.token)
+
+
+def fake_clock() -> tuple[list[float], SharedAsyncClients]:
+    now = [0.0]
+    return now, SharedAsyncClients(clock=lambda: now[0], retire_after=3600.0,
+                                   renewals=RenewalGate(clock=lambda: now[0]))
+
+
+async def test_a_refusal_re_reads_the_connection_at_once_and_new_polls_get_the_new_client() -> None:
+    _, shared = fake_clock()
+    conn = Connection()
+    old = await shared.get("conn", conn.lookup)
+    conn.token = "token-b"
+    assert await shared.get("conn", conn.lookup) is old  # within the TTL nothing is read
+    renewed = await shared.renew("conn", conn.lookup, old.config)
+    assert renewed is not None
+    assert renewed.auth.api_token == "token-b"
+    assert conn.lookups == 2  # read at once, not after the TTL
+    new = await shared.get("conn", conn.lookup)
+    assert new is not old
+    assert new.config.auth.api_token == "token-b"
+    assert conn.lookups == 2
+
+
+async def test_a_flood_of_refusals_is_one_lookup() -> None:
+    """Every wait of a connection is refused at once when its token is revoked: one re-read serves all of
+    them, those that arrive while it runs and those that arrive after it."""
+    _, shared = fake_clock()
+    conn = Connection()
+    old = await shared.get("conn", conn.lookup)
+    conn.token = "token-b"
+    first = await asyncio.gather(*(shared.renew("conn", conn.lookup, old.config) for _ in range(500)))
+    later = await asyncio.gather(*(shared.renew("conn", conn.lookup, old.config) for _ in range(500)))
+    assert {c.auth.api_token for c in first + later if c is not None} == {"token-b"}  # type: ignore[union-attr]
+    assert None not in first + later
+    assert conn.lookups == 2
+
+
+async def test_refused_current_credentials_stand_and_are_re_read_at_most_once_an_interval() -> None:
+    now, shared = fake_clock()
+    conn = Connection()
+    client = await shared.get("conn", conn.lookup)
+    for _ in range(100):
+        assert await shared.renew("conn", conn.lookup, client.config) is None
+    assert conn.lookups == 2  # one re-read: the connection still has the refused token
+    now[0] = RenewalGate().interval
+    assert await shared.renew("conn", conn.lookup, client.config) is None
+    assert conn.lookups == 3
+
+
+async def test_a_re_read_that_fails_keeps_the_client_and_the_refusal_stands() -> None:
+    _, shared = fake_clock()
+    conn = Connection()
+    client = await shared.get("conn", conn.lookup)
+    conn.fail = True
+    assert await shared.renew("conn", conn.lookup, client.config) is None
+    assert await shared.get("conn", conn.lookup) is client

@@ -10,6 +10,7 @@ caused by an injected fault; a 429 or 5xx without a fault fails the test.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -17,7 +18,7 @@ import httpx
 import pytest
 
 from airflow_provider_sinch.client import RetryPolicy, ServicePlanAuth, SinchClient, SinchConfig
-from airflow_provider_sinch.testing.sandbox import CallbackReceiver, Sandbox
+from airflow_provider_sinch.testing.sandbox import CallbackReceiver, Sandbox, SandboxClock
 
 NUMBER = "+46701234567"
 SENDER = "+46700000000"
@@ -77,3 +78,29 @@ def send(api: httpx.Client, **fields: Any) -> dict[str, Any]:
     response = api.post("/batches", json=body)
     assert response.status_code == 201, response.text
     return dict(response.json())
+
+
+class FakeTime:
+    """A wall clock and a monotonic clock for a :class:`SandboxClock` that move only with :meth:`tick`.
+
+    :param wall: the wall clock at the start, epoch seconds (default: the real one, whole seconds, so
+        timestamps written with milliseconds are exact).
+    """
+
+    def __init__(self, wall: float | None = None) -> None:
+        self.wall_now = float(int(time.time())) if wall is None else wall
+        self.monotonic_now = 1_000.0
+
+    def wall(self) -> float:
+        return self.wall_now
+
+    def monotonic(self) -> float:
+        return self.monotonic_now
+
+    def tick(self, seconds: float) -> None:
+        """Let ``seconds`` of real time pass."""
+        self.wall_now += seconds
+        self.monotonic_now += seconds
+
+    def clock(self, time_scale: float = 10.0) -> SandboxClock:
+        return SandboxClock(time_scale, wall=self.wall, monotonic=self.monotonic)

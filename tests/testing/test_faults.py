@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -16,7 +16,7 @@ from airflow_provider_sinch.client import (
     SinchClient,
     SinchConfig,
 )
-from airflow_provider_sinch.testing.sandbox import Sandbox
+from airflow_provider_sinch.testing.sandbox import Sandbox, SandboxClock
 from tests.testing.conftest import NUMBER, SENDER, api_client, send, sinch_client
 
 BODY = {"to": [NUMBER], "from": SENDER, "body": "Hello"}
@@ -88,19 +88,26 @@ def test_a_server_error_on_send_is_ambiguous_for_the_client(sandbox: Sandbox, cl
     assert sandbox.batches() == []  # this 5xx came before handling; the client cannot know that
 
 
-def test_added_latency_only_where_asked(api: httpx.Client, sandbox: Sandbox) -> None:
+def test_added_latency_only_where_asked(make_sandbox: Callable[..., Sandbox]) -> None:
+    """A latency fault makes the sandbox wait before it answers the requests it matches, and no others
+    (the waits are recorded by the clock's ``sleep`` instead of being timed)."""
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    sandbox = make_sandbox(clock=SandboxClock(sleep=sleep))
     sandbox.add_fault(kind="latency", seconds=0.3, method="GET", path="^/batches$")
-    started = time.monotonic()
-    assert api.get("/batches").status_code == 200
-    slow = time.monotonic() - started
-    started = time.monotonic()
-    assert api.get("/groups").status_code == 200
-    fast = time.monotonic() - started
-    assert slow >= 0.3 > fast
-    sandbox.clear_faults()
-    started = time.monotonic()
-    api.get("/batches")
-    assert time.monotonic() - started < 0.3
+    with api_client(sandbox) as api:
+        assert api.get("/batches").status_code == 200
+        assert waits == [0.3]
+        assert api.get("/groups").status_code == 200
+        assert api.post("/batches", json=BODY).status_code == 201  # another method: not matched
+        assert waits == [0.3]
+        sandbox.clear_faults()
+        assert api.get("/batches").status_code == 200
+    assert waits == [0.3]
+    assert [seen.fault for seen in sandbox.requests] == ["latency", None, None, None]
 
 
 def test_accept_then_drop_closes_the_connection_after_creating_the_batch(sandbox: Sandbox) -> None:

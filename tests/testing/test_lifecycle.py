@@ -5,13 +5,13 @@ from __future__ import annotations
 import random
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import httpx
 
 from airflow_provider_sinch.testing.sandbox import Sandbox
 from airflow_provider_sinch.testing.sandbox.clock import iso
-from tests.testing.conftest import NUMBER, api_client, send
+from tests.testing.conftest import NUMBER, FakeTime, api_client, send
 
 OUTCOMES = {  # the default outcome table: number ending -> (status, code, operator reported it)
     "46701999901": ("Failed", 11, True),
@@ -219,14 +219,19 @@ def test_concurrent_cancels_from_threads(make_sandbox) -> None:
 
 def test_report_timestamps_are_wall_clock_times_under_a_time_scale(make_sandbox) -> None:
     """The lifecycle runs 200 times as fast, but the delivery (3 sandbox seconds after the send) is stamped
-    with the wall-clock time it happened, never ahead of the wall clock."""
-    sandbox = make_sandbox(time_scale=200.0, dispatch_delay=1.0, delivery_delay=2.0)
+    with the wall-clock time it happened, never ahead of the wall clock (on :class:`FakeTime`: exact)."""
+    fake = FakeTime()
+    sandbox = make_sandbox(time_scale=200.0, dispatch_delay=1.0, delivery_delay=2.0, clock=fake.clock(200.0))
+    sent_at = fake.wall_now
     with api_client(sandbox) as api:
-        before = time.time()
         batch = send(api)
-        sandbox.wait_for(lambda: sandbox.statuses(batch["id"]) == {"46701234567": "Delivered"}, timeout=2)
+        fake.tick(0.01)  # 2 sandbox seconds: dispatched, not delivered yet
+        assert sandbox.statuses(batch["id"]) == {"46701234567": "Dispatched"}
+        fake.tick(0.01)  # 4 sandbox seconds: delivered (due 3 sandbox seconds after the send)
         report = api.get(f"/batches/{batch['id']}/delivery_report/{NUMBER}").json()
-        after = time.time()
     created, delivered = _at(batch["created_at"]), _at(report["at"])
-    assert before - 0.001 <= created <= delivered <= after  # timestamps keep milliseconds (truncated)
-    assert delivered - created < timedelta(seconds=3).total_seconds()
+    assert created == sent_at
+    assert report["status"] == "Delivered"
+    # When it was seen to happen (0.02 s after the send; stamps keep truncated milliseconds), not when it
+    # was meant for (3 s after the send: still the future).
+    assert 0.019 <= delivered - created <= 0.02

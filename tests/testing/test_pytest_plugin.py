@@ -59,20 +59,50 @@ def test_the_factory_makes_sandboxes_with_their_own_settings(sinch_sandbox_facto
     assert response.json()["count"] == 0
 
 
-def test_the_plugin_is_registered_by_the_entry_point(pytester: pytest.Pytester) -> None:
-    """A project that only installs the provider gets the fixture (no conftest, no pytest_plugins)."""
-    pytester.makepyfile(test_user="""
-        import httpx
+USER_TEST = """
+    import httpx
 
-        def test_send(sinch_sandbox):
-            sinch_sandbox.add_outcome("4567", "Failed")
-            response = httpx.post(
-                f"{sinch_sandbox.url}/xms/v1/{sinch_sandbox.settings.service_plan_id}/batches",
-                headers={"Authorization": f"Bearer {sinch_sandbox.settings.api_token}"},
-                json={"to": ["+46701234567"], "from": "Acme", "body": "hi"}, trust_env=False)
-            assert response.status_code == 201
-            batch_id = response.json()["id"]
-            sinch_sandbox.wait_for(lambda: sinch_sandbox.statuses(batch_id) == {"46701234567": "Failed"})
-    """)
+    def test_send(sinch_sandbox):
+        sinch_sandbox.add_outcome("4567", "Failed")
+        response = httpx.post(
+            f"{sinch_sandbox.url}/xms/v1/{sinch_sandbox.settings.service_plan_id}/batches",
+            headers={"Authorization": f"Bearer {sinch_sandbox.settings.api_token}"},
+            json={"to": ["+46701234567"], "from": "Acme", "body": "hi"}, trust_env=False)
+        assert response.status_code == 201
+        batch_id = response.json()["id"]
+        sinch_sandbox.wait_for(lambda: sinch_sandbox.statuses(batch_id) == {"46701234567": "Failed"})
+"""
+PLUGIN = "airflow_provider_sinch.testing.pytest_plugin"
+
+
+def test_installing_the_provider_loads_no_plugin(pytester: pytest.Pytester) -> None:
+    """A fresh pytest run where the provider is installed, asked for nothing: no sandbox plugin, no
+    sandbox fixture, no sandbox ini option (the provider registers no ``pytest11`` entry point)."""
+    import importlib.metadata
+
+    dist = importlib.metadata.distribution("airflow-provider-sinch")
+    assert [ep.name for ep in dist.entry_points if ep.group == "pytest11"] == []
+    pytester.makepyfile(test_user=USER_TEST)
+    traced = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--trace-config", "-q")
+    traced.assert_outcomes(errors=1)
+    traced.stdout.fnmatch_lines(["*fixture 'sinch_sandbox' not found*"])
+    assert PLUGIN not in traced.stdout.str()  # --trace-config lists every registered plugin module
+    fixtures = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--fixtures")
+    assert "sinch_sandbox" not in fixtures.stdout.str()
+    assert "tmp_path" in fixtures.stdout.str()  # the listing itself worked
+
+
+def test_conftest_opts_in_with_pytest_plugins(pytester: pytest.Pytester) -> None:
+    """The documented opt-in: ``pytest_plugins`` in the suite's top-level ``conftest.py``."""
+    pytester.makeconftest(f"pytest_plugins = [{PLUGIN!r}]")
+    pytester.makepyfile(test_user=USER_TEST)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=1)
+
+
+def test_a_run_opts_in_with_dash_p(pytester: pytest.Pytester) -> None:
+    """The other opt-in: ``pytest -p airflow_provider_sinch.testing.pytest_plugin`` for one run."""
+    pytester.makepyfile(test_user=USER_TEST)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", PLUGIN, "--trace-config", "-q")
+    result.assert_outcomes(passed=1)
+    assert PLUGIN in result.stdout.str()  # what the run without -p must not show

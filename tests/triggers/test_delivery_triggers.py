@@ -15,8 +15,8 @@ from airflow_provider_sinch.triggers.delivery import (
     SinchBatchDeliveryTrigger,
     SinchRecipientDeliveryTrigger,
 )
-from airflow_provider_sinch.triggers.events import deadline_after
 from tests.fakes import FakeSinch, report
+from tests.triggers.conftest import TriggerTime
 
 FULLWIDTH = "".join(chr(0xFF10 + int(d)) for d in "46701234567")  # full-width digits
 FINAL = ["Delivered", "Failed", "Expired", "Rejected", "Aborted", "Cancelled", "Deleted", "Unknown"]
@@ -236,18 +236,18 @@ async def test_broken_connection_is_an_error(monkeypatch: pytest.MonkeyPatch) ->
     assert "password" in payload["detail"]
 
 
-async def test_deadline_gives_a_timeout_with_what_was_pending(fake_sinch: FakeSinch) -> None:
+async def test_deadline_gives_a_timeout_with_what_was_pending(fake_sinch: FakeSinch,
+                                                             trigger_time: TriggerTime) -> None:
     fake_sinch.add_batch("b1", ["1", "2"], report("b1", 2, Delivered=1, Queued=1))
-    trigger = batch_trigger(poll_interval=0.05, deadline=deadline_after(0.3))
-    started = asyncio.get_running_loop().time()
+    trigger = batch_trigger(poll_interval=0.25, deadline=trigger_time.at(1.0))
     payload = await first_event(trigger)
-    elapsed = asyncio.get_running_loop().time() - started
     assert payload["status"] == "timeout"
     assert "did not finish before the deadline" in payload["detail"]
     assert "1 pending" in payload["detail"]
     assert payload["result"]["pending"] == 1
-    assert 0.25 <= elapsed < 2.0
-    assert 3 <= fake_sinch.calls("report") <= 8  # polled every ~50 ms, never in a hot loop
+    assert trigger_time.elapsed() == 1.0  # the timeout came at the deadline, not before or after
+    assert trigger_time.sleeps == [0.25] * 4  # polled every poll_interval, never in a hot loop
+    assert fake_sinch.calls("report") == 5
 
 
 async def test_past_deadline_still_polls_once(fake_sinch: FakeSinch, sleeps: list) -> None:
@@ -272,24 +272,24 @@ async def test_timeout_before_any_report_was_read(fake_sinch: FakeSinch, sleeps:
 
 
 async def test_a_hanging_poll_is_cut_at_the_deadline(
-    fake_sinch: FakeSinch, monkeypatch: pytest.MonkeyPatch
+    fake_sinch: FakeSinch, monkeypatch: pytest.MonkeyPatch, trigger_time: TriggerTime
 ) -> None:
     async def hang(self: Any, client: Any) -> None:
-        await asyncio.sleep(30)
+        await asyncio.Event().wait()
 
     monkeypatch.setattr(SinchBatchDeliveryTrigger, "poll", hang)
-    trigger = batch_trigger(deadline=deadline_after(0.2))
-    started = asyncio.get_running_loop().time()
-    payload = await first_event(trigger, timeout=5)
+    trigger_time.cut_hanging_polls(monkeypatch)
+    payload = await first_event(batch_trigger(deadline=trigger_time.at(0.2)))
     assert payload["status"] == "timeout"
-    assert asyncio.get_running_loop().time() - started < 3
+    assert trigger_time.bounds == [1.0]  # bounded by the time left (at least a second), then cut
+    assert trigger_time.sleeps == []
 
 
-def test_sleep_time_never_zero_and_never_past_the_deadline() -> None:
+def test_sleep_time_never_zero_and_never_past_the_deadline(trigger_time: TriggerTime) -> None:
     assert batch_trigger(poll_interval=10).sleep_time() == 10
-    assert 1.0 < batch_trigger(poll_interval=10, deadline=deadline_after(2)).sleep_time() <= 2
-    assert batch_trigger(poll_interval=10, deadline=deadline_after(-5)).sleep_time() == 0.05
-    assert batch_trigger(poll_interval=0.01, deadline=deadline_after(-5)).sleep_time() == 0.01
+    assert batch_trigger(poll_interval=10, deadline=trigger_time.at(2)).sleep_time() == 2
+    assert batch_trigger(poll_interval=10, deadline=trigger_time.at(-5)).sleep_time() == 0.05
+    assert batch_trigger(poll_interval=0.01, deadline=trigger_time.at(-5)).sleep_time() == 0.01
 
 
 async def test_triggers_share_the_hook_client_per_connection_and_loop(

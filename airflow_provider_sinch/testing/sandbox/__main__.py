@@ -18,6 +18,7 @@ _DEFAULTS = SandboxSettings()
 
 
 def parser() -> argparse.ArgumentParser:
+    """The ``sinch-sandbox`` command line: where to listen and the sandbox's settings."""
     parser = argparse.ArgumentParser(prog="sinch-sandbox", description="A local Sinch SMS REST API.")
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="interface to listen on (default: loopback only)")

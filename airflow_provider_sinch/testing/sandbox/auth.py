@@ -5,6 +5,10 @@ takes a token from ``POST /oauth2/token`` (client credentials, HTTP Basic ``key_
 auth service issues them.  Anything else is 401.  An expired OAuth2 token gets a 401 whose
 ``WWW-Authenticate`` says so, which is how Sinch's SDKs know to fetch a new one.  Tokens are compared in
 constant time and never logged.
+
+Rotation, as an account owner does it: a new API token is issued (the old one may be kept for an overlap)
+and the old one is revoked; an access key's secret is changed and the OAuth2 tokens issued to it are
+revoked.  A revoked token answers 401 at once, as Sinch does (see :meth:`Authenticator.revoke`).
 """
 
 from __future__ import annotations
@@ -63,6 +67,8 @@ class Authenticator:
         self._settings = settings
         self._lock = threading.Lock()
         self._tokens: dict[str, float] = {}
+        self._kept: set[str] = set()  # earlier API tokens still accepted (a rotation's overlap)
+        self._revoked: set[str] = set()  # OAuth2 tokens revoked before their expiry
 
     def check(self, path_id: str, authorization: str | None) -> None:
         """Raise the 401 unless ``authorization`` may use the plan or project ``path_id``."""
@@ -70,11 +76,12 @@ class Authenticator:
         if scheme.lower() != "bearer" or not token:
             raise _unauthorized()
         settings = self._settings()
-        if path_id == settings.service_plan_id and hmac.compare_digest(token, settings.api_token):
+        if path_id == settings.service_plan_id and (hmac.compare_digest(token, settings.api_token)
+                                                    or self._kept_token(token)):
             return
         if path_id == settings.project_id:
             with self._lock:
-                expires = self._tokens.get(token)
+                expires = None if token in self._revoked else self._tokens.get(token)
             if expires is not None:
                 if expires > self._clock.time():
                     return
@@ -97,6 +104,29 @@ class Authenticator:
         return {"access_token": token, "expires_in": int(settings.token_ttl), "scope": "",
                 "token_type": "bearer"}
 
+    def _kept_token(self, token: str) -> bool:
+        with self._lock:
+            kept = list(self._kept)
+        return any(hmac.compare_digest(token, old) for old in kept)
+
+    def keep(self, token: str) -> None:
+        """Accept the API token ``token`` besides the current one, until :meth:`revoke` (a rotation's
+        overlap: the old token keeps working while connections are changed)."""
+        with self._lock:
+            self._kept.add(token)
+
+    def revoke(self, token: str | None = None) -> None:
+        """Refuse ``token`` from now on: an API token kept by :meth:`keep`, or an issued OAuth2 token;
+        ``None`` revokes every OAuth2 token issued so far (an access key rotated or revoked).  The current
+        API token is the plan's: change it with ``api_token`` in the settings instead."""
+        with self._lock:
+            if token is None:
+                self._revoked.update(self._tokens)
+            else:
+                self._kept.discard(token)
+                if token in self._tokens:
+                    self._revoked.add(token)
+
     @property
     def issued(self) -> int:
         """How many OAuth2 tokens were issued (since the last reset)."""
@@ -106,6 +136,8 @@ class Authenticator:
     def reset(self) -> None:
         with self._lock:
             self._tokens.clear()
+            self._kept.clear()
+            self._revoked.clear()
 
 
 def _basic_credentials(authorization: str | None) -> tuple[str, str]:

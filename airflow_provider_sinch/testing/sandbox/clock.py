@@ -21,9 +21,10 @@ then with now, the moment it actually happened.  The API never shows a time afte
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -55,15 +56,19 @@ class SandboxClock:
     :param start: now at creation, epoch seconds (default: the wall clock).
     :param wall: the wall clock, epoch seconds (default :func:`time.time`; tests pass a fake one).
     :param monotonic: real elapsed time, seconds (default :func:`time.monotonic`; tests pass a fake one).
+    :param sleep: waits real seconds in the server's event loop: latency faults and hung answers (default
+        :func:`asyncio.sleep`; tests pass one that records the wait instead of taking it).
     """
 
     def __init__(self, time_scale: float = 1.0, start: float | None = None, *,
                  wall: Callable[[], float] = time.time,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         if time_scale < 0:
             raise ValueError("time_scale must not be negative")
         self._lock = threading.Lock()
         self._wall, self._monotonic = wall, monotonic
+        self.sleep = sleep
         self._scale = float(time_scale)
         wall_now = wall()
         begin = wall_now if start is None else float(start)

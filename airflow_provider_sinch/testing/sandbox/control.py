@@ -18,6 +18,8 @@ sandbox in another process::
     PATCH  /_sandbox/settings                  change settings (delays, callback URLs, secret, rate limits
                                                {"messages_per_second": 30, "requests_per_second": 100} ...)
     GET    /_sandbox/queue                     {"waiting": n}: recipients in the plan's rate-limited queue
+    POST   /_sandbox/credentials/rotate        {"api_token": "new", "keep_old": false} / {"key_secret": "new"}
+    POST   /_sandbox/credentials/revoke        {"token": "old"}: an old API token or an OAuth2 token, refused
     POST   /_sandbox/reset                     forget everything, back to the initial settings
 """
 
@@ -44,6 +46,21 @@ class Advance(BaseModel):
     """Body of ``POST /_sandbox/clock/advance``: seconds to jump ahead (the timeline and now alike)."""
 
     seconds: float = Field(ge=0)
+
+
+class Rotation(BaseModel):
+    """Body of ``POST /_sandbox/credentials/rotate``: a new API token (the old one refused unless
+    ``keep_old``) and/or a new access key secret (every OAuth2 token issued so far refused)."""
+
+    api_token: str | None = Field(default=None, min_length=1)
+    keep_old: bool = False
+    key_secret: str | None = Field(default=None, min_length=1)
+
+
+class Revocation(BaseModel):
+    """Body of ``POST /_sandbox/credentials/revoke``: the token to refuse from now on."""
+
+    token: str = Field(min_length=1)
 
 
 class Speed(BaseModel):
@@ -147,6 +164,22 @@ def control_router(sandbox: Sandbox) -> APIRouter:
     async def clear_faults() -> Response:
         sandbox.fault_plan.clear()
         return json_response([])
+
+    @router.post("/credentials/rotate")
+    async def rotate(body: Rotation) -> Response:
+        if body.api_token is not None:
+            sandbox.rotate_token(body.api_token, keep_old=body.keep_old)
+        if body.key_secret is not None:
+            sandbox.rotate_key_secret(body.key_secret)
+        return json_response({"ok": True})
+
+    @router.post("/credentials/revoke")
+    async def revoke(body: Revocation) -> Response:
+        try:
+            sandbox.revoke_token(body.token)
+        except ValueError as exc:
+            raise ApiError(400, "invalid_revocation", str(exc)) from None
+        return json_response({"ok": True})
 
     @router.patch("/settings")
     async def settings(body: dict[str, Any]) -> Response:

@@ -140,6 +140,40 @@ class Sandbox:
         :mod:`~.pacing` and :mod:`~.throttle`)."""
         self.configure(messages_per_second=messages_per_second, requests_per_second=requests_per_second)
 
+    # Credentials
+
+    def rotate_token(self, api_token: str, *, keep_old: bool = False) -> str:
+        """Give the service plan a new API token, as the dashboard does; the old one is refused from now on
+        (a 401), unless ``keep_old`` keeps it until :meth:`revoke_token`.  Returns the old token.
+
+        :param api_token: the new token (:attr:`conn_uri` carries it from now on).
+        :param keep_old: keep accepting the old token too (a rotation's overlap).
+        """
+        old = self._settings.api_token
+        self.configure(api_token=api_token)
+        if keep_old:
+            self.authenticator.keep(old)
+        return old
+
+    def rotate_key_secret(self, key_secret: str) -> None:
+        """Give the project's access key a new secret and revoke every OAuth2 token issued with the old one
+        (they answer 401 at once, not at their expiry).
+
+        :param key_secret: the new secret (:attr:`project_conn_uri` carries it from now on).
+        """
+        self.configure(key_secret=key_secret)
+        self.authenticator.revoke()
+
+    def revoke_token(self, token: str) -> None:
+        """Refuse ``token`` from now on: an old API token kept by :meth:`rotate_token`, or an OAuth2 token.
+
+        :param token: the token to revoke.
+        :raises ValueError: for the plan's current API token (rotate it instead: a plan always has one).
+        """
+        if token == self._settings.api_token:
+            raise ValueError("the current API token cannot be revoked: rotate_token() replaces it")
+        self.authenticator.revoke(token)
+
     # Behaviour
 
     def add_outcome(self, suffix: str, status: str, code: int | None = None,

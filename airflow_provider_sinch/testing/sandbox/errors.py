@@ -51,10 +51,12 @@ class ApiError(Exception):
 
 
 def bad_request(code: str, text: str) -> ApiError:
+    """A 400 in Sinch's ``{code, text}`` form."""
     return ApiError(400, code, text)
 
 
 def forbidden(code: str, text: str) -> ApiError:
+    """A 403 in Sinch's ``{code, text}`` form."""
     return ApiError(403, code, text)
 
 

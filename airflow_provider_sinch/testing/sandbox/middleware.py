@@ -11,7 +11,6 @@ Everything is written to the request log.  Other paths (``/oauth2/token``, ``/_s
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -100,7 +99,7 @@ class SandboxMiddleware:
         at = self.clock.time()
         exchange = _Exchange(receive, send, forward=fault is None or fault.kind != "drop")
         if hit and hit.delay:
-            await asyncio.sleep(hit.delay)
+            await self.clock.sleep(hit.delay)
         try:
             await self._handle(scope, exchange, path_id, fault)
             if fault is not None and fault.kind == "drop":
@@ -139,11 +138,10 @@ class SandboxMiddleware:
                 await ApiError(500, "internal_error", "The sandbox failed").response()(
                     scope, exchange.receive, exchange.send)
 
-    @staticmethod
-    async def _drop(fault: Fault, exchange: _Exchange, send: Send) -> None:
+    async def _drop(self, fault: Fault, exchange: _Exchange, send: Send) -> None:
         """Withhold the answer: close the connection (``reset``) or send it too late (``hang``)."""
         if fault.mode == "hang":
-            await asyncio.sleep(fault.seconds)
+            await self.clock.sleep(fault.seconds)
             await exchange.release()
             return
         transport = getattr(getattr(send, "__self__", None), "transport", None)
