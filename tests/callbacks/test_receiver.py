@@ -1,14 +1,14 @@
-"""The receiver against a real migrated SQLite metadata DB, mounted under ``/sinch`` as in the API server.
+"""The receiver against a real migrated metadata DB (SQLite or PostgreSQL), mounted under ``/sinch`` as in the
+API server.
 
 Accepted: a valid signature, valid Basic credentials (each one asset event with the payload as Sinch sent
 it).  Refused, with no asset event: a wrong secret, a stale timestamp, a replayed nonce, missing headers,
 a 10 MB body, invalid JSON, an unknown callback type.  Exactly once: 100 deliveries of one callback, 50 of
 them concurrent through a real uvicorn server, give one asset event.
 
-The same tests run against PostgreSQL (row locks instead of SQLite's database lock): set
-``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=postgresql+psycopg2://...`` (with ``psycopg2-binary`` and ``asyncpg``
-installed); the session fixture migrates that database.  Two receiver *processes* racing on PostgreSQL are in
-``test_two_receivers.py`` (``SINCH_TEST_POSTGRES_URL``).
+The same tests run against PostgreSQL (row locks instead of SQLite's database lock) with
+``SINCH_TEST_POSTGRES_URL`` set: ``make test-postgres`` does that (``tests/metadata_db.py``).  Two receiver
+*processes* racing on PostgreSQL are in ``test_two_receivers.py``.
 """
 
 from __future__ import annotations

@@ -5,10 +5,9 @@ The DBs raced on:
 
 * ``process-db``: this test process's migrated metadata DB, a SQLite file unless
   ``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN`` names another;
-* ``postgresql``: the database named by ``SINCH_TEST_POSTGRES_URL``, a SQLAlchemy URL such as
-  ``postgresql+psycopg2://postgres@127.0.0.1:5432/sinch_test`` (an empty database of its own per Airflow
-  version, with ``psycopg2-binary`` and ``asyncpg`` installed).  The test session migrates it.  Skipped,
-  saying so, when the variable is unset.
+* ``postgresql``: a fresh database on the PostgreSQL server of ``SINCH_TEST_POSTGRES_URL``
+  (``tests/metadata_db.py``; ``make test-postgres`` starts a server and sets it), migrated by the test
+  session and dropped after it.  Skipped, saying so, when the variable is unset.
 
 Which dedup runs depends on the Airflow version: ``asset_state_store`` rows on 3.3, the asset-row lock and
 the events' ``sinch_dedup`` on 3.1 and 3.2 (:mod:`airflow_provider_sinch.callbacks.dedup`).
@@ -35,23 +34,22 @@ from airflow_provider_sinch.client.webhooks import parse_callback
 from airflow_provider_sinch.version_compat import HAS_ASSET_STATE_STORE
 from tests.callbacks.conftest import AIRFLOW
 from tests.callbacks.test_receiver import DELIVERY, URL, basic, fixture, signed
+from tests.metadata_db import SKIP_REASON, SQL_ALCHEMY_CONN, metadata_db_env, server_url
 
 pytestmark = pytest.mark.e2e
 
-POSTGRES_ENV = "SINCH_TEST_POSTGRES_URL"
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """``SINCH_TEST_POSTGRES_URL``, migrated; the test is skipped when it is unset."""
-    url = os.environ.get(POSTGRES_ENV)
-    if not url:
-        pytest.skip(f"{POSTGRES_ENV} is not set: no PostgreSQL to race two receivers on (set it to the "
-                    "SQLAlchemy URL of an empty database, e.g. postgresql+psycopg2://user@127.0.0.1/db)")
-    env = {**os.environ, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": url}
-    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=600)
-    return url
+def postgres_url() -> Iterator[str]:
+    """A migrated PostgreSQL database of its own; the test is skipped without ``SINCH_TEST_POSTGRES_URL``."""
+    if server_url() is None:
+        pytest.skip(SKIP_REASON)
+    with metadata_db_env("race") as db_env:
+        env = {**os.environ, **db_env}
+        subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=600)
+        yield db_env[SQL_ALCHEMY_CONN]
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """End-to-end fixtures: a migrated Airflow home and a runner for ``airflow dags test`` against the sandbox.
 
-``airflow dags test`` needs a migrated metadata DB (SQLite here, about 4 s once per session) and reads
+``airflow dags test`` needs a migrated metadata DB (SQLite here, about 4 s once per session; a PostgreSQL
+database of its own with ``SINCH_TEST_POSTGRES_URL``, see ``tests/metadata_db.py``) and reads
 connections from ``AIRFLOW_CONN_*`` environment variables, which is also the only place the inline
 triggerer of ``dags test`` can read them from.
 """
@@ -12,10 +13,13 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.metadata_db import metadata_db_env
 
 ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
@@ -53,15 +57,17 @@ def assert_nothing_leaked(output: str, conn_uri: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> AirflowHome:
+def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowHome]:
     home = tmp_path_factory.mktemp("airflow-home")
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "example_dags"),
-        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-    }
-    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
-    return AirflowHome(home, env)
+    with metadata_db_env("e2e") as db_env:
+        env = {
+            **os.environ,
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "example_dags"),
+            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            **db_env,
+        }
+        subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
+        yield AirflowHome(home, env)

@@ -5,7 +5,8 @@ worker, an inbound SMS turned into an asset event by the watcher in the triggere
 ``example_sinch_inbound_event`` exactly once, and ``SinchSendBatchOperator(wait_for_delivery=True)``
 resuming from the triggerer with its send result (the defer kwargs) and the delivery summary.  Bounded: the
 whole test must finish within ``BUDGET_SECONDS``; standalone runs in its own session and the whole process
-group is stopped afterwards.
+group is stopped afterwards.  Its metadata DB is SQLite in its home, or a PostgreSQL database of its own with
+``SINCH_TEST_POSTGRES_URL`` (``tests/metadata_db.py``).
 """
 
 from __future__ import annotations
@@ -20,13 +21,15 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from airflow_provider_sinch.version_compat import HAS_ASSET_STATE_STORE
+from tests.metadata_db import SQL_ALCHEMY_CONN, metadata_db_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -51,8 +54,13 @@ class Standalone:
     log: Path
     started: float
 
+    engine: Any = field(default=None, repr=False)  # a SQLAlchemy engine on PostgreSQL (see query)
+
     def query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-        """Read the SQLite metadata DB (retrying while Airflow holds a write lock)."""
+        """Read the metadata DB (``?`` placeholders), rows as SQLite gives them whatever the DB; ``[]``
+        while standalone has not created the tables yet."""
+        if SQL_ALCHEMY_CONN in self.env:
+            return self._query_postgres(sql, args)
         path = self.home / "airflow.db"
         for _ in range(50):
             if not path.exists():
@@ -67,6 +75,25 @@ class Standalone:
                     raise
                 time.sleep(0.2)
         raise AssertionError(f"metadata DB not readable: {sql}")
+
+    def _query_postgres(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """``query`` on PostgreSQL: JSON columns come back as text and timestamps as naive UTC text, as
+        SQLite holds them, so the tests read both alike."""
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.exc import ProgrammingError
+
+        if self.engine is None:  # one kept connection: a new one per poll forks a server process each time
+            self.engine = create_engine(self.env[SQL_ALCHEMY_CONN], pool_size=1, max_overflow=0)
+        parts = sql.split("?")
+        statement = "".join(part + (f":p{i}" if i < len(args) else "") for i, part in enumerate(parts))
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(text(statement), {f"p{i}": arg for i, arg in enumerate(args)}).all()
+        except ProgrammingError as exc:
+            if "does not exist" in str(exc):  # not migrated (that far) yet
+                return []
+            raise
+        return [tuple(_as_sqlite(value) for value in row) for row in rows]
 
     def wait(self, what: str, check: Callable[[], Any], interval: float = 0.1) -> Any:
         """Poll ``check`` until truthy, within what is left of the test's time budget."""
@@ -94,6 +121,13 @@ def running_standalone(tmp_path: Path, conn: str, api_port: int | None = None,
     home = tmp_path / "airflow-home"
     home.mkdir()
     api_port = api_port or free_port()
+    with metadata_db_env("standalone") as db_env:
+        yield from _standalone(home, api_port, conn, {**db_env, **env_overrides}, tmp_path / "standalone.log")
+
+
+def _standalone(home: Path, api_port: int, conn: str, env_overrides: dict[str, str],
+                log: Path) -> Iterator[Standalone]:
+    """``running_standalone`` in ``home``, with ``env_overrides`` on top of its environment."""
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -111,14 +145,16 @@ def running_standalone(tmp_path: Path, conn: str, api_port: int | None = None,
         **env_overrides,
     }
     env.pop("AIRFLOW__CORE__LAZY_DISCOVER_PROVIDERS", None)  # plugins must load with the defaults
-    log = tmp_path / "standalone.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [AIRFLOW, "standalone"], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
+    running = Standalone(home, env, log, time.monotonic())
     try:
-        yield Standalone(home, env, log, time.monotonic())
+        yield running
     finally:
+        if running.engine is not None:
+            running.engine.dispose()
         # SIGTERM to the parent alone leaves the scheduler, triggerer, ... running: stop the whole group.
         with_group(proc, signal.SIGTERM)
         try:
@@ -134,6 +170,16 @@ def running_standalone(tmp_path: Path, conn: str, api_port: int | None = None,
 def standalone(tmp_path: Path, sinch_sandbox: Any) -> Iterator[Standalone]:
     with running_standalone(tmp_path, sinch_sandbox.conn_uri) as running:
         yield running
+
+
+def _as_sqlite(value: Any) -> Any:
+    """A PostgreSQL value as SQLite gives it for Airflow's tables: datetimes as naive UTC text, JSON as
+    text."""
+    if isinstance(value, datetime):
+        return (value.astimezone(UTC) if value.tzinfo else value).replace(tzinfo=None).isoformat(sep=" ")
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return value
 
 
 def with_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
