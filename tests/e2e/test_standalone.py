@@ -35,7 +35,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
-BUDGET_SECONDS = 240  # about 60-120 s; a loaded 2-core machine took 189 s once
+BUDGET_SECONDS = 600  # a bound against hangs, not a timing: about 60-120 s alone, 160-230 s with .ci/run's
+# three suites side by side on 2 cores (a timing that matters belongs in bench/)
 OUR_NUMBER = "+12017777777"
 
 
