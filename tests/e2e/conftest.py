@@ -32,7 +32,7 @@ class AirflowHome:
     path: Path
     env: dict[str, str]
 
-    def dags_test(self, dag_id: str, *, conn_uri: str, timeout: float = 240, extra_env: dict | None = None,
+    def dags_test(self, dag_id: str, *, conn_uri: str, timeout: float = 480, extra_env: dict | None = None,
                   conf: str | None = None) -> subprocess.CompletedProcess[str]:
         """Run ``airflow dags test DAG_ID`` with the ``sinch_default`` connection pointing at ``conn_uri``."""
         env = {**self.env, "AIRFLOW_CONN_SINCH_DEFAULT": conn_uri, **(extra_env or {})}
