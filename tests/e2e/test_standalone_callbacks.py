@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from airflow_provider_sinch.client.webhooks import signed_headers
+from airflow_provider_sinch.version_compat import HAS_ASSET_STATE_STORE
 from tests.e2e.test_standalone import BUDGET_SECONDS, Standalone, free_port, running_standalone
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
@@ -78,8 +79,12 @@ def test_pushed_callbacks_start_each_dag_once_and_faster_than_polling(
     wanted = {"sinch://sinch_default/inbound", "sinch://sinch_default/delivery", "sinch://inbound/12017777777"}
     standalone.wait("the callback assets (DAGs parsed)",
          lambda: wanted <= {uri for (uri,) in standalone.query("select uri from asset_active")})
+    # The watcher polls Sinch only once it knows where it starts; on 3.3 it saved that start in the asset
+    # state store (3.1/3.2 have none: it keeps it in memory).
     standalone.wait("the inbound watcher in the triggerer",
-         lambda: standalone.query("select 1 from asset_state_store where key like 'sinch_inbound:%'"))
+         lambda: any(r.path.endswith("/inbounds") for r in sinch_sandbox.requests))
+    if HAS_ASSET_STATE_STORE:
+        assert standalone.query("select 1 from asset_state_store where key like 'sinch_inbound:%'")
     standalone.wait("the receiver on the API server", lambda: _answers(receiver) == 401)
     ready = time.monotonic() - standalone.started
 
