@@ -153,14 +153,17 @@ class CallbackDispatcher:
             delay = settings.callback_retry_base * 2 ** (attempt - 1)
             if waited + delay <= settings.callback_retry_window:
                 retry_in = delay
+        answered_at = self._scheduler.clock.time()
+        if retry_in is not None:
+            # Scheduled before the attempt is visible, so whoever sees the attempt can advance the clock
+            # knowing its retry is already on the schedule.
+            self._scheduler.after(retry_in, lambda: self._submit(callback, attempt + 1, waited + retry_in))
         with self._lock:
             if callback.generation != self._generation:
                 return
             self._attempts.append(CallbackAttempt(
-                callback.delivery, callback.kind, callback.url, attempt, self._scheduler.clock.time(),
+                callback.delivery, callback.kind, callback.url, attempt, answered_at,
                 status, error, callback.payload, retry_in,
             ))
         log.debug("sandbox %s callback to %s, attempt %d: %s", callback.kind, _safe_url(callback.url),
                   attempt, status or error)
-        if retry_in is not None:
-            self._scheduler.after(retry_in, lambda: self._submit(callback, attempt + 1, waited + retry_in))
