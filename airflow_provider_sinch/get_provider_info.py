@@ -62,16 +62,6 @@ def get_provider_info() -> dict[str, Any]:
             "sinch": {
                 "description": "Options of the Sinch SMS provider.",
                 "options": {
-                    "triggerer_lean_reads": {
-                        "description": "Whether the triggerer's shared Sinch clients make their polls (GETs) "
-                        "on keep-alive HTTP/1.1 connections of their own, about a tenth of httpx's CPU per "
-                        "poll, instead of through httpx. They fall back to httpx when a proxy is set in the "
-                        "environment. Set to False to send every request through httpx.",
-                        "version_added": None,
-                        "type": "boolean",
-                        "example": "False",
-                        "default": "True",
-                    },
                     "callback_connections": {
                         "description": "Comma-separated ids of the sinch connections whose callbacks the "
                         "receiver accepts (the provider mounts it on the API server: POST "

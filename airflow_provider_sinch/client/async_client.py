@@ -1,4 +1,4 @@
-"""Asynchronous Sinch SMS client over ``httpx.AsyncClient`` (used by triggers and ``async_notify``)."""
+"""Asynchronous Sinch SMS client over an ``aiohttp.ClientSession`` (used by triggers and ``async_notify``)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any, TypeVar
 
-import httpx
+import aiohttp
 from tenacity import AsyncRetrying
 
 from airflow_provider_sinch.client.config import SinchConfig
 from airflow_provider_sinch.client.endpoints import Pages
+from airflow_provider_sinch.client.environment import proxy_for, ssl_context
 from airflow_provider_sinch.client.errors import SinchAuthenticationError, SinchConfigurationError
-from airflow_provider_sinch.client.lean_http import lean_gets_for
 from airflow_provider_sinch.client.operations import (
     LIST_BATCHES,
     LIST_DELIVERY_REPORTS,
@@ -48,9 +48,13 @@ PREPARED_CACHE_SIZE = 16384
 """Body-less requests (reads) whose validated path and query one client remembers: a triggerer's waits ask
 the same reads every poll, and validating them again is about 20 us each (oldest forgotten first)."""
 
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-# Requests httpx refuses to make: a configuration problem, not a network one (never retried).
-_UNUSABLE = (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.LocalProtocolError)
+# Failures before a byte reached Sinch: no connection (refused, DNS, TLS handshake, the proxy unreachable),
+# none within the connect timeout, or a proxy that refused to tunnel.
+_NOT_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError, aiohttp.ClientHttpProxyError)
+# Requests aiohttp refuses to make: a configuration problem, not a network one (never retried).
+_UNUSABLE = (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError)
+# Everything else that ends an exchange without an answer: reset, timeout, a malformed or cut answer.
+_FAILED = (aiohttp.ClientError, OSError, TimeoutError)
 
 
 class AsyncSinchClient(SinchOperations):
@@ -61,42 +65,43 @@ class AsyncSinchClient(SinchOperations):
     One client is meant to be shared by every coroutine that talks to the same Sinch account (the hook
     keeps one per connection in a triggerer), so it bounds its own concurrency: at most ``max_in_flight``
     requests are on the wire at once and the others wait their turn.  Sinch answers too many outstanding
-    requests with 429, and httpx's pool slows down sharply with hundreds of concurrent requests (measured
-    in ``bench/bench_triggers.py``); retry back-offs wait outside the limit.
+    requests with 429; retry back-offs wait outside the limit.
+
+    HTTP is ``aiohttp``'s (its C parser: about a tenth of the CPU per request of the httpx client this
+    replaced, ``bench/bench_async_http.py``).  The client's own session, made on first use in the running
+    event loop, has:
+
+    * a pool of at most ``max_in_flight`` connections (never more connections than requests in flight);
+    * the config's ``(connect, read)`` timeouts on every request;
+    * the proxy (``HTTPS_PROXY``, ``NO_PROXY``...) and certificate authorities the environment names, read
+      once per origin (:mod:`~airflow_provider_sinch.client.environment`), and ``trust_env`` off, so
+      ``~/.netrc`` never replaces the bearer token;
+    * no cookies and no redirects followed (a redirect is an answer like any other).
 
     :param config: where and how to connect.
-    :param http: an existing ``httpx.AsyncClient`` to share (its pool is reused; the client does not close
-        it then).  Otherwise one is created with the config's timeouts and a pool of ``max_in_flight``.
+    :param http: an existing ``aiohttp.ClientSession`` to share (its pool and settings are used as they
+        are; the client does not close it then).  Otherwise the client makes its own, as above.
     :param max_in_flight: requests on the wire at once (default 10).
-    :param lean_reads: make GETs on the client's own keep-alive connections instead of through httpx
-        (:mod:`~airflow_provider_sinch.client.lean_http`, about a tenth of the CPU a request; what a
-        triggerer's many polls use).  Ignored with ``http`` given or a proxy set in the environment.
     :param renew: asked for the connection again when Sinch refuses the credentials; a request is sent once
         more with new ones (:mod:`~airflow_provider_sinch.client.renewal`).  ``None``: a refusal is final.
     """
 
-    def __init__(self, config: SinchConfig, http: httpx.AsyncClient | None = None, *,
-                 max_in_flight: int = DEFAULT_MAX_IN_FLIGHT, lean_reads: bool = False,
-                 renew: AsyncRenew | None = None) -> None:
+    def __init__(self, config: SinchConfig, http: aiohttp.ClientSession | None = None, *,
+                 max_in_flight: int = DEFAULT_MAX_IN_FLIGHT, renew: AsyncRenew | None = None) -> None:
         if not is_whole(max_in_flight) or max_in_flight < 1:
             raise SinchConfigurationError(
                 [("max_in_flight", f"must be a whole number from 1, got {shown_number(max_in_flight)}")])
         self.config = config
         self._renew = renew
         self._own_http = http is None
-        connect, read = config.timeouts
-        self.http = http or httpx.AsyncClient(
-            timeout=httpx.Timeout(read, connect=connect),
-            limits=httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight),
-        )
+        self._http = http
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self.max_in_flight = max_in_flight
-        self._lean = lean_gets_for(config.api_root, connect_timeout=connect, read_timeout=read,
-                                   max_idle=max_in_flight) if lean_reads and http is None else None
-        self._lean_beside = self.http  # a caller who swaps ``http`` wants every request through it
         self._headers = base_headers(config.user_agent)
         self._prepared: dict[tuple[Any, ...], _Known] = {}
         self._auth_headers: tuple[str, dict[str, str]] = ("", self._headers)  # (token, headers with it)
+        self._timeout = (config.timeouts, request_timeout(config.timeouts))
+        self._proxies: dict[str, str | None] = {}  # API root or token URL -> proxy (None: direct)
 
     def __repr__(self) -> str:
         return f"AsyncSinchClient(api_root={self.config.api_root!r})"
@@ -107,11 +112,33 @@ class AsyncSinchClient(SinchOperations):
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        """The session requests go through (the client's own is made on first use, in the running loop)."""
+        if self._http is None:
+            self._http = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.max_in_flight, ssl=ssl_context()),
+                trust_env=False, cookie_jar=aiohttp.DummyCookieJar())
+        return self._http
+
     async def aclose(self) -> None:
-        if self._lean is not None:
-            await self._lean.aclose()
-        if self._own_http:
-            await self.http.aclose()
+        if self._own_http and self._http is not None:
+            await self._http.close()
+
+    def _request_settings(self, root: str) -> dict[str, Any]:
+        """What every request below ``root`` (the API root, or the token URL) is given: its timeouts, the
+        environment's proxy for that origin (read once, see :mod:`~airflow_provider_sinch.client.environment`)
+        and no redirects."""
+        timeouts = self.config.timeouts
+        if timeouts != self._timeout[0]:  # a renewed configuration may bring other timeouts
+            self._timeout = (timeouts, request_timeout(timeouts))
+        settings: dict[str, Any] = {"timeout": self._timeout[1], "allow_redirects": False}
+        if self._own_http:  # a caller's session keeps its own proxy behaviour
+            if root not in self._proxies:
+                self._proxies[root] = proxy_for(root)
+            if self._proxies[root] is not None:
+                settings["proxy"] = self._proxies[root]
+        return settings
 
     def _prepare(self, operation: Operation[T], kwargs: dict[str, Any]) -> PreparedRequest:
         """``operation.prepare(kwargs)``; for a request without a body (it does not depend on the default
@@ -151,7 +178,7 @@ class AsyncSinchClient(SinchOperations):
         """Validate, send, and retry by the policy (a 429, 5xx or connection error; see
         :mod:`~airflow_provider_sinch.client.retry`)."""
         prepared = self._prepare(operation, kwargs)
-        # Most requests succeed at once: the retry machinery (a third of a lean poll's CPU) is only built
+        # Most requests succeed at once: the retry machinery (a third of a poll's CPU) is only built
         # after a failure, and then sees that failure as its first attempt, so the policy is applied exactly
         # as if it had made every attempt.
         failed: list[Exception] = []
@@ -171,28 +198,22 @@ class AsyncSinchClient(SinchOperations):
         return result
 
     async def _send_once(self, prepared: PreparedRequest) -> Any:
-        connect, read = self.config.timeouts
+        url = self.config.api_root + prepared.path
         try:
-            async with self._in_flight:
-                if self._lean is not None and prepared.method == "GET" and self.http is self._lean_beside:
-                    status, headers, content = await self._lean.get(
-                        prepared.path, prepared.params, await self._request_headers())
-                    return handle_response(prepared, status, headers, content, self.config.auth)
-                response = await self.http.request(
-                    prepared.method,
-                    self.config.api_root + prepared.path,
-                    params=prepared.params or None,
-                    json=prepared.json,
-                    headers=dict(await self._request_headers()),
-                    timeout=httpx.Timeout(read, connect=connect),
-                )
+            async with self._in_flight, self.http.request(
+                prepared.method,
+                url,
+                params=prepared.params or None,
+                json=prepared.json,
+                headers=await self._request_headers(),
+                **self._request_settings(self.config.api_root),
+            ) as response:
+                content = await response.read()
         except _UNUSABLE as exc:
-            raise configuration_failure(prepared, exc, header=isinstance(exc, httpx.LocalProtocolError)) \
-                from None
-        except httpx.HTTPError as exc:
+            raise configuration_failure(prepared, exc, header=False) from None
+        except _FAILED as exc:
             raise transport_failure(prepared, exc, sent=not isinstance(exc, _NOT_SENT)) from None
-        return handle_response(prepared, response.status_code, response.headers, response.content,
-                               self.config.auth)
+        return handle_response(prepared, response.status, response.headers, content, self.config.auth)
 
     async def _request_headers(self) -> dict[str, str]:
         """The headers of an API request, ``Authorization`` included (built again only when the token
@@ -208,15 +229,15 @@ class AsyncSinchClient(SinchOperations):
         req = self.config.auth.bearer_or_request()
         if isinstance(req, str):
             return req
-        connect, read = self.config.timeouts
         try:
-            response = await self.http.post(
-                req.url, data=req.form, auth=req.basic_auth, headers=token_headers(self.config.user_agent),
-                timeout=httpx.Timeout(read, connect=connect),
-            )
-        except httpx.HTTPError as exc:
+            async with self.http.post(
+                req.url, data=req.form, auth=aiohttp.BasicAuth(*req.basic_auth),
+                headers=token_headers(self.config.user_agent), **self._request_settings(req.url),
+            ) as response:
+                content = await response.read()
+        except _FAILED as exc:
             raise req.unreachable(exc) from None
-        return req.accept(response.status_code, response.content)
+        return req.accept(response.status, content)
 
     async def _paginate(self, operation: ListOperation[Any, ItemT], filters: dict[str, Any]
                         ) -> AsyncIterator[ItemT]:
@@ -230,3 +251,11 @@ class AsyncSinchClient(SinchOperations):
     aiter_delivery_reports = Pages(LIST_DELIVERY_REPORTS)
     aiter_groups = Pages(LIST_GROUPS)
     aiter_inbounds = Pages(LIST_INBOUNDS)
+
+
+def request_timeout(timeouts: tuple[float, float]) -> aiohttp.ClientTimeout:
+    """aiohttp's timeout for the config's ``(connect, read)`` seconds: ``connect`` to open a connection (TLS
+    handshake and proxy included), ``read`` for each wait on the answer's bytes, as ``requests`` applies
+    them; no limit on the whole exchange (neither client has one)."""
+    connect, read = timeouts
+    return aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)

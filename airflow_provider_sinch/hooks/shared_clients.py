@@ -45,20 +45,6 @@ log = logging.getLogger(__name__)
 CONFIG_TTL_SECONDS = 60.0
 """How long a connection lookup is reused before the next caller looks the connection up again."""
 
-LEAN_READS_OPTION = ("sinch", "triggerer_lean_reads")
-"""Airflow option (``[sinch] triggerer_lean_reads``, ``AIRFLOW__SINCH__TRIGGERER_LEAN_READS``): whether the
-shared clients make their GETs on the client's own keep-alive connections
-(:mod:`~airflow_provider_sinch.client.lean_http`, about a tenth of httpx's CPU per poll) or through httpx.
-On by default; ``False`` is the way back to httpx for every request, should a network need it."""
-
-
-def lean_reads_enabled() -> bool:
-    """The value of :data:`LEAN_READS_OPTION` (read when a client is built, so rarely)."""
-    from airflow.providers.common.compat.sdk import conf  # the hooks layer may read Airflow's configuration
-
-    return conf.getboolean(*LEAN_READS_OPTION, fallback=True)
-
-
 RETIRE_AFTER_SECONDS = 900.0
 """How long a replaced client stays open for the polls already using it: longer than the slowest poll (the
 client's retries through 429s and timeouts take a few minutes at most; each poll asks for the client anew)."""
@@ -129,7 +115,7 @@ class SharedAsyncClients:
         client = self._clients.get(identity)
         if client is None:  # no await between this check and the store: one client per identity
             client = self._clients[identity] = AsyncSinchClient(
-                config, lean_reads=lean_reads_enabled(), renew=functools.partial(self.renew, key, lookup))
+                config, renew=functools.partial(self.renew, key, lookup))
         self._current[key] = (identity, started)
         if current is not None and current[0] != identity:
             self._retire(self._clients.pop(current[0]))

@@ -160,19 +160,6 @@ async def test_a_failed_re_read_keeps_the_working_client_and_waits_a_ttl_before_
     assert second is not first
 
 
-@pytest.mark.parametrize(("setting", "lean"), [(None, True), ("False", False), ("True", True)])
-async def test_lean_reads_follow_the_airflow_option(monkeypatch: pytest.MonkeyPatch, setting: str | None,
-                                                    lean: bool) -> None:
-    """``[sinch] triggerer_lean_reads`` (on by default) is the way back to httpx for every poll."""
-    if setting is None:
-        monkeypatch.delenv("AIRFLOW__SINCH__TRIGGERER_LEAN_READS", raising=False)
-    else:
-        monkeypatch.setenv("AIRFLOW__SINCH__TRIGGERER_LEAN_READS", setting)
-    client = await SharedAsyncClients(ttl=60.0, retire_after=3600.0).get("conn", _returns(config()))
-    assert (client._lean is not None) is lean
-    await client.aclose()
-
-
 class Connection:
     """A connection whose token the test rotates, looked up with a count (and a moment's latency)."""
 
