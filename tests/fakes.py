@@ -3,7 +3,7 @@
 Everything a faithful Sinch does (state, the delivery lifecycle, groups, inbounds, 429/5xx faults, lost
 answers) is the job of the shipped sandbox (the ``sinch_sandbox`` fixture).  This fake keeps only what a
 test scripts: it answers at the transport level, behind ``requests_mock`` (the sync client) and
-``httpx.MockTransport`` (the async client), with exactly the replies a test gives: malformed bodies,
+:func:`~tests.mock_aiohttp.mock_session` (the async client), with exactly the replies a test gives: malformed bodies,
 network failures as each library really raises them, a status sequence poll by poll, inbound messages
 received at chosen times (the sandbox stamps its own; the list's ``start_date``/``to`` filter is the one
 piece of Sinch logic here), and a capture of every request (headers, body, the timeout handed to the HTTP
@@ -33,6 +33,7 @@ import requests_mock
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 from airflow_provider_sinch.client import AsyncSinchClient, RetryPolicy, ServicePlanAuth, SinchConfig
+from tests.mock_aiohttp import mock_session
 
 PLAN = "plan-1"
 TOKEN = "tok-SECRET-9f8e7d6c5b4a"  # distinctive, so a leak is easy to grep for
@@ -93,7 +94,7 @@ class Captured:
     url: str
     headers: dict[str, str]  # lower-case names
     content: bytes
-    timeout: tuple[float, float] | None  # (connect, read) as handed to requests / httpx
+    timeout: tuple[float, float] | None  # (connect, read) as handed to requests / aiohttp
     raw_timeout: Any = None
 
     @property
@@ -242,9 +243,9 @@ class FakeSinch:
         context.headers = reply.response_headers()
         return reply.body()
 
-    def transport(self) -> httpx.MockTransport:
-        """An ``httpx`` transport answered by this fake (for the async client)."""
-        return httpx.MockTransport(self._httpx_handler)
+    def session(self) -> Any:
+        """A maker of aiohttp sessions answered by this fake (``AsyncSinchClient(http=...)``)."""
+        return mock_session(self._httpx_handler)
 
     def _httpx_handler(self, request: httpx.Request) -> httpx.Response:
         request.read()
@@ -265,7 +266,7 @@ class FakeSinch:
         """An async client answered by this fake (one attempt per request unless ``retry`` says otherwise)."""
         config.setdefault("retry", RetryPolicy(max_attempts=1))
         config.setdefault("base_url", CONN["host"])
-        return AsyncSinchClient(make_config(**config), http=httpx.AsyncClient(transport=self.transport()))
+        return AsyncSinchClient(make_config(**config), http=self.session())
 
 
 def _z(value: str) -> str:

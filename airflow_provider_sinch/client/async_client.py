@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextvars
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -56,6 +57,31 @@ _UNUSABLE = (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError)
 # Everything else that ends an exchange without an answer: reset, timeout, a malformed or cut answer.
 _FAILED = (aiohttp.ClientError, OSError, TimeoutError)
 
+_SENDING: contextvars.ContextVar[PreparedRequest | None] = contextvars.ContextVar("sending", default=None)
+"""The API request the running task is sending (what :func:`note_lost_answers` marks)."""
+
+
+async def note_lost_answers(req: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+                            ) -> aiohttp.ClientResponse:
+    """Session middleware: remember that an API request may have reached Sinch when aiohttp resends it.
+
+    aiohttp sends an idempotent request (GET, PUT, DELETE) once more by itself when its connection breaks
+    after writing it (RFC 9112 allows it).  The resend's answer is then the only one the client sees, so a
+    404 to a group ``DELETE`` whose first write was applied would read as "no such group".  The middleware
+    runs for each of aiohttp's sends and marks the request's attempts as it marks a lost answer of its own
+    (:func:`~airflow_provider_sinch.client.transport.transport_failure`).
+
+    :param req: the request aiohttp is about to send.
+    :param handler: the rest of aiohttp's chain (connect, write, read the head).
+    """
+    try:
+        return await handler(req)
+    except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError) as exc:
+        prepared = _SENDING.get()
+        if prepared is not None and not isinstance(exc, _NOT_SENT):
+            prepared.attempts.may_have_applied = True
+        raise
+
 
 class AsyncSinchClient(SinchOperations):
     """Non-blocking client for the Sinch SMS API: the same methods as
@@ -80,21 +106,26 @@ class AsyncSinchClient(SinchOperations):
 
     :param config: where and how to connect.
     :param http: an existing ``aiohttp.ClientSession`` to share (its pool and settings are used as they
-        are; the client does not close it then).  Otherwise the client makes its own, as above.
+        are; the client does not close it then), or a callable that makes the session on first use (aiohttp
+        makes sessions only in a running loop; the client closes it).  Otherwise the client makes its own,
+        as above.
     :param max_in_flight: requests on the wire at once (default 10).
     :param renew: asked for the connection again when Sinch refuses the credentials; a request is sent once
         more with new ones (:mod:`~airflow_provider_sinch.client.renewal`).  ``None``: a refusal is final.
     """
 
-    def __init__(self, config: SinchConfig, http: aiohttp.ClientSession | None = None, *,
+    def __init__(self, config: SinchConfig,
+                 http: aiohttp.ClientSession | Callable[[], aiohttp.ClientSession] | None = None, *,
                  max_in_flight: int = DEFAULT_MAX_IN_FLIGHT, renew: AsyncRenew | None = None) -> None:
         if not is_whole(max_in_flight) or max_in_flight < 1:
             raise SinchConfigurationError(
                 [("max_in_flight", f"must be a whole number from 1, got {shown_number(max_in_flight)}")])
         self.config = config
         self._renew = renew
-        self._own_http = http is None
-        self._http = http
+        self._own_http = not isinstance(http, aiohttp.ClientSession)
+        self._http = http if isinstance(http, aiohttp.ClientSession) else None
+        self._make_http = http if callable(http) and self._http is None else self._own_session
+        self._reads_environment = http is None
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self.max_in_flight = max_in_flight
         self._headers = base_headers(config.user_agent)
@@ -116,10 +147,13 @@ class AsyncSinchClient(SinchOperations):
     def http(self) -> aiohttp.ClientSession:
         """The session requests go through (the client's own is made on first use, in the running loop)."""
         if self._http is None:
-            self._http = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.max_in_flight, ssl=ssl_context()),
-                trust_env=False, cookie_jar=aiohttp.DummyCookieJar())
+            self._http = self._make_http()
         return self._http
+
+    def _own_session(self) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(limit=self.max_in_flight, ssl=ssl_context())
+        return aiohttp.ClientSession(connector=connector, middlewares=(note_lost_answers,), trust_env=False,
+                                     cookie_jar=aiohttp.DummyCookieJar())
 
     async def aclose(self) -> None:
         if self._own_http and self._http is not None:
@@ -133,7 +167,7 @@ class AsyncSinchClient(SinchOperations):
         if timeouts != self._timeout[0]:  # a renewed configuration may bring other timeouts
             self._timeout = (timeouts, request_timeout(timeouts))
         settings: dict[str, Any] = {"timeout": self._timeout[1], "allow_redirects": False}
-        if self._own_http:  # a caller's session keeps its own proxy behaviour
+        if self._reads_environment:  # any other session keeps its own proxy behaviour
             if root not in self._proxies:
                 self._proxies[root] = proxy_for(root)
             if self._proxies[root] is not None:
@@ -200,15 +234,16 @@ class AsyncSinchClient(SinchOperations):
     async def _send_once(self, prepared: PreparedRequest) -> Any:
         url = self.config.api_root + prepared.path
         try:
-            async with self._in_flight, self.http.request(
-                prepared.method,
-                url,
-                params=prepared.params or None,
-                json=prepared.json,
-                headers=await self._request_headers(),
-                **self._request_settings(self.config.api_root),
-            ) as response:
-                content = await response.read()
+            async with self._in_flight:
+                headers = await self._request_headers()
+                sending = _SENDING.set(prepared)
+                try:
+                    async with self.http.request(prepared.method, url, params=prepared.params or None,
+                                                 json=prepared.json, headers=headers,
+                                                 **self._request_settings(self.config.api_root)) as response:
+                        content = await response.read()
+                finally:
+                    _SENDING.reset(sending)
         except _UNUSABLE as exc:
             raise configuration_failure(prepared, exc, header=False) from None
         except _FAILED as exc:

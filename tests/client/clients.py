@@ -12,7 +12,6 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import httpx
 import requests_mock
 
 from airflow_provider_sinch.client import AsyncSinchClient, SinchClient, SinchConfig
@@ -74,14 +73,13 @@ class AsyncHarness(Harness):
     def __init__(self, config: SinchConfig, *, mock: bool = True, renew: Renew | None = None) -> None:
         super().__init__(config)
         self.loop = asyncio.new_event_loop()
-        http = httpx.AsyncClient(transport=self.transport()) if mock else None
+        http = self.session() if mock else None
 
         async def arenew(refused: SinchConfig) -> SinchConfig | None:
             assert renew is not None
             return renew(refused)
 
         self.client = AsyncSinchClient(config, http=http, renew=arenew if renew else None)
-        self._shared_http = http
 
     def run(self, awaitable: Any) -> Any:
         return self.loop.run_until_complete(awaitable)
@@ -103,8 +101,6 @@ class AsyncHarness(Harness):
 
     def close(self) -> None:
         self.run(self.client.aclose())
-        if self._shared_http is not None:
-            self.run(self._shared_http.aclose())
         self.loop.run_until_complete(self.loop.shutdown_asyncgens())
         self.loop.close()
 
