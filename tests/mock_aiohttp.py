@@ -3,8 +3,8 @@
 A handler is written as for ``httpx.MockTransport``, so the tests' handlers and
 :class:`~tests.fakes.FakeSinch` serve the sync and async clients alike: it gets an ``httpx.Request``
 (method, the whole URL with its query, headers, body, and ``extensions["timeout"]`` = ``{"connect",
-"read"}`` as handed to aiohttp) and returns an ``httpx.Response`` (sync or async), or raises one of httpx's
-network errors.  httpx is only a value type here.
+"read", "pool", "total"}`` as handed to aiohttp) and returns an ``httpx.Response`` (sync or async), or
+raises one of httpx's network errors.  httpx is only a value type here.
 
 Every answer really crosses aiohttp: the request is written to a loopback server (a Unix socket served by a
 thread of its own, shared by every session) that writes the handler's response, so the parser, decoding,
@@ -103,12 +103,13 @@ class MockConnector(aiohttp.UnixConnector):
         content = await body.as_bytes() if hasattr(body, "as_bytes") else bytes(body or b"")
         request = httpx.Request(req.method, str(req.url), headers=list(req.headers.items()), content=content,
                                 extensions={"timeout": {"connect": timeout.sock_connect,
-                                                        "read": timeout.sock_read}})
+                                                        "read": timeout.sock_read, "pool": timeout.connect,
+                                                        "total": timeout.total}})
         failure: BaseException | None = None
         try:
             answer = self.handler(request)
             response = await answer if inspect.isawaitable(answer) else answer
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
             raise aiohttp_failure(exc, req) from None  # nothing is sent
         except httpx.TransportError as exc:
             response, failure = httpx.Response(200), aiohttp_failure(exc, req)
@@ -133,6 +134,8 @@ class MockConnector(aiohttp.UnixConnector):
 def aiohttp_failure(exc: httpx.TransportError, req: aiohttp.ClientRequest) -> BaseException:
     """The exception aiohttp raises for the network failure ``exc`` stands for (raised from ``connect``,
     where aiohttp turns a ``TimeoutError`` into its ``ConnectionTimeoutError``)."""
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return aiohttp.NonHttpUrlClientError(req.url)
     if isinstance(exc, httpx.ConnectTimeout):
         return TimeoutError()
     if isinstance(exc, httpx.ConnectError):

@@ -290,7 +290,8 @@ class AsyncSinchClient(SinchOperations):
 
 def request_timeout(timeouts: tuple[float, float]) -> aiohttp.ClientTimeout:
     """aiohttp's timeout for the config's ``(connect, read)`` seconds: ``connect`` to open a connection (TLS
-    handshake and proxy included), ``read`` for each wait on the answer's bytes, as ``requests`` applies
-    them; no limit on the whole exchange (neither client has one)."""
+    handshake and proxy included) and, again, to get one from the pool; ``read`` for each wait on the
+    answer's bytes, as ``requests`` applies them.  No limit on the whole exchange (neither client has one);
+    aiohttp has no write timeout, and a request of a few kB is written into the socket's buffer at once."""
     connect, read = timeouts
-    return aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
+    return aiohttp.ClientTimeout(total=None, connect=connect, sock_connect=connect, sock_read=read)

@@ -20,7 +20,7 @@ from tests.fakes import make_config
 
 @pytest.fixture(params=KINDS)
 def kind(request: pytest.FixtureRequest) -> str:
-    """``sync`` (requests + requests-mock) or ``async`` (aiohttp + tests.mock_aiohttp): tests run with both."""
+    """``sync`` (requests + requests-mock) or ``async`` (aiohttp + mock_aiohttp): tests run with both."""
     return str(request.param)
 
 

@@ -1,59 +1,77 @@
-"""What is particular to the httpx-based client, used natively from async code (as triggers do)."""
+"""What is particular to the aiohttp-based client, used natively from async code (as triggers do)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
+import aiohttp
 import httpx
 import pytest
 
 from airflow_provider_sinch.client import AsyncSinchClient, SinchConfigurationError
 from tests.client.samples import BATCH, BATCH_ID, GROUP, page
 from tests.fakes import TOKEN, make_config
+from tests.mock_aiohttp import mock_session
 
 
-def transport(answers: list[httpx.Response], seen: list[httpx.Request]) -> httpx.MockTransport:
+def answering(answers: list[httpx.Response], seen: list[httpx.Request]
+              ) -> Callable[[], aiohttp.ClientSession]:
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
         return answers.pop(0)
 
-    return httpx.MockTransport(handler)
+    return mock_session(handler)
 
 
-async def test_native_async_use_with_a_shared_pool() -> None:
+async def test_native_async_use_with_a_shared_session() -> None:
     seen: list[httpx.Request] = []
     answers = [
         httpx.Response(201, json=BATCH),
         httpx.Response(200, json=page("groups", [GROUP, GROUP], count=3)),
         httpx.Response(200, json=page("groups", [GROUP], count=3, number=1)),
     ]
-    async with httpx.AsyncClient(transport=transport(answers, seen)) as http:
+    async with answering(answers, seen)() as http:
         async with AsyncSinchClient(make_config(), http=http) as client:
             batch = await client.send_batch(to=["+46701234567"], body="Hi")
             groups = [group async for group in client.aiter_groups(page_size=2)]
-        assert not http.is_closed  # shared: the caller's pool outlives the Sinch client
+        assert not http.closed  # shared: the caller's session outlives the Sinch client
     assert batch.id == BATCH_ID
     assert len(groups) == 3
     assert [r.url.params.get("page") for r in seen[1:]] == ["0", "1"]
     assert seen[0].headers["authorization"] == f"Bearer {TOKEN}"
 
 
-async def test_own_pool_has_the_configured_timeouts_and_is_closed() -> None:
-    client = AsyncSinchClient(make_config(timeout=(3.0, 12.0)))
-    assert client.http.timeout == httpx.Timeout(12.0, connect=3.0)
+def test_the_session_is_made_in_the_running_loop_on_first_use() -> None:
+    """aiohttp makes sessions only in a running loop; a client built outside one (a fixture, a hook) is
+    usable once awaited, and closing a client that never sent anything makes no session."""
+    client = AsyncSinchClient(make_config())
+    assert client._http is None
+    asyncio.run(client.aclose())
+    assert client._http is None
+
+
+async def test_own_session_has_the_configured_timeouts_a_bounded_pool_and_is_closed() -> None:
+    client = AsyncSinchClient(make_config(timeout=(3.0, 12.0)), max_in_flight=7)
+    http = client.http
+    assert client._request_settings(client.config.api_root)["timeout"] == aiohttp.ClientTimeout(
+        total=None, connect=3.0, sock_connect=3.0, sock_read=12.0)
+    assert http.connector is not None
+    assert (http.connector.limit, http.connector.limit_per_host) == (7, 0)  # never more than in flight
+    assert http.trust_env is False  # proxies read once per origin; ~/.netrc never read
     assert repr(client) == "AsyncSinchClient(api_root='https://us.sms.api.sinch.com/xms/v1/plan-1')"
     await client.aclose()
-    assert client.http.is_closed
+    assert http.closed
 
 
 async def test_calls_are_awaitables_that_send_nothing_until_awaited() -> None:
     seen: list[httpx.Request] = []
-    async with httpx.AsyncClient(transport=transport([httpx.Response(200, json=BATCH)], seen)) as http:
-        client = AsyncSinchClient(make_config(), http=http)
-        pending = client.get_batch(BATCH_ID)
-        assert seen == []
-        assert (await pending).id == BATCH_ID
+    client = AsyncSinchClient(make_config(), http=answering([httpx.Response(200, json=BATCH)], seen))
+    pending = client.get_batch(BATCH_ID)
+    assert seen == []
+    assert (await pending).id == BATCH_ID
     assert len(seen) == 1
+    await client.aclose()
 
 
 async def test_at_most_max_in_flight_requests_on_the_wire() -> None:
@@ -68,17 +86,13 @@ async def test_at_most_max_in_flight_requests_on_the_wire() -> None:
         on_the_wire -= 1
         return httpx.Response(200, json=BATCH)
 
-    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
-        client = AsyncSinchClient(make_config(), http=http, max_in_flight=3)
+    async with AsyncSinchClient(make_config(), http=mock_session(handler), max_in_flight=3) as client:
         batches = await asyncio.gather(*(client.get_batch(BATCH_ID) for _ in range(20)))
     assert len(batches) == 20
     assert peak == 3
 
 
-async def test_own_pool_is_as_big_as_the_limit_and_the_limit_is_checked() -> None:
-    async with AsyncSinchClient(make_config(), max_in_flight=7) as client:
-        pool = client.http._transport._pool  # type: ignore[attr-defined]
-        assert (pool._max_connections, pool._max_keepalive_connections) == (7, 7)
+def test_a_bad_limit_is_refused() -> None:
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="max_in_flight"):
             AsyncSinchClient(make_config(), max_in_flight=bad)  # type: ignore[arg-type]
@@ -133,8 +147,7 @@ async def test_remembered_reads_are_the_requests_prepare_makes() -> None:
 async def test_auth_headers_are_built_again_when_the_token_changes() -> None:
     seen: list[httpx.Request] = []
     answers = [httpx.Response(200, json=BATCH) for _ in range(3)]
-    async with httpx.AsyncClient(transport=transport(answers, seen)) as http:
-        client = AsyncSinchClient(make_config(), http=http)
+    async with AsyncSinchClient(make_config(), http=answering(answers, seen)) as client:
         await client.get_batch(batch_id=BATCH_ID)
         await client.get_batch(batch_id=BATCH_ID)
         tokens = iter(["rotated-token-1"])

@@ -28,6 +28,7 @@ from airflow_provider_sinch.client import (
 from airflow_provider_sinch.client.retry import is_retryable
 from tests.client.refusals import refused
 from tests.fakes import TOKEN
+from tests.mock_aiohttp import mock_session
 
 PLAN = "plan-1"
 
@@ -160,20 +161,20 @@ def test_a_url_requests_refuses_is_a_configuration_error_sent_once() -> None:
     assert len(calls) == 1  # not retried as if the network had failed
 
 
-def test_a_url_httpx_refuses_is_a_configuration_error_sent_once() -> None:
+def test_a_url_aiohttp_refuses_is_a_configuration_error_sent_once() -> None:
     calls = []
 
     def refuse(request: httpx.Request) -> httpx.Response:
         calls.append(request.url)
-        raise httpx.UnsupportedProtocol("Request URL has an unsupported protocol 'ftp://'.", request=request)
+        raise httpx.UnsupportedProtocol("stands for aiohttp's NonHttpUrlClientError", request=request)
 
     async def run() -> None:
-        http = httpx.AsyncClient(transport=httpx.MockTransport(refuse))
-        client = AsyncSinchClient(config(retry=RetryPolicy(max_attempts=4, backoff_base=0.001)), http=http)
+        client = AsyncSinchClient(config(retry=RetryPolicy(max_attempts=4, backoff_base=0.001)),
+                                  http=mock_session(refuse))
         with pytest.raises(SinchConfigurationError) as caught:
             await client.get_batch("b1")
         assert "base_url" in str(caught.value)
-        await http.aclose()
+        await client.aclose()
 
     asyncio.run(run())
     assert len(calls) == 1

@@ -405,7 +405,8 @@ def test_real_lost_answer_to_a_read_is_retried(kind: str, server: TinyServer) ->
     finally:
         client.close()
     assert caught.value.sent is True
-    assert server.requests == 3
+    # 3 attempts; aiohttp writes a GET once more by itself when its connection breaks (RFC 9112, 9.3.1)
+    assert server.requests == (3 if kind == "sync" else 6)
     assert isinstance(caught.value, SinchError)
 
 
