@@ -3,11 +3,11 @@
 Everything a faithful Sinch does (state, the delivery lifecycle, groups, inbounds, 429/5xx faults, lost
 answers) is the job of the shipped sandbox (the ``sinch_sandbox`` fixture).  This fake keeps only what a
 test scripts: it answers at the transport level, behind ``requests_mock`` (the sync client) and
-:func:`~tests.mock_aiohttp.mock_session` (the async client), with exactly the replies a test gives: malformed bodies,
-network failures as each library really raises them, a status sequence poll by poll, inbound messages
-received at chosen times (the sandbox stamps its own; the list's ``start_date``/``to`` filter is the one
-piece of Sinch logic here), and a capture of every request (headers, body, the timeout handed to the HTTP
-library) for exact counting.
+:func:`~tests.mock_aiohttp.mock_session` (the async client), with exactly the replies a test gives:
+malformed bodies, network failures as each library really raises them, a status sequence poll by poll,
+inbound messages received at chosen times (the sandbox stamps its own; the list's ``start_date``/``to``
+filter is the one piece of Sinch logic here), and a capture of every request (headers, body, the timeout
+handed to the HTTP library) for exact counting.
 
 A test scripts answers, looked up in this order: with ``polls=True``, the reads the delivery and inbound
 waits make (``add_batch`` / ``add_recipient`` with report sequences, ``inbounds``, ``fail(kind, *statuses)``:

@@ -126,6 +126,8 @@ class AsyncSinchClient(SinchOperations):
         self._http = http if isinstance(http, aiohttp.ClientSession) else None
         self._make_http = http if callable(http) and self._http is None else self._own_session
         self._reads_environment = http is None
+        self.closed = False
+        """Whether :meth:`aclose` was called."""
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self.max_in_flight = max_in_flight
         self._headers = base_headers(config.user_agent)
@@ -156,6 +158,8 @@ class AsyncSinchClient(SinchOperations):
                                      cookie_jar=aiohttp.DummyCookieJar())
 
     async def aclose(self) -> None:
+        """Close the client's own session (a shared one stays open); a client that never sent made none."""
+        self.closed = True
         if self._own_http and self._http is not None:
             await self._http.close()
 

@@ -76,8 +76,8 @@ async def test_a_rotated_token_reaches_callers_after_the_lookup_expires(
     assert first.config.auth.api_token == "token-a"  # type: ignore[union-attr]
     for _ in range(5):  # the replaced client is closed once its grace period is over
         await asyncio.sleep(0)
-    assert first.http.is_closed
-    assert not second.http.is_closed
+    assert first.closed
+    assert not second.closed
     assert await SinchHook().aget_client() is second  # same configuration again: same client
 
 

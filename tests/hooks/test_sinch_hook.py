@@ -14,6 +14,7 @@ from airflow_provider_sinch.client import ProjectAuth, ServicePlanAuth, SinchVal
 from airflow_provider_sinch.client.operations import OPERATIONS
 from airflow_provider_sinch.hooks.connection import SinchConnectionError, config_from_connection
 from airflow_provider_sinch.hooks.sinch import SinchHook
+from tests.mock_aiohttp import mock_session
 
 TOKEN = "secret-api-token-123"
 
@@ -165,7 +166,7 @@ async def test_async_client_is_shared_per_connection(monkeypatch: pytest.MonkeyP
             {"type": "mo_text", "id": "i1", "from": "46701", "to": "123", "body": "YES",
              "received_at": "2026-01-01T00:00:00Z"}]})
 
-    first.http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    first._http = mock_session(handler)()  # the shared client, answered by the handler from now on
     messages = [m async for m in hook.aiter_inbounds(to=["123"])]
     assert [m.text for m in messages] == ["YES"]
 

@@ -24,6 +24,7 @@ from airflow_provider_sinch.hooks.sinch import SinchHook
 from airflow_provider_sinch.notifications import SinchNotifier, send_sinch_notification
 from airflow_provider_sinch.notifications.sinch import default_message
 from airflow_provider_sinch.version_compat import AIRFLOW_V_3_2_PLUS, HAS_SYNC_DEADLINE_CALLBACKS
+from tests.mock_aiohttp import mock_session
 
 BASE = "http://sinch.test"
 URL = f"{BASE}/xms/v1/plan-1/batches"
@@ -45,7 +46,7 @@ def sinch() -> Iterator[requests_mock.Mocker]:
 
 @pytest.fixture
 def async_sent(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """The bodies of the batches sent through the hook's async client (a mock transport answering 201)."""
+    """The bodies of the batches sent through the hook's async client (a mock session answering 201)."""
     seen: list[dict[str, Any]] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -53,7 +54,7 @@ def async_sent(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         return httpx.Response(201, json={"id": "B9", "to": ["46701234567"]})
 
     async def aget_client(self: SinchHook) -> AsyncSinchClient:
-        return AsyncSinchClient(self.config, http=httpx.AsyncClient(transport=httpx.MockTransport(handler)))
+        return AsyncSinchClient(self.config, http=mock_session(handler))
 
     monkeypatch.setattr(SinchHook, "aget_client", aget_client)
     return seen
@@ -239,8 +240,7 @@ def test_a_sync_deadline_callback_where_airflow_runs_them(sinch: requests_mock.M
 
 async def test_async_notify_raises_on_failure(monkeypatch: pytest.MonkeyPatch) -> None:
     async def aget_client(self: SinchHook) -> AsyncSinchClient:
-        transport = httpx.MockTransport(lambda request: httpx.Response(401))
-        return AsyncSinchClient(self.config, http=httpx.AsyncClient(transport=transport))
+        return AsyncSinchClient(self.config, http=mock_session(lambda request: httpx.Response(401)))
 
     monkeypatch.setattr(SinchHook, "aget_client", aget_client)
     with pytest.raises(SinchAuthenticationError):

@@ -1,8 +1,8 @@
 """Many delivery waits in one triggerer: one read per batch and interval, pacing when a round outgrows the
 interval (jitter, one log line), bounded state per wait, and cancellation still winning.
 
-Sinch is an ``httpx.MockTransport`` here (the sandbox test is in ``test_sharing_sandbox.py``); clocks and
-random numbers are fakes, so nothing depends on timing.
+Sinch is a :func:`~tests.mock_aiohttp.mock_session` here (the sandbox test is in
+``test_sharing_sandbox.py``); clocks and random numbers are fakes, so nothing depends on timing.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from airflow_provider_sinch.client import AsyncSinchClient, RetryPolicy, Service
 from airflow_provider_sinch.triggers import sharing
 from airflow_provider_sinch.triggers.delivery import SinchBatchDeliveryTrigger, SinchRecipientDeliveryTrigger
 from airflow_provider_sinch.triggers.sharing import JITTER, STRETCH_SHARE, SharedPolls, shared_polls
+from tests.mock_aiohttp import mock_session
 
 PLAN = "plan1"
 ROOT = f"https://sinch.test/xms/v1/{PLAN}"
@@ -63,7 +64,7 @@ class Sinch:
     def client(self) -> AsyncSinchClient:
         config = SinchConfig(auth=ServicePlanAuth(PLAN, "token"), base_url="https://sinch.test",
                              retry=RetryPolicy(max_attempts=1))
-        return AsyncSinchClient(config, http=httpx.AsyncClient(transport=httpx.MockTransport(self.handle)))
+        return AsyncSinchClient(config, http=mock_session(self.handle))
 
     def reads(self, batch_id: str = "b1") -> int:
         return self.seen[f"/batches/{batch_id}/delivery_report"]
