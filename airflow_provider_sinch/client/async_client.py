@@ -128,6 +128,7 @@ class AsyncSinchClient(SinchOperations):
         self._reads_environment = http is None
         self.closed = False
         """Whether :meth:`aclose` was called."""
+        self._retiring: set[asyncio.Task[None]] = set()  # sessions closing once their requests are done
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self.max_in_flight = max_in_flight
         self._headers = base_headers(config.user_agent)
@@ -160,8 +161,36 @@ class AsyncSinchClient(SinchOperations):
     async def aclose(self) -> None:
         """Close the client's own session (a shared one stays open); a client that never sent made none."""
         self.closed = True
+        retiring = list(self._retiring)
+        for task in retiring:
+            task.cancel()  # its session closes now
+        await asyncio.gather(*retiring, return_exceptions=True)
         if self._own_http and self._http is not None:
             await self._http.close()
+
+    def _retire_session(self) -> None:
+        """Send the next requests through a new session of the client's own, and close the current one once
+        the requests already on it have had their timeouts to finish.
+
+        aiohttp puts a connection back into its pool as soon as the answer's last byte is parsed, before
+        the client sees the headers, and has no public way to take one connection out again: a new pool is
+        how a connection whose framing is in doubt is never reused.  A caller's session is kept (its owner
+        decides)."""
+        old = self._http
+        if not self._own_http or old is None:
+            return
+        self._http = None
+        connect, read = self.config.timeouts
+
+        async def close_later() -> None:
+            try:
+                await asyncio.sleep(connect + read)
+            finally:
+                await old.close()
+
+        task = asyncio.get_running_loop().create_task(close_later())
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
 
     def _request_settings(self, root: str) -> dict[str, Any]:
         """What every request below ``root`` (the API root, or the token URL) is given: its timeouts, the
@@ -245,6 +274,12 @@ class AsyncSinchClient(SinchOperations):
                     async with self.http.request(prepared.method, url, params=prepared.params or None,
                                                  json=prepared.json, headers=headers,
                                                  **self._request_settings(self.config.api_root)) as response:
+                        if _loosely_framed(response.raw_headers):
+                            response.close()
+                            self._retire_session()
+                            raise aiohttp.ClientResponseError(
+                                response.request_info, (), status=response.status,
+                                message="whitespace between a header name and its colon")
                         content = await response.read()
                 finally:
                     _SENDING.reset(sending)
@@ -290,6 +325,18 @@ class AsyncSinchClient(SinchOperations):
     aiter_delivery_reports = Pages(LIST_DELIVERY_REPORTS)
     aiter_groups = Pages(LIST_GROUPS)
     aiter_inbounds = Pages(LIST_INBOUNDS)
+
+
+def _loosely_framed(raw_headers: tuple[tuple[bytes, bytes], ...]) -> bool:
+    """Whether an answer has a header name with whitespace before its colon (``Content-Length : 2``).
+
+    RFC 9112 (5.1) forbids it and leaves a client free to accept it; aiohttp frames the body by such a
+    ``Content-Length`` yet files the header under another name, and would pool the connection, while
+    another reader of the same bytes may frame them differently: the raw material of response smuggling.
+    The client refuses the answer (as httpx did) and moves to a new pool (:meth:`AsyncSinchClient.
+    _retire_session`), so the connection is never reused (``tests/client/test_malformed_answers.py``).
+    """
+    return any(name[-1:] in (b" ", b"\t") for name, _ in raw_headers)
 
 
 def request_timeout(timeouts: tuple[float, float]) -> aiohttp.ClientTimeout:
