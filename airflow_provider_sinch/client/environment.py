@@ -23,6 +23,8 @@ import ssl
 import urllib.request
 from urllib.parse import urlsplit
 
+from airflow_provider_sinch.client.errors import SinchConfigurationError
+
 _CA_FILE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
 
 
@@ -42,19 +44,30 @@ def proxy_for(url: str) -> str | None:
     return proxy
 
 
-def ca_locations() -> tuple[str | None, str | None]:
-    """``(CA file, CA directory)`` the environment names, or ``(None, None)`` for certifi's bundle."""
+def ca_setting() -> tuple[str | None, str | None, str | None]:
+    """``(variable, CA file, CA directory)`` the environment names, or ``(None, None, None)`` for certifi's
+    bundle."""
     for name in _CA_FILE_VARIABLES:
         if value := os.environ.get(name):
-            return value, None
-    directory = os.environ.get("SSL_CERT_DIR") or None
-    return None, directory
+            return name, value, None
+    if directory := os.environ.get("SSL_CERT_DIR"):
+        return "SSL_CERT_DIR", None, directory
+    return None, None, None
 
 
 def ssl_context() -> ssl.SSLContext:
-    """The verifying TLS context for the certificate authorities :func:`ca_locations` names (built once per
-    setting; a changed variable gives a new one to clients built after the change)."""
-    return _context(*ca_locations())
+    """The verifying TLS context for the certificate authorities :func:`ca_setting` names (built once per
+    setting; a changed variable gives a new one to clients built after the change).
+
+    :raises SinchConfigurationError: the variable names no readable bundle (before any request).
+    """
+    variable, cafile, capath = ca_setting()
+    try:
+        return _context(cafile, capath)
+    except (OSError, ssl.SSLError) as exc:
+        raise SinchConfigurationError(
+            [(f"environment variable {variable}", f"must name a readable CA bundle: {type(exc).__name__}")]
+        ) from None
 
 
 @functools.lru_cache(maxsize=4)
