@@ -12,7 +12,10 @@ wait keeps polling.  Each scenario runs in a fresh interpreter (its RSS is its o
 * ``triggers, cold start``: ``--triggers`` ``SinchBatchDeliveryTrigger.run()`` started together on one event
   loop with no shared client yet (a triggerer restart), polling every ``--interval`` seconds;
 * ``10,000 triggers``: ``--big`` triggers started together, ``poll_interval`` 5 s, run for
-  ``--big-seconds``; every poll after a trigger's first is timed against its interval.
+  ``--big-seconds``; every poll after a trigger's first is timed against its interval;
+* ``..., before (httpx)``: the two trigger scenarios again with the shared clients on ``httpx.AsyncClient``,
+  as the async client was before issue 19 (``bench/before_httpx.py``; ``--no-before`` skips them).  The lean
+  GET path of that time (removed) measured 0.28 CPU-s per round of 1,000 waits; it cannot be run again.
 
 Per scenario: RSS growth (peak RSS, ``VmHWM``, over the RSS before the waits start), the most TCP
 connections open to the sandbox, the time until every wait finished its first poll (``first round s``), the
@@ -271,7 +274,22 @@ def child_state(args: argparse.Namespace, ids: list[str]) -> dict[str, float]:
     return {"state bytes per trigger": asyncio.run(measure())}
 
 
-CHILDREN = {"threads": child_threads, "triggers": child_triggers, "big": child_big, "state": child_state}
+def before(child: Any) -> Any:
+    """``child`` with the triggerer's shared clients on httpx, as before issue 19 (bench/before_httpx.py)."""
+
+    def run(args: argparse.Namespace, ids: list[str]) -> dict[str, float]:
+        from airflow_provider_sinch.hooks import shared_clients
+        from bench.before_httpx import HttpxAsyncSinchClient
+
+        shared_clients.AsyncSinchClient = HttpxAsyncSinchClient  # type: ignore[misc]
+        result: dict[str, float] = child(args, ids)
+        return result
+
+    return run
+
+
+CHILDREN = {"threads": child_threads, "triggers": child_triggers, "big": child_big, "state": child_state,
+            "triggers-httpx": before(child_triggers), "big-httpx": before(child_big)}
 
 
 def in_child(args: argparse.Namespace, scenario: str, ids: list[str]) -> dict[str, float]:
@@ -303,6 +321,8 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=10000, help="triggers of the large scenario (0: skip)")
     parser.add_argument("--big-seconds", type=float, default=40.0, help="how long the large scenario runs")
     parser.add_argument("--interval", type=float, default=10.0, help="poll interval of the 1,000 waits")
+    parser.add_argument("--no-before", dest="before", action="store_false",
+                        help="skip the runs on httpx (the async client before issue 19)")
     parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -324,22 +344,29 @@ def main() -> None:
     with _process(command, args.port):
         ids = asyncio.run(make_batches(url, max(args.triggers, args.big)))
         rows["threads, sync client"] = in_child(args, "threads", ids[:args.triggers])
+        if args.before:
+            rows["triggers, cold start, before (httpx)"] = in_child(args, "triggers-httpx",
+                                                                   ids[:args.triggers])
         rows["triggers, cold start"] = in_child(args, "triggers", ids[:args.triggers])
         state = in_child(args, "state", ids[:args.triggers])["state bytes per trigger"]
         for row in rows.values():
             row["state bytes per trigger"] = state if row is rows["triggers, cold start"] else float("nan")
         notes = {}
-        if args.big:
-            big = in_child(args, "big", ids[:args.big])
-            rows[f"{args.big:,} triggers"] = {**{k: big.get(k, float("nan")) for k in keys},
-                                              "state bytes per trigger": state}
-            notes[f"{args.big:,} triggers"] = (
+        for suffix, child in ((", before (httpx)", "big-httpx"), ("", "big")) if args.big else ():
+            if child == "big-httpx" and not args.before:
+                continue
+            name = f"{args.big:,} triggers{suffix}"
+            big = in_child(args, child, ids[:args.big])
+            rows[name] = {**{k: big.get(k, float("nan")) for k in keys},
+                          "state bytes per trigger": state if not suffix else float("nan")}
+            notes[name] = (
                 f"poll_interval 5 s for {args.big_seconds:g} s: {big['polls per trigger']:.2f} polls per "
                 f"trigger, lateness median {big['lateness median s']:.2f} s, p95 "
                 f"{big['lateness p95 s']:.2f} s; RSS {big['RSS bytes per trigger']:,.0f} bytes per trigger; "
                 f"{big.get('pacing log lines', 0):.0f} pacing log line(s)")
-            rows[f"{args.big:,} triggers"]["lateness median s"] = big["lateness median s"]
-            rows[f"{args.big:,} triggers"]["lateness p95 s"] = big["lateness p95 s"]
+            rows[name]["lateness median s"] = big["lateness median s"]
+            rows[name]["lateness p95 s"] = big["lateness p95 s"]
+        if args.big:
             for name in rows:
                 rows[name].setdefault("lateness median s", float("nan"))
                 rows[name].setdefault("lateness p95 s", float("nan"))
