@@ -61,6 +61,8 @@ BENCHMARKS = (
               ("seconds", "connections", "peak MiB")),
     Benchmark("triggerer, 1,000 and 10,000 delivery waits", ("bench/bench_triggerer.py",),
               ("RSS growth MiB", "connections", "first round s", "round CPU s", "lateness median s")),
+    Benchmark("async GET paths, before (httpx) and after (aiohttp)",
+              ("bench/bench_async_http.py", "--requests", "3000"), ("CPU us per request",)),
     Benchmark("DAG-parse imports", ("bench/bench_imports.py", "--repeat", "1"),
               ("CPU ms", "modules", "sockets")),
     Benchmark("rate-limited send", ("bench/bench_ratelimit.py",), ("dispatched s", "accept s")),
