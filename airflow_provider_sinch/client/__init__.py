@@ -1,12 +1,12 @@
 """The Sinch SMS REST API in plain Python (no Airflow imports).
 
-``SinchClient`` (requests) and ``AsyncSinchClient`` (httpx) expose the same 20 operations, defined once in
+``SinchClient`` (requests) and ``AsyncSinchClient`` (aiohttp) expose the same 20 operations, defined once in
 :mod:`~airflow_provider_sinch.client.operations`; each returns its model (``get_batch`` a :class:`Batch`),
 exported here with the others a call returns.  Request and query models live in
 :mod:`~airflow_provider_sinch.client.models`.
 
 Every name is imported on first use (:mod:`~airflow_provider_sinch.client.lazy`): a DAG file that needs an
-error class or a phone-number check does not pay for ``requests``, httpx's client or the pydantic models.
+error class or a phone-number check does not pay for ``requests``, aiohttp or the pydantic models.
 """
 
 from typing import TYPE_CHECKING

@@ -1,6 +1,6 @@
 """What the sync and async clients share around one HTTP exchange.
 
-The clients differ only in the library that moves bytes (``requests`` or ``httpx``).  Everything else is
+The clients differ only in the library that moves bytes (``requests`` or ``aiohttp``).  Everything else is
 here: the headers, turning an HTTP answer into a result or a typed error (including bodies that are not
 JSON, such as a proxy's HTML 502 page or an empty 404), and deciding when a failed POST is *ambiguous*
 rather than retryable.

@@ -187,7 +187,7 @@ class SinchHook(BaseHook, BlockingOperations):
         (see :mod:`~airflow_provider_sinch.hooks.shared_clients`).  The shared client lives as long as its
         event loop; do not close it.
         """
-        from airflow_provider_sinch.hooks.shared_clients import shared_clients  # httpx's client: only here
+        from airflow_provider_sinch.hooks.shared_clients import shared_clients  # aiohttp: only here
 
         key = f"{self.sinch_conn_id}|{self.timeout}|{self.retry_policy}"
         return await shared_clients().get(key, self.aget_config)
