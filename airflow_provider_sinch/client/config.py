@@ -153,4 +153,6 @@ def auth_problems(auth: object) -> list[tuple[str, str]]:
                            else f"must be a string, got a {type(secret).__name__}"))
         elif not _HEADER.fullmatch(secret):
             errors.append((name, "must be printable ASCII on one line (it is sent in an HTTP header)"))
+        elif name == "auth.key_id" and ":" in secret:
+            errors.append((name, "must not contain ':' (it is the user id of HTTP Basic auth)"))
     return errors

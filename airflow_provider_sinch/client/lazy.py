@@ -2,8 +2,8 @@
 
 Airflow's DAG processor imports every DAG file over and over, and with it whatever a provider's modules
 import.  ``from airflow_provider_sinch.client import SinchValidationError`` must not pay for ``requests``
-(the sync client), aiohttp (the async one) or the pydantic models.  A package's ``__init__`` therefore lists where
-each public name lives and resolves it on first access; a ``TYPE_CHECKING`` block repeats the imports so
+(the sync client), aiohttp (the async one) or the pydantic models.  A package's ``__init__`` therefore lists
+where each public name lives and resolves it on first access; a ``TYPE_CHECKING`` block repeats the imports so
 mypy and editors see the same names (``tests/test_import_cost.py`` checks that the lists agree and that
 every name resolves).
 """

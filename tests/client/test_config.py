@@ -68,6 +68,7 @@ def test_a_missing_token_is_refused_not_sent_as_bearer_none(token: Any) -> None:
     ("auth", "field", "words"),
     [
         (ProjectAuth("proj-1", "", "s3cr3t-value"), "auth.key_id", ("must not be empty",)),
+        (ProjectAuth("proj-1", "key:1", "s3cr3t-value"), "auth.key_id", ("must not contain ':'",)),
         (ProjectAuth("proj-1", "key", None), "auth.key_secret", ("must not be empty",)),  # type: ignore[arg-type]
         (ProjectAuth("proj-1", "key", "s", auth_url="ftp://auth"), "auth.auth_url", ("http(s)",)),
         (ProjectAuth("proj-1", "key", "s", auth_url="/oauth2/token"), "auth.auth_url", ("http(s)",)),
