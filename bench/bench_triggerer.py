@@ -300,7 +300,8 @@ def in_child(args: argparse.Namespace, scenario: str, ids: list[str]) -> dict[st
                           env={**os.environ, "BENCH_JSON": ""})
     if done.returncode != 0:
         raise RuntimeError(f"{scenario} failed: {done.stderr[-2000:]}")
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    rows = [line for line in done.stdout.splitlines() if line.startswith("{")]  # log lines may follow
+    result: dict[str, float] = json.loads(rows[-1])
     return result
 
 

@@ -179,9 +179,11 @@ class SharedAsyncClients:
         """Close ``client`` once requests that already hold it have had time to finish."""
 
         async def close_later() -> None:
-            await asyncio.sleep(self.retire_after)
-            with contextlib.suppress(Exception):
-                await client.aclose()
+            try:
+                await asyncio.sleep(self.retire_after)
+            finally:  # the loop shutting down closes it at once
+                with contextlib.suppress(Exception):
+                    await client.aclose()
 
         log.info("The Sinch connection changed: new triggers' requests use a new client")
         task = asyncio.get_running_loop().create_task(close_later())
@@ -193,9 +195,32 @@ _LOOPS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SharedAsyncClients]
 
 
 def shared_clients() -> SharedAsyncClients:
-    """The shared clients of the running event loop (created on first use)."""
+    """The shared clients of the running event loop (created on first use, closed when the loop shuts down:
+    see :func:`_close_at_shutdown`)."""
     loop = asyncio.get_running_loop()
     shared = _LOOPS.get(loop)
     if shared is None:
         shared = _LOOPS[loop] = SharedAsyncClients()
+        _KEEPERS[loop] = loop.create_task(_close_at_shutdown(shared), name="sinch-shared-clients")
     return shared
+
+
+_KEEPERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]] = \
+    weakref.WeakKeyDictionary()
+
+
+async def _close_at_shutdown(shared: SharedAsyncClients) -> None:
+    """Wait until cancelled, then close every client of ``shared``.
+
+    A loop's shutdown (``asyncio.run`` or ``asyncio.Runner`` ending, as a triggerer's does) cancels the tasks
+    still pending: this one then closes the clients' aiohttp sessions, which would otherwise be reported as
+    "Unclosed client session" errors when collected.
+    """
+    try:
+        await asyncio.Event().wait()
+    finally:
+        clients = [*shared._clients.values()]
+        shared._clients.clear()
+        for task in [*shared._retiring]:
+            task.cancel()
+        await asyncio.gather(*(client.aclose() for client in clients), return_exceptions=True)

@@ -229,3 +229,19 @@ async def test_a_re_read_that_fails_keeps_the_client_and_the_refusal_stands() ->
     conn.fail = True
     assert await shared.renew("conn", conn.lookup, client.config) is None
     assert await shared.get("conn", conn.lookup) is client
+
+
+def test_the_loops_shutdown_closes_its_shared_clients() -> None:
+    """A triggerer's loop ends with ``asyncio.run``: the shared clients' sessions are closed then, not left
+    to be reported as unclosed when collected."""
+    clients: list[AsyncSinchClient] = []
+
+    async def run() -> None:
+        client = await shared_clients().get("conn", _returns(config()))
+        client.http  # noqa: B018  (the session, made in this loop)
+        clients.append(client)
+
+    asyncio.run(run())
+    assert clients[0].closed
+    assert clients[0]._http is not None
+    assert clients[0]._http.closed
