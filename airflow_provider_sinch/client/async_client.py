@@ -93,7 +93,7 @@ class AsyncSinchClient(SinchOperations):
     requests are on the wire at once and the others wait their turn.  Sinch answers too many outstanding
     requests with 429; retry back-offs wait outside the limit.
 
-    HTTP is ``aiohttp``'s (its C parser: about a tenth of the CPU per request of the httpx client this
+    HTTP is ``aiohttp``'s (its C parser: about a sixth of the CPU per request of the httpx client this
     replaced, ``bench/bench_async_http.py``).  The client's own session, made on first use in the running
     event loop, has:
 
