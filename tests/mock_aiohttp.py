@@ -99,8 +99,7 @@ class MockConnector(aiohttp.UnixConnector):
 
     async def connect(self, req: aiohttp.ClientRequest, traces: Any, timeout: aiohttp.ClientTimeout
                       ) -> aiohttp.client.Connection:
-        body = req.body
-        content = await body.as_bytes() if hasattr(body, "as_bytes") else bytes(body or b"")
+        content = await _body(req)
         request = httpx.Request(req.method, str(req.url), headers=list(req.headers.items()), content=content,
                                 extensions={"timeout": {"connect": timeout.sock_connect,
                                                         "read": timeout.sock_read, "pool": timeout.connect,
@@ -129,6 +128,16 @@ class MockConnector(aiohttp.UnixConnector):
             response.close()
             raise failure
         return response
+
+
+async def _body(req: aiohttp.ClientRequest) -> bytes:
+    """The request's body as bytes (``Payload.as_bytes`` came with aiohttp 3.12.x; the floor, 3.12.0, keeps
+    a bytes payload's value in ``_value``)."""
+    body = req.body
+    if hasattr(body, "as_bytes"):
+        return bytes(await body.as_bytes())
+    value = getattr(body, "_value", body)
+    return bytes(value or b"")
 
 
 def aiohttp_failure(exc: httpx.TransportError, req: aiohttp.ClientRequest) -> BaseException:
