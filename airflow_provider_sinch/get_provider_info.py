@@ -38,6 +38,7 @@ def get_provider_info() -> dict[str, Any]:
                     f"{PACKAGE}.operators.batches",
                     f"{PACKAGE}.operators.groups",
                     f"{PACKAGE}.operators.inbounds",
+                    f"{PACKAGE}.operators.hitl",
                 ],
             }
         ],
@@ -53,7 +54,10 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [f"{PACKAGE}.triggers.delivery", f"{PACKAGE}.triggers.inbound"],
             }
         ],
-        "notifications": [f"{PACKAGE}.notifications.sinch.SinchNotifier"],
+        "notifications": [
+            f"{PACKAGE}.notifications.sinch.SinchNotifier",
+            f"{PACKAGE}.notifications.hitl.SinchHITLNotifier",
+        ],
         # No "plugins" here: the callback receiver plugin (callbacks.plugin.SinchCallbacksPlugin) is an
         # "airflow.plugins" entry point, because Airflow 3.3 loads provider-info plugins only with
         # [core] lazy_discover_providers = False, and listing it in both places makes that setting report
@@ -166,6 +170,20 @@ def get_provider_info() -> dict[str, Any]:
                         "description": "Public URL of this connection's receiver, "
                         "https://<airflow>/sinch/callbacks/<conn_id>, for batches that ask for reports.",
                         "schema": {"type": ["string", "null"]},
+                    },
+                    # HITL by SMS (push): the receiver answers Airflow's HITL requests: docs/hitl.md
+                    "hitl_conn_id": {
+                        "label": "HITL bridge connection (push answers)",
+                        "description": "Id of the connection the receiver answers human-in-the-loop requests "
+                        "through (Airflow API URL, bridge user, code secret). Empty: inbound SMS never "
+                        "answer HITL requests.",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "hitl_text_back": {
+                        "label": "Text HITL repliers back",
+                        "description": "Answer a HITL reply by SMS (recorded, already answered, or how to "
+                        "reply), at most 3 an hour per number.",
+                        "schema": {"type": ["boolean", "null"], "default": False},
                     },
                 },
             }
