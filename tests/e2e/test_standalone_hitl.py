@@ -86,6 +86,22 @@ def ti(standalone: Standalone, run_id: str, task_id: str) -> tuple[Any, ...] | N
     return rows[0] if rows else None
 
 
+def worker_gone(standalone: Standalone, run_id: str) -> bool:
+    """The worker that asked has exited (its supervisor logged ``Workload finished`` on 3.3, ``Task
+    finished`` on 3.1/3.2).
+
+    Airflow itself races here: an answer recorded while that process is still exiting re-queues the task,
+    and the late "success" event of the first workload then fails the running second one (seen on 3.3.2
+    under load, the exit took 5 s).  A person's reply takes longer than that; the test waits like one.
+    """
+    (ti_id,) = standalone.query("select id from task_instance where dag_id = ? and run_id = ? and task_id = ?",
+                                DAG_ID, run_id, "approve")[0]
+    log = standalone.log.read_text(errors="replace")
+    return any(ti_id.replace("-", "") in line.replace("-", "") and ("Workload finished" in line
+                                                                    or "Task finished" in line)
+               for line in log.splitlines())
+
+
 def ask_and_reply(standalone: Standalone, base: str, sandbox: Any, answer: str) -> tuple[str, str, float]:
     """Trigger a run, wait for its question, reply ``CODE answer``; returns (run_id, code, replied_at)."""
     def questions() -> list[str]:
@@ -101,6 +117,7 @@ def ask_and_reply(standalone: Standalone, base: str, sandbox: Any, answer: str) 
 
     standalone.wait("the approval waiting for input", waiting)
     standalone.wait("the question texted", lambda: len(questions()) > asked_before)
+    standalone.wait("the asking worker gone", lambda: worker_gone(standalone, run_id))
     code = questions()[0].split("Reply ")[1].split()[0]
     open_requests = [d for d in required_actions(base) if d["task_instance"]["dag_run_id"] == run_id]
     assert [d["subject"] for d in open_requests] == ["Deploy release 1.2?"]
