@@ -20,8 +20,8 @@ from airflow.sdk import DAG
 
 from airflow_provider_sinch.client import SinchClient, SinchValidationError
 from airflow_provider_sinch.client.msisdn import normalize_msisdn
+from airflow_provider_sinch.hooks.send_ledger import LEDGER_KEY
 from airflow_provider_sinch.operators import SinchDryRunBatchOperator, SinchSendBatchOperator
-from airflow_provider_sinch.operators.resume import LEDGER_KEY
 from airflow_provider_sinch.triggers.delivery import SinchBatchDeliveryTrigger
 from airflow_provider_sinch.triggers.events import DEFERRAL_GRACE_SECONDS
 from tests.operators.conftest import ApiView, FakeStore, make_context
@@ -372,7 +372,7 @@ def test_on_kill_cancels_undispatched_batches(api: ApiView) -> None:
     api.dispatch(result["batch_ids"][2])
     op.on_kill()
     assert [api.batches[i]["canceled"] for i in result["batch_ids"]] == [True, True, False]
-    assert op.stop.is_set()
+    assert op.control.stop.is_set()
 
 
 def test_on_kill_also_cancels_the_batch_whose_request_was_in_flight(api: ApiView,
