@@ -18,8 +18,9 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException
@@ -154,7 +155,7 @@ def counted_from_now(fields: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def plan(to: Iterable[str], fields: Mapping[str, Any], base: str | None, size: int = MAX_RECIPIENTS,
+def plan(to: Sequence[str], fields: Mapping[str, Any], base: str | None, size: int = MAX_RECIPIENTS,
          logger: Any = log) -> tuple[list[Chunk], Destinations]:
     """The chunks of a send and its destinations; every chunk's request is validated here, before anything
     is sent (each chunk keeps its validated request, which is what is sent).
@@ -165,7 +166,7 @@ def plan(to: Iterable[str], fields: Mapping[str, Any], base: str | None, size: i
     :param size: destinations per chunk.
     :param logger: where to say what was dropped or is missing (the hook's log, in a task's log).
     """
-    if isinstance(to, str | bytes) or not all(isinstance(entry, str) for entry in to):
+    if not isinstance(to, list | tuple) or not all(map(isinstance, to, repeat(str))):  # map: C speed
         raise invalid("to", "must be a list of phone numbers and/or group ids")
     destinations = Destinations.of(to)
     if not destinations.entries:
