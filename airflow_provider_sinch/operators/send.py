@@ -4,7 +4,7 @@ The operators read and check their arguments, render templates, defer and return
 chunks of at most 1,000 destinations, validation before the first request, the cost guard, the ledger in
 ``task_state_store``, lookups by ``client_reference``, concurrency and patience with 429s - is
 :meth:`~airflow_provider_sinch.hooks.sinch.SinchHook.send_exactly_once`
-(:mod:`~airflow_provider_sinch.hooks.send_engine`), which TaskFlow code and the notifier call too.
+(:mod:`~airflow_provider_sinch.hooks.send_engine`), which TaskFlow code can call without the operator.
 """
 
 from __future__ import annotations
