@@ -94,8 +94,8 @@ def worker_gone(standalone: Standalone, run_id: str) -> bool:
     and the late "success" event of the first workload then fails the running second one (seen on 3.3.2
     under load, the exit took 5 s).  A person's reply takes longer than that; the test waits like one.
     """
-    (ti_id,) = standalone.query("select id from task_instance where dag_id = ? and run_id = ? and task_id = ?",
-                                DAG_ID, run_id, "approve")[0]
+    (ti_id,) = standalone.query("select id from task_instance where dag_id = ? and run_id = ? "
+                                "and task_id = ?", DAG_ID, run_id, "approve")[0]
     log = standalone.log.read_text(errors="replace")
     return any(ti_id.replace("-", "") in line.replace("-", "") and ("Workload finished" in line
                                                                     or "Task finished" in line)
