@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseNotifier
 
-from airflow_provider_sinch.client.msisdn import check_destinations, mask_msisdn
+from airflow_provider_sinch.client.msisdn import mask_destination, mask_msisdn, number_problem
 from airflow_provider_sinch.common.arguments import as_int, as_mapping, has_template, invalid
 from airflow_provider_sinch.common.hitl_bridge import DEFAULT_HITL_CONN_ID, load_settings
 from airflow_provider_sinch.common.hitl_codes import check_code_length, derive_code, reply_hint
@@ -116,8 +116,13 @@ class SinchHITLNotifier(BaseNotifier):
         approvers = as_mapping(self.approvers, "approvers")
         if not approvers:
             raise invalid("approvers", "is empty: map Airflow user ids to phone numbers", WHERE)
-        return {str(user): check_destinations([number], f"approvers[{user}]", groups=False)[0]
-                for user, number in approvers.items()}
+        numbers = {}
+        for user, number in approvers.items():
+            problem = number_problem(number)
+            if problem is not None:
+                raise invalid(f"approvers[{user}]", f"{problem}, got {mask_destination(number)}", WHERE)
+            numbers[str(user)] = str(number).strip()
+        return numbers
 
     def check_task(self, task: Any) -> None:
         """:func:`check_hitl_task` with this notifier's approvers (``None`` while they are a template)."""

@@ -35,6 +35,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_provider_sinch.common.arguments import as_bool, as_int
 from airflow_provider_sinch.common.hitl_bridge import DEFAULT_HITL_CONN_ID
 from airflow_provider_sinch.hooks import DEFAULT_CONN_ID
 
@@ -71,7 +72,7 @@ class SinchHITLReplyOperator(BaseOperator):
         templated, for a DAG that collects messages another way.
     :param to_numbers: your numbers the watcher lists; their messages of the last ``lookback`` seconds not
         read yet are read too (see the module docs).  Templated.
-    :param lookback: seconds of messages listed for catching up (default 600).
+    :param lookback: whole seconds of messages listed for catching up (default 600).
     :param kwargs: :class:`~airflow.sdk.BaseOperator` arguments (``task_id``, ``retries``, ...).
     """
 
@@ -79,16 +80,16 @@ class SinchHITLReplyOperator(BaseOperator):
 
     def __init__(self, *, hitl_conn_id: str = DEFAULT_HITL_CONN_ID, sinch_conn_id: str = DEFAULT_CONN_ID,
                  text_back: bool = False, limits_variable: str | None = LIMITS_VARIABLE,
-                 messages: Any = None, to_numbers: Any = None, lookback: float = 600.0,
+                 messages: Any = None, to_numbers: Any = None, lookback: int = 600,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.hitl_conn_id = hitl_conn_id
         self.sinch_conn_id = sinch_conn_id
-        self.text_back = bool(text_back)
+        self.text_back = bool(as_bool(text_back, "text_back"))
         self.limits_variable = limits_variable
         self.messages = messages
         self.to_numbers = to_numbers
-        self.lookback = float(lookback)
+        self.lookback = as_int(lookback, "lookback", minimum=1) or 600
 
     def _send(self, to: str, from_: str, text: str) -> None:
         from airflow_provider_sinch.hooks.sinch import SinchHook
