@@ -171,7 +171,7 @@ def get_provider_info() -> dict[str, Any]:
                         "https://<airflow>/sinch/callbacks/<conn_id>, for batches that ask for reports.",
                         "schema": {"type": ["string", "null"]},
                     },
-                    # HITL by SMS (push): the receiver answers Airflow's HITL requests: docs/hitl.md
+                    # HITL by SMS (push): the receiver answers Airflow's HITL requests: docs/howto/hitl.md
                     "hitl_conn_id": {
                         "label": "HITL bridge connection (push answers)",
                         "description": "Id of the connection the receiver answers human-in-the-loop requests "
@@ -181,8 +181,8 @@ def get_provider_info() -> dict[str, Any]:
                     },
                     "hitl_text_back": {
                         "label": "Text HITL repliers back",
-                        "description": "Answer a HITL reply by SMS (recorded, already answered, or how to "
-                        "reply), at most 3 an hour per number.",
+                        "description": "Text a short hint back to a HITL replier who sent a valid code (how "
+                        "to reply, already answered, too late), at most 3 an hour per number.",
                         "schema": {"type": ["boolean", "null"], "default": False},
                     },
                 },

@@ -25,9 +25,11 @@ from airflow.sdk import DAG, Param, task
 
 from airflow_provider_sinch.notifications import SinchHITLNotifier
 
+# [START howto_notifier_sinch_hitl_approvers]
 OUR_NUMBER = "+12017777777"
 APPROVERS = {"release-manager": "+46701234567"}
 """Airflow user id -> phone number: the DAG author's configuration, never taken from an SMS."""
+# [END howto_notifier_sinch_hitl_approvers]
 
 with DAG(
     "example_sinch_hitl_approval",
@@ -37,6 +39,7 @@ with DAG(
     tags=["example", "sinch", "approval", "hitl"],
     params={"release": Param("1.2", type="string")},
 ):
+    # [START howto_notifier_sinch_hitl]
     approve = ApprovalOperator(
         task_id="approve",
         subject="Deploy release {{ params.release }}?",
@@ -50,7 +53,9 @@ with DAG(
         response_timeout=timedelta(hours=1),
         notifiers=[SinchHITLNotifier(approvers=APPROVERS, from_=OUR_NUMBER)],
     )
+    # [END howto_notifier_sinch_hitl]
 
+    # [START howto_notifier_sinch_hitl_branches]
     @task
     def deploy() -> None:
         print("Approved: deploying.")
@@ -58,3 +63,4 @@ with DAG(
     not_deployed = EmptyOperator(task_id="not_deployed", trigger_rule="all_skipped")
 
     approve >> deploy() >> not_deployed
+    # [END howto_notifier_sinch_hitl_branches]

@@ -17,6 +17,7 @@ from airflow.sdk import DAG, Asset, AssetWatcher
 from airflow_provider_sinch.operators import SinchHITLReplyOperator
 from airflow_provider_sinch.triggers import SinchInboundMessageEventTrigger
 
+# [START howto_operator_sinch_hitl_reply_watcher]
 OUR_NUMBER = "+12017777777"
 
 replies = Asset("sinch_hitl_replies", watchers=[AssetWatcher(
@@ -24,7 +25,9 @@ replies = Asset("sinch_hitl_replies", watchers=[AssetWatcher(
     trigger=SinchInboundMessageEventTrigger(to_numbers=[OUR_NUMBER], pattern=r"\b[2-9A-HJKMNP-Z]{5,6}\b",
                                             poll_interval=5),
 )])
+# [END howto_operator_sinch_hitl_reply_watcher]
 
+# [START howto_operator_sinch_hitl_reply]
 with DAG(
     "example_sinch_hitl_replies",
     doc_md=__doc__,
@@ -37,3 +40,4 @@ with DAG(
     # to_numbers: also read replies Sinch listed in the last 10 minutes that no run read yet (two replies
     # within one scheduler loop: Airflow gives the run the first event only).
     SinchHITLReplyOperator(task_id="answer", text_back=True, to_numbers=[OUR_NUMBER])
+# [END howto_operator_sinch_hitl_reply]

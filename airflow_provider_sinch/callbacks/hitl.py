@@ -5,8 +5,9 @@ bridge user, ``code_secret``).  For every inbound callback the receiver accepted
 receiver calls :func:`answer_in_background`, which returns at once: Sinch gets its 200 without waiting for
 Airflow's REST API (the receiver runs inside the API server, and a request handler that waited on a request
 to its own server could hold the worker it needs).  A thread of this module then reads the SMS and, when it
-is a valid answer, submits it through the bridge (:class:`~airflow_provider_sinch.common.hitl_replies.
-ReplyHandler`), logging the outcome with the masked number.
+is a valid answer, submits it through the bridge
+(:class:`~airflow_provider_sinch.common.hitl_replies.ReplyHandler`), logging the outcome with the masked
+number.
 
 One handler per bridge connection and API-server process, so the wrong-code and SMS-back limits are per
 process (two API-server workers allow up to twice as many guesses: still out of reach of a 30-bit code).

@@ -62,7 +62,8 @@ Result = Literal["recorded", "already_answered", "no_code", "wrong_code", "rate_
 
 @dataclass(frozen=True)
 class InboundSMS:
-    """The parts of an inbound SMS the decision needs.
+    """The parts of an inbound SMS the decision needs (Sinch's ``from`` is ``from_`` here, as in the client's
+    models).
 
     :param id: Sinch's message id.
     :param from_: the sender's number.
