@@ -1,9 +1,9 @@
 """An SMS answer recorded through the bridge when Airflow runs the FAB auth manager (``POST /auth/token`` of
 FAB, a numeric user id in ``assigned_users`` and in the bridge connection's ``user_id``).
 
-``airflow standalone`` always runs the simple auth manager, so this starts the API server, the scheduler and
-the DAG processor itself.  Skipped unless ``apache-airflow-providers-fab`` is installed (it is not a
-dependency of this provider: ``pip install apache-airflow-providers-fab`` to run it).
+``airflow standalone`` always runs the simple auth manager, so this starts the API server, the scheduler, the
+DAG processor and the triggerer itself.  Skipped unless ``apache-airflow-providers-fab`` is installed (it is
+not a dependency of this provider): ``make test-fab`` runs it in a venv with it, and CI runs that.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import pytest
 
 from tests.e2e.test_standalone import Standalone, free_port
 from tests.e2e.test_standalone_callbacks import _answers
+from tests.e2e.test_standalone_hitl import worker_gone
 
 pytest.importorskip("airflow.providers.fab.auth_manager.fab_auth_manager")
 
@@ -83,13 +84,15 @@ def test_fab_bridge_user_answers_by_sms(tmp_path: Path, sinch_sandbox: Any) -> N
     with log.open("wb") as out:
         procs = [subprocess.Popen([AIRFLOW, *cmd], env=env, stdout=out, stderr=subprocess.STDOUT,
                                   start_new_session=True)
-                 for cmd in (["api-server", "--port", str(port)], ["scheduler"], ["dag-processor"])]
+                 for cmd in (["api-server", "--port", str(port)], ["scheduler"], ["dag-processor"],
+                             ["triggerer"])]  # 3.1/3.2 wait for the answer in HITLTrigger
     running = Standalone(home, env, log, time.monotonic())
     try:
         running.wait("the DAG", lambda: running.query("select 1 from dag where dag_id = 'fab_hitl'"))
         running.wait("the API server", lambda: _answers(receiver) == 401)
         airflow("dags", "trigger", "fab_hitl", "--run-id", "fab1")
         running.wait("the question", lambda: sinch_sandbox.batches())
+        running.wait("the asking worker gone", lambda: worker_gone(running, "fab1", "fab_hitl"))
         code = sinch_sandbox.batches()[0]["body"].split("Reply ")[1].split()[0]
         sinch_sandbox.inject_inbound(from_=APPROVER, to=OUR_NUMBER, body=f"{code} yes")
         (state,) = running.wait("approve resumed", lambda: running.query(

@@ -86,7 +86,7 @@ def ti(standalone: Standalone, run_id: str, task_id: str) -> tuple[Any, ...] | N
     return rows[0] if rows else None
 
 
-def worker_gone(standalone: Standalone, run_id: str) -> bool:
+def worker_gone(standalone: Standalone, run_id: str, dag_id: str = DAG_ID, task_id: str = "approve") -> bool:
     """The worker that asked has exited (its supervisor logged ``Workload finished`` on 3.3, ``Task
     finished`` on 3.1/3.2).
 
@@ -95,7 +95,7 @@ def worker_gone(standalone: Standalone, run_id: str) -> bool:
     under load, the exit took 5 s).  A person's reply takes longer than that; the test waits like one.
     """
     (ti_id,) = standalone.query("select id from task_instance where dag_id = ? and run_id = ? "
-                                "and task_id = ?", DAG_ID, run_id, "approve")[0]
+                                "and task_id = ?", dag_id, run_id, task_id)[0]
     log = standalone.log.read_text(errors="replace")
     return any(ti_id.replace("-", "") in line.replace("-", "") and ("Workload finished" in line
                                                                     or "Task finished" in line)
