@@ -45,8 +45,13 @@ from bench.bench_sandbox import HOST, _free_port, _process
 from bench.bench_triggerer import PLAN, TOKEN, Counting, make_batches, process_cpu, rss_kib, start_measuring
 from bench.ratios import report
 
-SCENARIOS = {"fixed cap of 10": 10, "adaptive, ceiling 100": 100}
-"""Scenario -> the connection's ``max_in_flight`` (the ceiling; 10 is also where the limit starts)."""
+BASELINE = "fixed cap of 10"
+"""The connection's ``max_in_flight`` 10: the limit starts at 10 and cannot grow, as every client was."""
+
+
+def scenarios(ceiling: int) -> dict[str, int]:
+    """Scenario -> the connection's ``max_in_flight`` (the ceiling; 10 is also where the limit starts)."""
+    return {BASELINE: 10, f"adaptive, ceiling {ceiling}": ceiling}
 
 TOLERANCE = 0.1
 """An interval is on time within ``poll_interval`` ± this share (the goal of issue 19)."""
@@ -95,8 +100,15 @@ async def run_waits(args: argparse.Namespace, ids: list[str]) -> dict[str, float
             return
 
     async def mark_cpu() -> None:
+        from airflow_provider_sinch.triggers.sharing import shared_polls
+
         while True:
             cpu_marks.append((time.perf_counter() - started, process_cpu(), done))
+            if os.environ.get("BENCH_TRACE"):  # a timeline on stderr, for a look at how the limit moves
+                polls, limit = shared_polls(client), client._in_flight
+                print(f"{cpu_marks[-1][0]:6.1f} s answers {done:6d} slots {limit.slots:3d} in flight "
+                      f"{limit.in_flight:3d} queued {len(limit._waiters):5d} lag {polls.lag:6.2f} "
+                      f"stretched {polls.stretched}", file=sys.stderr, flush=True)
             await asyncio.sleep(1.0)
 
     client = await SinchHook().aget_client()  # the shared client the waits will use (built before the clock)
@@ -157,14 +169,15 @@ def start_child(args: argparse.Namespace, url: str, ceiling: int, ids: list[str]
     with tempfile.TemporaryFile("w+") as batch_ids:  # the child's stdin (it reads it whole at start)
         batch_ids.write("\n".join(ids))
         batch_ids.seek(0)
-        return subprocess.Popen(command, stdin=batch_ids, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        return subprocess.Popen(command, stdin=batch_ids, stdout=subprocess.PIPE,
+                                stderr=None if os.environ.get("BENCH_TRACE") else subprocess.PIPE,
                                 text=True, env=env)
 
 
 def result_of(name: str, process: subprocess.Popen[str], timeout: float) -> dict[str, float]:
     out, err = process.communicate(timeout=timeout)
     if process.returncode != 0:
-        raise RuntimeError(f"{name} failed: {err[-2000:]}")
+        raise RuntimeError(f"{name} failed: {(err or '')[-2000:]}")
     rows: dict[str, float] = json.loads(out.strip().splitlines()[-1])
     return rows
 
@@ -176,6 +189,8 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=30.0, help="poll_interval of every wait")
     parser.add_argument("--seconds", type=float, default=200.0,
                         help="how long the waits poll (the fixed cap needs two of its ~100 s rounds)")
+    parser.add_argument("--ceiling", type=int, default=100, help="max_in_flight of the adaptive scenario")
+    parser.add_argument("--only", choices=("fixed", "adaptive"), help="run this scenario alone")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -196,7 +211,9 @@ def main() -> None:
         httpx.post(f"{url}/_sandbox/faults", json={"kind": "latency", "seconds": args.latency},
                    timeout=10).raise_for_status()
         # Both at once against one sandbox: the same latency, the same machine load, half the wall time.
-        running = {name: start_child(args, url, ceiling, ids) for name, ceiling in SCENARIOS.items()}
+        chosen = {name: ceiling for name, ceiling in scenarios(args.ceiling).items()
+                  if args.only is None or name.startswith(args.only)}
+        running = {name: start_child(args, url, ceiling, ids) for name, ceiling in chosen.items()}
         rows = {name: result_of(name, process, args.seconds + 600) for name, process in running.items()}
     notes = {name: (f"{row['intervals']:,.0f} intervals, {row['on time %']:.1f}% within {args.interval:g} s "
                     f"± {TOLERANCE:.0%}; limit at the end {row['limit at the end']:.0f} "
@@ -206,12 +223,11 @@ def main() -> None:
     headline = ("interval median s", "interval p95 s", "on time %", "first round s", "RSS growth MiB",
                 "round CPU s", "connections")
     report({name: {key: row[key] for key in headline} for name, row in rows.items()},
-           baseline="fixed cap of 10", notes=notes,
+           baseline=BASELINE if BASELINE in rows else next(iter(rows)), notes=notes,
            title=f"{args.waits:,} delivery waits at {args.latency * 1000:g} ms per answer, poll_interval "
                  f"{args.interval:g} s, for {args.seconds:g} s: the interval each wait got between two "
-                 f"answers, "
-                 f"fixed cap of 10 requests in flight vs the adaptive limit (ceiling 100), both in one run; "
-                 f"{os.cpu_count()} CPUs")
+                 f"answers, a fixed cap of 10 in flight vs the adaptive limit (ceiling {args.ceiling}),"
+                 f" both in one run; {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":

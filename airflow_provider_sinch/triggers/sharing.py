@@ -20,7 +20,8 @@ Two things follow, both kept here, one :class:`SharedPolls` per client:
   how long a poll takes (its *lag*, a running mean over the client's waits; a wait's first poll does not
   count, it queues behind every wait that started with it) grows to ``round - poll_interval``.  Once the
   lag passes :data:`STRETCH_SHARE` of ``poll_interval`` the interval is stretched: each wait sleeps
-  ``poll_interval + lag`` times a random factor from 1 to ``1 +`` :data:`JITTER`, so the round is spread
+  ``poll_interval + lag`` times a random factor from ``1 - JITTER / 2`` to ``1 + JITTER / 2`` (:data:`JITTER`:
+  on average the round itself, not more), so the round is spread
   over sleeping rather than queueing and polls arrive evenly instead of in waves; the log says so once (not
   per poll), and once more when polls are on time again (not before :data:`STAY_STRETCHED` intervals).
   Below that, a wait sleeps exactly ``poll_interval``.
@@ -44,7 +45,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JITTER = 0.1
-"""A stretched interval is multiplied by a random factor from 1 to ``1 + JITTER`` at each sleep."""
+"""A stretched interval is multiplied by a random factor from ``1 - JITTER / 2`` to ``1 + JITTER / 2`` at
+each sleep: a spread as wide as a tenth of the round, centred on it (a stretch that outlives the queue it
+drained, :data:`STAY_STRETCHED`, then keeps polls within 5% of the round, not up to 10% beyond it)."""
 
 STRETCH_SHARE = 0.2
 """Polls lagging more than this share of ``poll_interval`` (queued for the client's in-flight slots) stretch
@@ -149,7 +152,8 @@ class SharedPolls:
 
     def interval(self, poll_interval: float, who: str) -> float:
         """The sleep before a wait's next poll: ``poll_interval``, or, while polls lag (said once in the log),
-        ``poll_interval + lag`` times a random factor from 1 to ``1 + JITTER``, so the polls spread."""
+        ``poll_interval + lag`` times a random factor from ``1 - JITTER / 2`` to ``1 + JITTER / 2``, so the
+        polls spread."""
         now = self.clock()
         if not self.stretched and self.lag > STRETCH_SHARE * poll_interval:
             self.stretched, self._stretched_at = True, now
@@ -165,7 +169,7 @@ class SharedPolls:
                      poll_interval)
         if not self.stretched:
             return poll_interval
-        return (poll_interval + self.lag) * (1 + JITTER * self.rng())
+        return (poll_interval + self.lag) * (1 + JITTER * (self.rng() - 0.5))
 
 
 _SHARED: weakref.WeakKeyDictionary[AsyncSinchClient, SharedPolls] = weakref.WeakKeyDictionary()

@@ -219,9 +219,10 @@ def test_lagging_polls_stretch_the_interval_with_an_even_spread() -> None:
     lag = polls.lag
     sleeps = [polls.interval(5.0, "conn") for _ in range(5000)]
     base = 5.0 + lag
-    assert all(base <= s <= base * (1 + JITTER) for s in sleeps)  # never shorter than the round
-    # evenly spread over [base, base * 1.1]: every tenth of the range gets its share (no waves)
-    bins = Counter(min(int((s - base) / (base * JITTER) * 10), 9) for s in sleeps)
+    low = base * (1 - JITTER / 2)
+    assert all(low <= s <= base * (1 + JITTER / 2) for s in sleeps)  # the round, give or take 5%
+    # evenly spread over [base * 0.95, base * 1.05]: every tenth of the range gets its share (no waves)
+    bins = Counter(min(int((s - low) / (base * JITTER) * 10), 9) for s in sleeps)
     assert sorted(bins) == list(range(10))
     assert all(350 <= n <= 650 for n in bins.values())
 
@@ -238,7 +239,8 @@ def test_the_log_says_once_that_the_interval_stretched_and_once_that_it_is_back(
             polls.interval(5.0, "connection 'sinch_default'")
             clock.now += 0.1
         lagging(polls, 0.0, times=1000)  # the queue drained: the stretch works, it stays (no flapping)
-        assert polls.interval(5.0, "connection 'sinch_default'") > 5.0
+        polls.interval(5.0, "connection 'sinch_default'")
+        assert polls.stretched
         clock.now += 10 * 5.0  # ten intervals later, still no lag: the round really got short again
         for _ in range(100):
             assert polls.interval(5.0, "connection 'sinch_default'") == 5.0
@@ -262,7 +264,7 @@ def test_a_small_lag_does_not_flap_between_stretched_and_on_time() -> None:
 
 async def test_a_triggers_sleep_follows_its_clients_pace() -> None:
     client = Sinch().client()
-    polls = with_clock(client, Clock(), rng=lambda: 0.0)
+    polls = with_clock(client, Clock(), rng=lambda: 0.5)  # the middle of the spread: the round
     (trigger,) = waits(1)
     assert trigger.sleep_time() == 5.0  # not polled yet: no shared polls
     await trigger.poll(client)
