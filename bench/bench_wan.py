@@ -56,21 +56,36 @@ def scenarios(ceiling: int) -> dict[str, int]:
 TOLERANCE = 0.1
 """An interval is on time within ``poll_interval`` ± this share (the goal of issue 19)."""
 
+STEADY_ROUNDS = 3
+"""The ``steady`` figures leave out intervals from answers given in the first this-many intervals: the cold
+start (every wait started at once, as after a triggerer restart) and the waves it leaves."""
+
 
 def percentile(values: list[float], share: float) -> float:
     """The ``share`` quantile of sorted ``values`` (nearest rank), NaN when there are none."""
     return values[min(len(values) - 1, int(len(values) * share))] if values else float("nan")
 
 
-def intervals(answers: dict[int, list[float]], end: float, interval: float) -> list[float]:
-    """Every interval between two answers of a wait, plus, per wait, the age of its last answer at ``end``
-    when that is already more than ``interval`` + :data:`TOLERANCE` (a lower bound of a late interval)."""
+def intervals(answers: dict[int, list[float]], end: float, interval: float, since: float = 0.0
+              ) -> list[float]:
+    """Every interval between two answers of a wait (the earlier one at ``since`` or later), plus, per wait,
+    the age of its last answer at ``end`` when that is already more than ``interval`` + :data:`TOLERANCE` (a
+    lower bound of a late interval)."""
     found: list[float] = []
     for times in answers.values():
-        found += [later - earlier for earlier, later in itertools.pairwise(times)]
-        if times and end - times[-1] > interval * (1 + TOLERANCE):
+        found += [later - earlier for earlier, later in itertools.pairwise(times) if earlier >= since]
+        if times and times[-1] >= since and end - times[-1] > interval * (1 + TOLERANCE):
             found.append(end - times[-1])
     return sorted(found)
+
+
+def summary(found: list[float], interval: float) -> tuple[float, float, float]:
+    """Median, 95th percentile and share on time (%) of sorted intervals ``found``."""
+    if not found:
+        return float("nan"), float("nan"), float("nan")
+    low, high = interval * (1 - TOLERANCE), interval * (1 + TOLERANCE)
+    on_time = 100.0 * sum(low <= x <= high for x in found) / len(found)
+    return statistics.median(found), percentile(found, 0.95), on_time
 
 
 async def run_waits(args: argparse.Namespace, ids: list[str]) -> dict[str, float]:
@@ -127,18 +142,31 @@ async def run_waits(args: argparse.Namespace, ids: list[str]) -> dict[str, float
     growth = rss_kib("VmHWM") - before
     firsts = [times[0] for times in answers.values()]
     found = intervals(answers, end, args.interval)
-    low, high = args.interval * (1 - TOLERANCE), args.interval * (1 + TOLERANCE)
+    # after the cold start: intervals from answers given STEADY_ROUNDS intervals after the start or later
+    steady = summary(intervals(answers, end, args.interval, started + STEADY_ROUNDS * args.interval),
+                     args.interval)
+    if os.environ.get("BENCH_TRACE"):
+        for since in range(0, int(args.seconds), int(args.interval)):
+            part = [later - earlier for times in answers.values()
+                    for earlier, later in itertools.pairwise(times)
+                    if since <= earlier - started < since + args.interval]
+            print(f"answers at {since:3d}-{since + args.interval:3.0f} s: interval median, p95, on time %",
+                  [round(x, 2) for x in summary(sorted(part), args.interval)], file=sys.stderr)
     # CPU of the rounds after the first: from the first mark at which every wait had its first answer
     first_round = max(firsts) - started if len(firsts) == len(ids) else float("nan")
-    steady = [m for m in cpu_marks if m[0] >= (first_round if first_round == first_round else 0.0)]
-    rounds = (steady[-1][2] - steady[0][2]) / len(ids) if len(steady) > 1 else 0.0
+    marks = [m for m in cpu_marks if m[0] >= (first_round if first_round == first_round else 0.0)]
+    rounds = (marks[-1][2] - marks[0][2]) / len(ids) if len(marks) > 1 else 0.0
+    median, p95, on_time = summary(found, args.interval)
     return {
-        "interval median s": statistics.median(found) if found else float("nan"),
-        "interval p95 s": percentile(found, 0.95),
-        "on time %": 100.0 * sum(low <= x <= high for x in found) / len(found) if found else float("nan"),
+        "interval median s": median,
+        "interval p95 s": p95,
+        "on time %": on_time,
+        "steady median s": steady[0],
+        "steady p95 s": steady[1],
+        "steady on time %": steady[2],
         "first round s": first_round,
         "RSS growth MiB": growth / 1024,
-        "round CPU s": (steady[-1][1] - steady[0][1]) / rounds if rounds else float("nan"),
+        "round CPU s": (marks[-1][1] - marks[0][1]) / rounds if rounds else float("nan"),
         "connections": sampler.most,
         "limit at the end": client._in_flight.slots,
         "halvings": client._in_flight.halvings,
@@ -220,8 +248,8 @@ def main() -> None:
                     f"({row['halvings']:.0f} halvings); {row['pacing log lines']:.0f} pacing log line(s); "
                     f"{row['failed polls']:.0f} failed polls")
              for name, row in rows.items()}
-    headline = ("interval median s", "interval p95 s", "on time %", "first round s", "RSS growth MiB",
-                "round CPU s", "connections")
+    headline = ("interval median s", "interval p95 s", "on time %", "steady median s", "steady p95 s",
+                "steady on time %", "first round s", "RSS growth MiB", "round CPU s", "connections")
     report({name: {key: row[key] for key in headline} for name, row in rows.items()},
            baseline=BASELINE if BASELINE in rows else next(iter(rows)), notes=notes,
            title=f"{args.waits:,} delivery waits at {args.latency * 1000:g} ms per answer, poll_interval "
