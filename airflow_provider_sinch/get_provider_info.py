@@ -150,6 +150,12 @@ def get_provider_info() -> dict[str, Any]:
                         "(default 4).",
                         "schema": {"type": ["integer", "null"], "minimum": 0},
                     },
+                    "max_in_flight": {
+                        "label": "Most requests in flight (triggerer)",
+                        "description": "Ceiling of the requests a triggerer keeps on the wire for this "
+                        "connection, 1 to 1000 (default 100); below it the limit adapts to Sinch's answers.",
+                        "schema": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000},
+                    },
                     # Callbacks (push): read by the receiver at /sinch/callbacks/<conn_id>: docs/callbacks.md
                     "callback_secret": {
                         "label": "Callback signing secret",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any, TypeVar
@@ -10,9 +9,10 @@ from typing import Any, TypeVar
 import httpx
 from tenacity import AsyncRetrying
 
-from airflow_provider_sinch.client.config import SinchConfig
+from airflow_provider_sinch.client.config import DEFAULT_MAX_IN_FLIGHT, SinchConfig
 from airflow_provider_sinch.client.endpoints import Pages
 from airflow_provider_sinch.client.errors import SinchAuthenticationError, SinchConfigurationError
+from airflow_provider_sinch.client.in_flight import AdaptiveInFlight
 from airflow_provider_sinch.client.lean_http import lean_gets_for
 from airflow_provider_sinch.client.operations import (
     LIST_BATCHES,
@@ -38,8 +38,7 @@ from airflow_provider_sinch.client.transport import (
 T = TypeVar("T")
 ItemT = TypeVar("ItemT")
 
-DEFAULT_MAX_IN_FLIGHT = 10
-"""Requests one async client has on the wire at once (see :class:`AsyncSinchClient`)."""
+__all__ = ["DEFAULT_MAX_IN_FLIGHT", "AsyncSinchClient"]  # the default ceiling lives in the configuration
 
 _Known = tuple["Operation[Any]", str, tuple[tuple[str, str], ...], str | None]
 """What a client remembers of a body-less request: operation, path, query items, path as errors show it."""
@@ -60,14 +59,16 @@ class AsyncSinchClient(SinchOperations):
 
     One client is meant to be shared by every coroutine that talks to the same Sinch account (the hook
     keeps one per connection in a triggerer), so it bounds its own concurrency: at most ``max_in_flight``
-    requests are on the wire at once and the others wait their turn.  Sinch answers too many outstanding
-    requests with 429, and httpx's pool slows down sharply with hundreds of concurrent requests (measured
-    in ``bench/bench_triggers.py``); retry back-offs wait outside the limit.
+    requests are on the wire at once and the others wait their turn.  Below that ceiling the limit adapts
+    (:mod:`~airflow_provider_sinch.client.in_flight`): it starts at 10, grows while requests queue for it
+    and answers are clean (latency, not Sinch, bounds a round then), and halves on a 429, a 5xx or a
+    timeout (Sinch answers too many outstanding requests with 429).  Retry back-offs wait outside the limit.
 
     :param config: where and how to connect.
     :param http: an existing ``httpx.AsyncClient`` to share (its pool is reused; the client does not close
         it then).  Otherwise one is created with the config's timeouts and a pool of ``max_in_flight``.
-    :param max_in_flight: requests on the wire at once (default 10).
+    :param max_in_flight: the ceiling of requests on the wire at once (default: the configuration's
+        ``max_in_flight``, 100 unless the connection says otherwise); also the size of the client's pool.
     :param lean_reads: make GETs on the client's own keep-alive connections instead of through httpx
         (:mod:`~airflow_provider_sinch.client.lean_http`, about a tenth of the CPU a request; what a
         triggerer's many polls use).  Ignored with ``http`` given or a proxy set in the environment.
@@ -76,8 +77,10 @@ class AsyncSinchClient(SinchOperations):
     """
 
     def __init__(self, config: SinchConfig, http: httpx.AsyncClient | None = None, *,
-                 max_in_flight: int = DEFAULT_MAX_IN_FLIGHT, lean_reads: bool = False,
+                 max_in_flight: int | None = None, lean_reads: bool = False,
                  renew: AsyncRenew | None = None) -> None:
+        if max_in_flight is None:
+            max_in_flight = config.max_in_flight
         if not is_whole(max_in_flight) or max_in_flight < 1:
             raise SinchConfigurationError(
                 [("max_in_flight", f"must be a whole number from 1, got {shown_number(max_in_flight)}")])
@@ -89,7 +92,7 @@ class AsyncSinchClient(SinchOperations):
             timeout=httpx.Timeout(read, connect=connect),
             limits=httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight),
         )
-        self._in_flight = asyncio.Semaphore(max_in_flight)
+        self._in_flight = AdaptiveInFlight(max_in_flight)
         self.max_in_flight = max_in_flight
         self._lean = lean_gets_for(config.api_root, connect_timeout=connect, read_timeout=read,
                                    max_idle=max_in_flight) if lean_reads and http is None else None
@@ -186,13 +189,14 @@ class AsyncSinchClient(SinchOperations):
                     headers=dict(await self._request_headers()),
                     timeout=httpx.Timeout(read, connect=connect),
                 )
+                # inside the limit: a 429 or 5xx raised here is how the limit learns of it
+                return handle_response(prepared, response.status_code, response.headers, response.content,
+                                       self.config.auth)
         except _UNUSABLE as exc:
             raise configuration_failure(prepared, exc, header=isinstance(exc, httpx.LocalProtocolError)) \
                 from None
         except httpx.HTTPError as exc:
             raise transport_failure(prepared, exc, sent=not isinstance(exc, _NOT_SENT)) from None
-        return handle_response(prepared, response.status_code, response.headers, response.content,
-                               self.config.auth)
 
     async def _request_headers(self) -> dict[str, str]:
         """The headers of an API request, ``Authorization`` included (built again only when the token

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -242,3 +243,14 @@ async def test_a_re_read_that_fails_keeps_the_client_and_the_refusal_stands() ->
     conn.fail = True
     assert await shared.renew("conn", conn.lookup, client.config) is None
     assert await shared.get("conn", conn.lookup) is client
+
+
+async def test_the_ceiling_of_requests_in_flight_comes_from_the_connection_and_a_change_gets_a_new_client(
+) -> None:
+    shared = SharedAsyncClients(ttl=0.0)
+    default = await shared.get("conn", _returns(config()))
+    assert (default.max_in_flight, default._in_flight.ceiling) == (100, 100)
+    assert config_identity(config()) != config_identity(replace(config(), max_in_flight=30))
+    changed = await shared.get("conn", _returns(replace(config(), max_in_flight=30)))
+    assert changed is not default
+    assert (changed.max_in_flight, changed._in_flight.ceiling) == (30, 30)
