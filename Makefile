@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: venv test test-compat test-postgres lint demo bench clean vendor-check wheel-check docs
+.PHONY: venv test test-compat test-postgres test-fab lint demo bench clean vendor-check wheel-check docs
 
 # The newest supported Airflow (3.3.x) for `make test`; the older minors get venvs of their own
 # (.venv-3.1, .venv-3.2) from `make test-compat`, each pinned by .ci/constraints/airflow-<minor>.txt.
@@ -41,6 +41,17 @@ POSTGRES_SUITES ?= tests/callbacks tests/e2e/test_callback_dags.py tests/e2e/tes
 	tests/e2e/test_rescheduled_wait.py tests/e2e/test_standalone.py tests/e2e/test_standalone_callbacks.py
 test-postgres: $(STAMP)
 	$(if $(SINCH_TEST_POSTGRES_URL),,$(PY) .ci/postgres run --) $(PY) -m pytest -q -p no:cacheprovider $(POSTGRES_SUITES)
+
+# The HITL bridge end to end with the FAB auth manager, on the newest Airflow in a venv of its own (.venv-fab,
+# rebuilt when the project's files change): apache-airflow-providers-fab is no dependency of the provider.
+FAB_VENV = .venv-fab
+$(FAB_VENV)/.installed: pyproject.toml .ci/constraints/airflow-$(AIRFLOW_MINOR).txt $(STAMP)
+	test -x $(FAB_VENV)/bin/python || $(PYTHON) -m venv $(FAB_VENV)
+	$(VENV)/bin/uv pip install -q -p $(FAB_VENV)/bin/python -e ".[test,test-fab]" -c .ci/constraints/airflow-$(AIRFLOW_MINOR).txt
+	touch $(FAB_VENV)/.installed
+
+test-fab: $(FAB_VENV)/.installed
+	$(FAB_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/e2e/test_fab_hitl.py
 
 demo: $(STAMP)
 	$(PY) -m airflow_provider_sinch.testing.demo

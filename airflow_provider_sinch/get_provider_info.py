@@ -38,6 +38,7 @@ def get_provider_info() -> dict[str, Any]:
                     f"{PACKAGE}.operators.batches",
                     f"{PACKAGE}.operators.groups",
                     f"{PACKAGE}.operators.inbounds",
+                    f"{PACKAGE}.operators.hitl",
                 ],
             }
         ],
@@ -53,7 +54,10 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [f"{PACKAGE}.triggers.delivery", f"{PACKAGE}.triggers.inbound"],
             }
         ],
-        "notifications": [f"{PACKAGE}.notifications.sinch.SinchNotifier"],
+        "notifications": [
+            f"{PACKAGE}.notifications.sinch.SinchNotifier",
+            f"{PACKAGE}.notifications.hitl.SinchHITLNotifier",
+        ],
         # No "plugins" here: the callback receiver plugin (callbacks.plugin.SinchCallbacksPlugin) is an
         # "airflow.plugins" entry point, because Airflow 3.3 loads provider-info plugins only with
         # [core] lazy_discover_providers = False, and listing it in both places makes that setting report
@@ -136,6 +140,12 @@ def get_provider_info() -> dict[str, Any]:
                         "(default 4).",
                         "schema": {"type": ["integer", "null"], "minimum": 0},
                     },
+                    "max_in_flight": {
+                        "label": "Most requests in flight (triggerer)",
+                        "description": "Ceiling of the requests a triggerer keeps on the wire for this "
+                        "connection, 1 to 1000 (default 100); below it the limit adapts to Sinch's answers.",
+                        "schema": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000},
+                    },
                     # Callbacks (push): read by the receiver at /sinch/callbacks/<conn_id>: docs/callbacks.md
                     "callback_secret": {
                         "label": "Callback signing secret",
@@ -156,6 +166,20 @@ def get_provider_info() -> dict[str, Any]:
                         "description": "Public URL of this connection's receiver, "
                         "https://<airflow>/sinch/callbacks/<conn_id>, for batches that ask for reports.",
                         "schema": {"type": ["string", "null"]},
+                    },
+                    # HITL by SMS (push): the receiver answers Airflow's HITL requests: docs/howto/hitl.md
+                    "hitl_conn_id": {
+                        "label": "HITL bridge connection (push answers)",
+                        "description": "Id of the connection the receiver answers human-in-the-loop requests "
+                        "through (Airflow API URL, bridge user, code secret). Empty: inbound SMS never "
+                        "answer HITL requests.",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "hitl_text_back": {
+                        "label": "Text HITL repliers back",
+                        "description": "Text a short hint back to a HITL replier who sent a valid code (how "
+                        "to reply, already answered, too late), at most 3 an hour per number.",
+                        "schema": {"type": ["boolean", "null"], "default": False},
                     },
                 },
             }

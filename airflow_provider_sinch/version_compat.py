@@ -13,6 +13,7 @@ shared trigger streams    no     no     yes    each inbound watcher runs its own
 provider-info conn form   no     yes    yes    the hook's ``get_ui_field_behaviour`` / form widgets
 ``AsyncCallback`` in sdk  no     yes    yes    ``airflow.sdk.definitions.deadline`` (same classes)
 sync deadline callbacks   no     yes    yes    deadline alerts are sent from the triggerer only
+HITL ``PATCH`` checks     no     no     yes    SMS answers are checked against the options by the bridge
 ========================  =====  =====  =====  ==============================================================
 
 As in Airflow's own providers (each copies a ``version_compat.py``), nothing else in the package compares
@@ -47,6 +48,8 @@ HAS_SHARED_TRIGGER_STREAMS: bool = AIRFLOW_V_3_3_PLUS
 
 HAS_SYNC_DEADLINE_CALLBACKS: bool = AIRFLOW_V_3_2_PLUS
 """Deadline alerts run a ``SyncCallback`` on an executor (3.2); 3.1's scheduler raises NotImplementedError."""
+HITL_SERVER_CHECKS_RESPONSES: bool = AIRFLOW_V_3_3_PLUS
+"""The HITL ``PATCH`` locks the rows, refuses options not offered (400) and resumes the task at once (3.3)."""
 
 PROVIDER_INFO_CONNECTION_FORM: bool = AIRFLOW_V_3_2_PLUS
 """The UI builds the connection form from the provider info's ``conn-fields`` (3.2); 3.1 asks the hook."""
@@ -58,6 +61,7 @@ __all__ = [
     "HAS_SHARED_TRIGGER_STREAMS",
     "HAS_SYNC_DEADLINE_CALLBACKS",
     "HAS_TASK_STATE_STORE",
+    "HITL_SERVER_CHECKS_RESPONSES",
     "PROVIDER_INFO_CONNECTION_FORM",
     "get_base_airflow_version_tuple",
 ]

@@ -118,7 +118,7 @@ def test_the_dag_modules_are_all_imported() -> None:
     modules = dag_modules()
     assert f"{PACKAGE}.operators.send" in modules
     assert f"{PACKAGE}.triggers.delivery" in modules
-    assert len(modules) >= 20
+    assert len(modules) >= 18  # 19 since the send engine's four modules moved to hooks/ (issue 19)
 
 
 def test_no_http_library_of_the_clients_is_loaded(fresh_import: dict[str, Any]) -> None:

@@ -14,8 +14,10 @@ The rule (the brief's layers, with the neutral helpers placed between the hooks 
    fired (``validate_*``, ``deadline_after``, ``DEFERRAL_GRACE_SECONDS``, ``EventKind``).  No other
    sideways import: an operator never imports a sensor or the notifier, a sensor never reaches into a
    trigger for a helper, the notifier never imports an operator.
-   ``callbacks`` (the webhook receiver plugin): the client, and the hooks for the ``sinch`` connection.
-4. ``testing`` (the sandbox and the pytest plugin): anything.
+   ``callbacks`` (the webhook receiver plugin): the client, the hooks for the ``sinch`` connection, and
+   ``common`` (the HITL reply rules it shares with the poll path).
+4. ``testing`` (the sandbox and the pytest plugin): anything.  ``policy`` (the cluster policy Airflow loads
+   while it initialises): the notifier, whose DAG-parse checks it runs.
 
 Each package imports itself freely.  A new subpackage must be placed here before it can be imported.
 """
@@ -43,12 +45,13 @@ ALLOWED: dict[str, set[str]] = {
     "notifications": {"client", "hooks", "common"},
     "operators": {"client", "hooks", "common", "triggers"},
     "sensors": {"client", "hooks", "common", "triggers"},
-    "callbacks": {"client", "hooks"},
+    "callbacks": {"client", "hooks", "common"},
     "testing": {"client", "hooks", "common", "triggers", "notifications", "operators", "sensors",
                 "callbacks"},
     "__init__": set(),
-    "get_provider_info": set(),
     "version_compat": set(),
+    "policy": {"client", "notifications"},
+    "get_provider_info": set(),
 }
 """Which layers each layer may import (besides itself and the package's ``__init__``)."""
 

@@ -39,6 +39,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from airflow_provider_sinch.callbacks.auth import TIMESTAMP_TOLERANCE_S, CallbackRefused
 from airflow_provider_sinch.callbacks.body import BODY_TIMEOUT_S, MAX_BODY_BYTES
 from airflow_provider_sinch.callbacks.gate import authenticate
+from airflow_provider_sinch.callbacks.hitl import answer_in_background
 from airflow_provider_sinch.callbacks.masking import mask_numbers_in
 from airflow_provider_sinch.callbacks.nonces import NonceCache
 from airflow_provider_sinch.callbacks.recorder import CallbackRecorder, NotRecorded, Outcome
@@ -95,6 +96,7 @@ def create_app(
     now: Callable[[], float] | None = None,
     served: str | None = None,
     refusals: RefusalLog | None = None,
+    on_inbound: Callable[[str, Callback], None] | None = answer_in_background,
 ) -> FastAPI:
     """The receiver app.
 
@@ -110,6 +112,8 @@ def create_app(
     :param served: the connection ids served, as ``[sinch] callback_connections`` lists them (``None``: read
         that option, once, now).
     :param refusals: counts and logs requests for connections not served (one line a minute at most).
+    :param on_inbound: called with each accepted inbound callback that is not a duplicate (default: HITL
+        answers by SMS, :mod:`.hitl`; it returns at once).
     """
     mask_numbers_in(*(logging.getLogger(name) for name in RECEIVER_LOGGERS))
     recorder = recorder or CallbackRecorder()
@@ -159,6 +163,8 @@ def create_app(
         else:
             log.info("Sinch callback on %s (%s) via %s: %s %s", conn_id, describe(callback),
                      authenticated.method, outcome.status, ", ".join(outcome.recorded or outcome.duplicates))
+        if on_inbound is not None and callback.kind == "inbound" and outcome.status != "duplicate":
+            on_inbound(conn_id, callback)
         answer: dict[str, Any] = {"status": outcome.status, "event_ids": outcome.event_ids}
         return JSONResponse(answer, 200)
 

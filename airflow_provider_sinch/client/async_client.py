@@ -11,10 +11,11 @@ from typing import Any, TypeVar
 import aiohttp
 from tenacity import AsyncRetrying
 
-from airflow_provider_sinch.client.config import SinchConfig
+from airflow_provider_sinch.client.config import DEFAULT_MAX_IN_FLIGHT, SinchConfig
 from airflow_provider_sinch.client.endpoints import Pages
 from airflow_provider_sinch.client.environment import proxy_for, ssl_context
 from airflow_provider_sinch.client.errors import SinchAuthenticationError, SinchConfigurationError
+from airflow_provider_sinch.client.in_flight import AdaptiveInFlight
 from airflow_provider_sinch.client.operations import (
     LIST_BATCHES,
     LIST_DELIVERY_REPORTS,
@@ -39,8 +40,7 @@ from airflow_provider_sinch.client.transport import (
 T = TypeVar("T")
 ItemT = TypeVar("ItemT")
 
-DEFAULT_MAX_IN_FLIGHT = 10
-"""Requests one async client has on the wire at once (see :class:`AsyncSinchClient`)."""
+__all__ = ["DEFAULT_MAX_IN_FLIGHT", "AsyncSinchClient"]  # the default ceiling lives in the configuration
 
 _Known = tuple["Operation[Any]", str, tuple[tuple[str, str], ...], str | None]
 """What a client remembers of a body-less request: operation, path, query items, path as errors show it."""
@@ -90,14 +90,17 @@ class AsyncSinchClient(SinchOperations):
 
     One client is meant to be shared by every coroutine that talks to the same Sinch account (the hook
     keeps one per connection in a triggerer), so it bounds its own concurrency: at most ``max_in_flight``
-    requests are on the wire at once and the others wait their turn.  Sinch answers too many outstanding
-    requests with 429; retry back-offs wait outside the limit.
+    requests are on the wire at once and the others wait their turn.  Below that ceiling the limit adapts
+    (:mod:`~airflow_provider_sinch.client.in_flight`): it starts at 10, grows while requests queue for it
+    and answers are clean (latency, not Sinch, bounds a round then), and halves on a 429, a 5xx or a
+    timeout (Sinch answers too many outstanding requests with 429).  Retry back-offs wait outside the limit.
 
     HTTP is ``aiohttp``'s (its C parser: about a sixth of the CPU per request of the httpx client this
     replaced, ``bench/bench_async_http.py``).  The client's own session, made on first use in the running
     event loop, has:
 
-    * a pool of at most ``max_in_flight`` connections (never more connections than requests in flight);
+    * a pool of at most ``max_in_flight`` connections (the ceiling: never more connections than requests in
+      flight);
     * the config's ``(connect, read)`` timeouts on every request;
     * the proxy (``HTTPS_PROXY``, ``NO_PROXY``...) and certificate authorities the environment names, read
       once per origin (:mod:`~airflow_provider_sinch.client.environment`), and ``trust_env`` off, so
@@ -109,14 +112,17 @@ class AsyncSinchClient(SinchOperations):
         are; the client does not close it then), or a callable that makes the session on first use (aiohttp
         makes sessions only in a running loop; the client closes it).  Otherwise the client makes its own,
         as above.
-    :param max_in_flight: requests on the wire at once (default 10).
+    :param max_in_flight: the ceiling of requests on the wire at once (default: the configuration's
+        ``max_in_flight``, 100 unless the connection says otherwise); also the size of the client's pool.
     :param renew: asked for the connection again when Sinch refuses the credentials; a request is sent once
         more with new ones (:mod:`~airflow_provider_sinch.client.renewal`).  ``None``: a refusal is final.
     """
 
     def __init__(self, config: SinchConfig,
                  http: aiohttp.ClientSession | Callable[[], aiohttp.ClientSession] | None = None, *,
-                 max_in_flight: int = DEFAULT_MAX_IN_FLIGHT, renew: AsyncRenew | None = None) -> None:
+                 max_in_flight: int | None = None, renew: AsyncRenew | None = None) -> None:
+        if max_in_flight is None:
+            max_in_flight = config.max_in_flight
         if not is_whole(max_in_flight) or max_in_flight < 1:
             raise SinchConfigurationError(
                 [("max_in_flight", f"must be a whole number from 1, got {shown_number(max_in_flight)}")])
@@ -129,7 +135,7 @@ class AsyncSinchClient(SinchOperations):
         self.closed = False
         """Whether :meth:`aclose` was called."""
         self._retiring: set[asyncio.Task[None]] = set()  # sessions closing once their requests are done
-        self._in_flight = asyncio.Semaphore(max_in_flight)
+        self._in_flight = AdaptiveInFlight(max_in_flight)
         self.max_in_flight = max_in_flight
         self._headers = base_headers(config.user_agent)
         self._prepared: dict[tuple[Any, ...], _Known] = {}
@@ -283,11 +289,12 @@ class AsyncSinchClient(SinchOperations):
                         content = await response.read()
                 finally:
                     _SENDING.reset(sending)
+                # inside the limit: a 429 or 5xx raised here is how the limit learns of it
+                return handle_response(prepared, response.status, response.headers, content, self.config.auth)
         except _UNUSABLE as exc:
             raise configuration_failure(prepared, exc, header=False) from None
         except _FAILED as exc:
             raise transport_failure(prepared, exc, sent=not isinstance(exc, _NOT_SENT)) from None
-        return handle_response(prepared, response.status, response.headers, content, self.config.auth)
 
     async def _request_headers(self) -> dict[str, str]:
         """The headers of an API request, ``Authorization`` included (built again only when the token

@@ -10,7 +10,7 @@ from airflow_provider_sinch.client.auth import Auth, ProjectAuth, ServicePlanAut
 from airflow_provider_sinch.client.errors import SinchConfigurationError
 from airflow_provider_sinch.client.identifiers import path_id_problem
 from airflow_provider_sinch.client.redact import shown_value
-from airflow_provider_sinch.client.retry import RetryPolicy, is_finite_number, shown_number
+from airflow_provider_sinch.client.retry import RetryPolicy, is_finite_number, is_whole, shown_number
 from airflow_provider_sinch.client.urls import url_problem
 
 REGIONS = ("us", "eu", "au", "br", "ca")
@@ -18,6 +18,15 @@ PROJECT_AUTH_REGIONS = ("us", "eu")
 USER_AGENT = f"airflow-provider-sinch/{__version__}"
 DEFAULT_TIMEOUT = (10.0, 30.0)
 
+
+DEFAULT_MAX_IN_FLIGHT = 100
+"""The default ceiling of an async client's requests in flight (the limit adapts below it:
+:mod:`~airflow_provider_sinch.client.in_flight`).  At 100 ms an answer, 100 in flight poll 30,000 waits
+every 30 s."""
+
+MAX_IN_FLIGHT = 1000
+"""Highest ceiling accepted: beyond it one client's connections are a burst no API should get from one
+process (and more than a triggerer's file descriptors may allow)."""
 
 MAX_TIMEOUT = 3600.0
 """Longest timeout accepted, in seconds: a Sinch request that takes an hour is lost anyway, and socket
@@ -59,6 +68,10 @@ class SinchConfig:
     :param retry: retry policy for 429, 5xx and connection errors.
     :param default_from: sender used when a batch gives no ``from``.
     :param user_agent: the ``User-Agent`` header (``airflow-provider-sinch/<version>``).
+    :param max_in_flight: the most requests an async client of this configuration has on the wire at once,
+        1 to :data:`MAX_IN_FLIGHT` (default :data:`DEFAULT_MAX_IN_FLIGHT`), and the size of its connection
+        pool; below it the limit adapts to Sinch's answers (:mod:`~airflow_provider_sinch.client.in_flight`).
+        The sync client makes one request at a time and ignores it.
     """
 
     auth: Auth
@@ -68,6 +81,7 @@ class SinchConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     default_from: str | None = None
     user_agent: str = USER_AGENT
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
 
     def __post_init__(self) -> None:
         errors = auth_problems(self.auth)
@@ -95,6 +109,9 @@ class SinchConfig:
             errors.append(("default_from", f"must be a non-empty string or None, got {shown(sender)}"))
         if not isinstance(self.user_agent, str) or not _HEADER.fullmatch(self.user_agent):
             errors.append(("user_agent", "must be printable ASCII on one line"))
+        if not is_whole(self.max_in_flight) or not 1 <= self.max_in_flight <= MAX_IN_FLIGHT:
+            errors.append(("max_in_flight", f"must be a whole number from 1 to {MAX_IN_FLIGHT}, got "
+                                            f"{shown_number(self.max_in_flight)}"))
         if errors:
             raise SinchConfigurationError(errors)
 

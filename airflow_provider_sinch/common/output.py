@@ -1,4 +1,4 @@
-"""What tasks hand back and log: plain JSON for XCom, masked numbers and short id lists for log lines."""
+"""What tasks hand back and log: plain JSON for XCom, masked numbers for log lines."""
 
 from __future__ import annotations
 
@@ -28,8 +28,3 @@ def masked(entries: Sequence[str], limit: int = 5) -> str:
     """Destinations for a log line: numbers masked, group ids as they are, at most ``limit`` shown."""
     return mask_all(list(entries), limit) if entries else "(none)"
 
-
-def brief_list(values: Sequence[str], limit: int = 10) -> str:
-    """Ids for a log line, at most ``limit`` of them: a send to a million numbers has a thousand batches."""
-    rest = len(values) - limit
-    return ", ".join(values[:limit]) + (f" (+{rest} more)" if rest > 0 else "")

@@ -14,6 +14,9 @@ extra.timeout       request timeout in seconds (one number, or ``[connect, read]
 extra.retries       how often a failed request is retried (429; 5xx and connection errors where safe);
                     default 4, ``0`` turns retries off
 extra.default_from  sender used when an operator gives no ``from_``
+extra.max_in_flight the most requests a triggerer's (or ``async_notify``'s) client of this connection has in
+                    flight, 1 to 1000 (default 100); the limit adapts below it
+                    (:mod:`~airflow_provider_sinch.client.in_flight`)
 extra.callback_url  public URL of this connection's callback receiver (``.../sinch/callbacks/<conn_id>``),
                     what ``delivery_callbacks=True`` asks Sinch to post delivery reports to
 ==================  ======================================================================================
@@ -32,7 +35,7 @@ from airflow_provider_sinch.client import (
     SinchValidationError,
 )
 from airflow_provider_sinch.client.auth import DEFAULT_AUTH_URL
-from airflow_provider_sinch.client.config import DEFAULT_TIMEOUT
+from airflow_provider_sinch.client.config import DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT
 from airflow_provider_sinch.client.urls import url_problem
 
 AUTH_SERVICE_PLAN = "service_plan"
@@ -45,7 +48,8 @@ EXTRA_CALLBACK_PASSWORD = "callback_password"  # noqa: S105 - the name of an ext
 _FIELDS = {"timeout": "extra.timeout", "base_url": "host", "auth_url": "extra.auth_url",
            "region": "extra.region", "token": "password", "api_token": "password", "key_secret": "password",
            "key_id": "extra.key_id", "service_plan_id": "login", "project_id": "login",
-           "retry": "extra.retries", "default_from": "extra.default_from"}
+           "retry": "extra.retries", "default_from": "extra.default_from",
+           "max_in_flight": "extra.max_in_flight"}
 """How the client configuration's fields are called in the connection."""
 
 
@@ -106,6 +110,15 @@ def _timeout(value: Any) -> Any:
     if value is None or (isinstance(value, str) and not value.strip()):
         return DEFAULT_TIMEOUT
     return tuple(_number(v) for v in value) if isinstance(value, list | tuple) else _number(value)
+
+
+def _count(value: Any) -> Any:
+    """``extra.max_in_flight`` as the configuration takes it: text and whole floats (``"50"``, ``50.0``, what
+    a form or a URI gives) as an ``int``; anything else as given, for the configuration's check to refuse."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return DEFAULT_MAX_IN_FLIGHT
+    number = _number(value)
+    return int(number) if isinstance(number, float) and number.is_integer() else number
 
 
 def _retry(value: Any, conn_id: str = "") -> RetryPolicy:
@@ -181,6 +194,7 @@ def config_from_connection(
             timeout=_timeout(timeout if timeout is not None else extra.get("timeout")),
             retry=retry or _retry(extra.get("retries"), conn_id),
             default_from=extra.get("default_from") or None,
+            max_in_flight=_count(extra.get("max_in_flight")),
         )
     except SinchConnectionError:
         raise

@@ -2,8 +2,8 @@
 
 A triggerer runs every deferred Sinch wait in one event loop.  They share one
 :class:`~airflow_provider_sinch.client.AsyncSinchClient` (one HTTP pool, at most ``max_in_flight`` requests
-in flight) per connection, which is what keeps 1,000 waits at 10 connections instead of 1,000.  Two rules
-make that hold under real conditions:
+in flight, the connection's extra, with the limit adapting below it) per connection, which is what keeps
+1,000 waits at a few dozen connections instead of 1,000.  Two rules make that hold under real conditions:
 
 * **Built once, even in a stampede.**  After a triggerer restart a thousand triggers ask for the client in
   the same instant.  The connection lookup is awaited, so a plain "check the cache, look up, store" would let
@@ -54,7 +54,7 @@ def config_identity(config: SinchConfig) -> Hashable:
     """Everything that makes two configurations reach Sinch differently, as a hashable value (the
     credentials by :func:`~airflow_provider_sinch.client.renewal.credentials_identity`)."""
     return (credentials_identity(config.auth), config.region, config.base_url, config.timeout, config.retry,
-            config.default_from, config.user_agent)
+            config.default_from, config.user_agent, config.max_in_flight)
 
 
 @dataclass

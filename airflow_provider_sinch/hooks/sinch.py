@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from airflow_provider_sinch.client import AsyncSinchClient, SinchClient, SinchConfig
     from airflow_provider_sinch.client.models import InboundMessage
     from airflow_provider_sinch.client.operations import Operation
+    from airflow_provider_sinch.client.patience import RateLimitPatience
+    from airflow_provider_sinch.hooks.send_engine import SendControl
+    from airflow_provider_sinch.hooks.send_ledger import SendLedger
 
 T = TypeVar("T")
 
@@ -170,6 +173,48 @@ class SinchHook(BaseHook, BlockingOperations):
 
     def _execute(self, operation: Operation[T], kwargs: dict[str, Any]) -> T:
         return self.client._execute(operation, kwargs)
+
+    def send_exactly_once(self, request: Mapping[str, Any], *, ledger: SendLedger, chunk_size: int = 1000,
+                          max_concurrency: int = 4, max_messages: int | None = None,
+                          max_parts_per_message: int | None = None,
+                          rate_limit_patience: float | RateLimitPatience = 300.0,
+                          ambiguous_lookup_delays: Sequence[float] = (0.5, 2.0, 5.0),
+                          control: SendControl | None = None) -> dict[str, Any]:
+        """Send an SMS to any number of recipients, exactly once however often this is called for the same
+        ``ledger`` (a task's retries): what an earlier call sent is found, only the rest is sent.
+
+        More than ``chunk_size`` destinations become several batches, each sent with ``client_reference``
+        ``{ledger.reference}:{chunk}``; every chunk's request is validated before the first is sent.  Each
+        batch id is written to ``ledger.store`` the moment it exists; a later call reads those batches,
+        looks the other chunks up at Sinch by their reference, and sends only what is missing.  An answer
+        lost on the way back is looked up before anything else happens; 429s beyond the client's retries
+        are waited out for ``rate_limit_patience`` seconds (see
+        :mod:`~airflow_provider_sinch.hooks.send_engine`).
+
+        :param request: the ``send_batch`` fields: ``to`` (a list of numbers and/or group ids, repeats
+            dropped), ``body``, ``from_``, ``parameters``, ... ; ``send_at``/``expire_at`` may be
+            a ``timedelta`` from the first call (kept in the store); no ``client_reference`` (the ledger's).
+        :param ledger: the send's reference and store: ``SendLedger.for_task(context)`` in a task.
+        :param chunk_size: destinations per batch, 1 to 1,000.
+        :param max_concurrency: batches in flight at once (threads).
+        :param max_messages: cost guard: fail before sending when the dry runs count more message parts.
+        :param max_parts_per_message: cost guard: fail when any recipient's message takes more parts.
+        :param rate_limit_patience: seconds (or a policy) a chunk keeps trying through 429s.
+        :param ambiguous_lookup_delays: seconds to wait before each lookup of a chunk whose answer was lost.
+        :param control: what another thread (an operator's ``on_kill``) uses to stop the send.
+        :return: ``{"batch_ids": [...], "client_reference": <reference>, "recipients": N, "chunks": K,
+            "groups": G, "send_at": ..., "cost": {...} (with a guard)}``, plain JSON.
+        """
+        from airflow_provider_sinch.client.patience import RateLimitPatience
+        from airflow_provider_sinch.hooks.send_engine import ExactlyOnceSend, SendControl
+
+        patience = rate_limit_patience if isinstance(rate_limit_patience, RateLimitPatience) \
+            else RateLimitPatience(seconds=rate_limit_patience)
+        engine = ExactlyOnceSend(self, ledger, chunk_size=chunk_size, max_concurrency=max_concurrency,
+                                 max_messages=max_messages, max_parts_per_message=max_parts_per_message,
+                                 patience=patience, ambiguous_lookup_delays=tuple(ambiguous_lookup_delays),
+                                 control=control or SendControl())
+        return engine.run(request)
 
     async def aget_config(self) -> SinchConfig:
         """The client configuration, with the connection looked up without blocking the event loop."""

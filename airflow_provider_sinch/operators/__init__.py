@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         SinchReplaceGroupOperator,
         SinchUpdateGroupOperator,
     )
+    from airflow_provider_sinch.operators.hitl import SinchHITLReplyOperator
     from airflow_provider_sinch.operators.inbounds import SinchListInboundMessagesOperator
     from airflow_provider_sinch.operators.send import SinchDryRunBatchOperator, SinchSendBatchOperator
 
@@ -34,6 +35,7 @@ _EXPORTS = {
         "SinchCreateGroupOperator", "SinchDeleteGroupOperator", "SinchGetGroupMembersOperator",
         "SinchReplaceGroupOperator", "SinchUpdateGroupOperator",
     ),
+    "hitl": ("SinchHITLReplyOperator",),
     "inbounds": ("SinchListInboundMessagesOperator",),
     "send": ("SinchDryRunBatchOperator", "SinchSendBatchOperator"),
 }
@@ -44,6 +46,7 @@ __all__ = [
     "SinchDeleteGroupOperator",
     "SinchDryRunBatchOperator",
     "SinchGetGroupMembersOperator",
+    "SinchHITLReplyOperator",
     "SinchListInboundMessagesOperator",
     "SinchReplaceBatchOperator",
     "SinchReplaceGroupOperator",

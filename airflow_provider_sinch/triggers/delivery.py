@@ -77,6 +77,7 @@ class SinchDeliveryTriggerBase(SinchPollingTrigger):
         super().__init__(**kwargs)
         self.last_progress: DeliveryProgress | None = None
         self._polls: SharedPolls | None = None
+        self._polled = False  # whether this wait has polled before (its first poll's time is not a lag)
 
     @abstractmethod
     def delivery_target(self) -> dict[str, Any]:
@@ -114,7 +115,9 @@ class SinchDeliveryTriggerBase(SinchPollingTrigger):
         self._use_polls(polls)
         started = polls.clock()
         progress = await arun_probe(self.probe, SharedReader(polls, self, self.poll_interval))
-        polls.polled(polls.clock() - started)
+        if self._polled:  # a first poll queues behind every wait starting with it: a stampede, not a round
+            polls.polled(polls.clock() - started)
+        self._polled = True
         self.last_progress = progress
         payload = delivery_event(progress)
         if payload is None:

@@ -1,7 +1,8 @@
 """What the delivery waits of one triggerer share per connection: their reads, and the pace of their polls.
 
 A triggerer runs every deferred wait in one event loop, and the waits of one connection share one
-:class:`~airflow_provider_sinch.client.AsyncSinchClient` (at most ``max_in_flight`` requests on the wire).
+:class:`~airflow_provider_sinch.client.AsyncSinchClient` (at most ``max_in_flight`` requests on the wire, the
+limit adapting below it: :mod:`~airflow_provider_sinch.client.in_flight`).
 Two things follow, both kept here, one :class:`SharedPolls` per client:
 
 * **One read per batch and interval.**  Several waits often watch the same batch (mapped tasks, a send and
@@ -12,12 +13,15 @@ Two things follow, both kept here, one :class:`SharedPolls` per client:
   again), and the read runs as a task of its own, so a wait that is cancelled (the triggerer dropped it)
   stops at once without failing the others.  Entries are dropped once older than every interval that
   asked for them, and all of them when the last wait leaves, so the cache holds only what live waits read.
-* **A round longer than the interval stretches it, evenly.**  With ``max_in_flight`` requests at a time, a
-  round of N waits takes about ``N x request time / max_in_flight``; 10,000 waits at 10 ms a request and 10
-  in flight need 10 s, whatever ``poll_interval`` says.  The polls then queue for a slot, and how long a poll
-  takes (its *lag*, a running mean over the client's waits) grows to ``round - poll_interval``.  Once the
+* **A round longer than the interval stretches it, evenly.**  With L requests in flight, a round of N
+  waits takes about ``N x request time / L``: the client's limit grows while polls queue for it, but not
+  beyond ``max_in_flight`` nor while Sinch answers 429 (10,000 waits at 100 ms a request and 100 in flight
+  need 10 s; a 429 halves L).  Once a round is longer than ``poll_interval`` the polls queue for a slot, and
+  how long a poll takes (its *lag*, a running mean over the client's waits; a wait's first poll does not
+  count, it queues behind every wait that started with it) grows to ``round - poll_interval``.  Once the
   lag passes :data:`STRETCH_SHARE` of ``poll_interval`` the interval is stretched: each wait sleeps
-  ``poll_interval + lag`` times a random factor from 1 to ``1 +`` :data:`JITTER`, so the round is spread
+  ``poll_interval + lag`` times a random factor from ``1 - JITTER / 2`` to ``1 + JITTER / 2`` (:data:`JITTER`:
+  on average the round itself, not more), so the round is spread
   over sleeping rather than queueing and polls arrive evenly instead of in waves; the log says so once (not
   per poll), and once more when polls are on time again (not before :data:`STAY_STRETCHED` intervals).
   Below that, a wait sleeps exactly ``poll_interval``.
@@ -41,7 +45,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JITTER = 0.1
-"""A stretched interval is multiplied by a random factor from 1 to ``1 + JITTER`` at each sleep."""
+"""A stretched interval is multiplied by a random factor from ``1 - JITTER / 2`` to ``1 + JITTER / 2`` at
+each sleep: a spread as wide as a tenth of the round, centred on it (a stretch that outlives the queue it
+drained, :data:`STAY_STRETCHED`, then keeps polls within 5% of the round, not up to 10% beyond it)."""
 
 STRETCH_SHARE = 0.2
 """Polls lagging more than this share of ``poll_interval`` (queued for the client's in-flight slots) stretch
@@ -146,14 +152,15 @@ class SharedPolls:
 
     def interval(self, poll_interval: float, who: str) -> float:
         """The sleep before a wait's next poll: ``poll_interval``, or, while polls lag (said once in the log),
-        ``poll_interval + lag`` times a random factor from 1 to ``1 + JITTER``, so the polls spread."""
+        ``poll_interval + lag`` times a random factor from ``1 - JITTER / 2`` to ``1 + JITTER / 2``, so the
+        polls spread."""
         now = self.clock()
         if not self.stretched and self.lag > STRETCH_SHARE * poll_interval:
             self.stretched, self._stretched_at = True, now
             log.warning(
-                "%d Sinch waits on %s share %d requests in flight: a round of polls takes about %.1f s, "
-                "longer than poll_interval %.1f s, so their interval stretches to that, with polls spread "
-                "evenly over it (said once)", self.waits, who, self._max_in_flight,
+                "%d Sinch waits on %s share at most %d requests in flight: a round of polls takes about "
+                "%.1f s, longer than poll_interval %.1f s, so their interval stretches to that, with polls "
+                "spread evenly over it (said once)", self.waits, who, self._max_in_flight,
                 poll_interval + self.lag, poll_interval)
         elif self.stretched and self.lag < STRETCH_SHARE * poll_interval / 4 \
                 and now - self._stretched_at >= STAY_STRETCHED * poll_interval:
@@ -162,7 +169,7 @@ class SharedPolls:
                      poll_interval)
         if not self.stretched:
             return poll_interval
-        return (poll_interval + self.lag) * (1 + JITTER * self.rng())
+        return (poll_interval + self.lag) * (1 + JITTER * (self.rng() - 0.5))
 
 
 _SHARED: weakref.WeakKeyDictionary[AsyncSinchClient, SharedPolls] = weakref.WeakKeyDictionary()

@@ -1,7 +1,7 @@
 """Every request the client can build, checked against tests/sinch_api/contract.yaml.
 
 The requests are the real ones: captured from the sync client through requests-mock and from the async
-client through httpx.MockTransport, then validated (method, templated path, query, JSON body).  The canned
+client through tests.mock_aiohttp, then validated (method, templated path, query, JSON body).  The canned
 answers are validated too, so they are fit for the endpoint tests and for the sandbox.
 """
 

@@ -1,6 +1,6 @@
 """Each endpoint through both clients: the request sent, and the answer parsed into models.
 
-Every test here runs twice (``kind`` = sync over requests-mock, async over httpx.MockTransport).
+Every test here runs twice (``kind`` = sync over requests-mock, async over tests.mock_aiohttp).
 """
 
 from __future__ import annotations

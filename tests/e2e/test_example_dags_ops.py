@@ -36,7 +36,8 @@ def test_every_example_dag_parses_without_errors() -> None:
     assert set(bag.dag_ids) == {
         "example_sinch_campaign", "example_sinch_alerts", "example_sinch_send_and_wait", "example_sinch_otp",
         "example_sinch_sms_approval", "example_sinch_inbound_event", "example_sinch_reminders",
-        "example_sinch_stop_unsubscribe", "example_sinch_delivery_failed",
+        "example_sinch_stop_unsubscribe", "example_sinch_delivery_failed", "example_sinch_hitl_approval",
+        "example_sinch_hitl_replies",
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -245,3 +246,14 @@ def test_the_loops_shutdown_closes_its_shared_clients() -> None:
     assert clients[0].closed
     assert clients[0]._http is not None
     assert clients[0]._http.closed
+
+
+async def test_the_ceiling_of_requests_in_flight_comes_from_the_connection_and_a_change_gets_a_new_client(
+) -> None:
+    shared = SharedAsyncClients(ttl=0.0)
+    default = await shared.get("conn", _returns(config()))
+    assert (default.max_in_flight, default._in_flight.ceiling) == (100, 100)
+    assert config_identity(config()) != config_identity(replace(config(), max_in_flight=30))
+    changed = await shared.get("conn", _returns(replace(config(), max_in_flight=30)))
+    assert changed is not default
+    assert (changed.max_in_flight, changed._in_flight.ceiling) == (30, 30)

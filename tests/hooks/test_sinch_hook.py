@@ -93,6 +93,23 @@ def test_bad_retries_name_the_field(retries: Any) -> None:
         config_from_connection(login="p", password="t", host=None, extra={"retries": retries})
 
 
+@pytest.mark.parametrize(("value", "ceiling"), [(None, 100), ("", 100), (1, 1), ("50", 50), (250.0, 250),
+                                               ("1000", 1000)])
+def test_max_in_flight_from_the_connection(monkeypatch: pytest.MonkeyPatch, value: Any, ceiling: int) -> None:
+    extra = {} if value is None else {"max_in_flight": value}
+    assert config_from_connection(login="p", password="t", host=None, extra=extra).max_in_flight == ceiling
+    set_conn(monkeypatch, extra={"extra__sinch__max_in_flight": value})  # the 3.1 form's prefixed key too
+    assert SinchHook().config.max_in_flight == ceiling
+
+
+@pytest.mark.parametrize("value", [0, -3, 1001, "many", 2.5, True, float("inf"), "nan", [10]])
+def test_bad_max_in_flight_names_the_field(value: Any) -> None:
+    with pytest.raises(SinchConnectionError,
+                       match=r"extra\.max_in_flight must be a whole number from 1 to 1000") as info:
+        config_from_connection(login="p", password="t", host=None, extra={"max_in_flight": value})
+    assert info.value.errors[0][0] == "extra.max_in_flight"
+
+
 def test_hook_exposes_all_twenty_operations() -> None:
     assert len(OPERATIONS) == 20
     for name in OPERATIONS:

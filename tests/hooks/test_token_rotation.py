@@ -13,8 +13,8 @@ import pytest
 
 from airflow_provider_sinch.client import SinchAuthenticationError
 from airflow_provider_sinch.client.renewal import RenewalGate
+from airflow_provider_sinch.hooks.concurrency import ClientPool
 from airflow_provider_sinch.hooks.sinch import SinchHook
-from airflow_provider_sinch.operators.concurrency import ClientPool
 from tests.rotation import NEW_TOKEN, fresh_renewals, refusals, rotate  # noqa: F401 - fresh_renewals: a fixture
 
 OURS, ALICE = "+12017777777", "+46701000001"

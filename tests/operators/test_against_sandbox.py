@@ -9,7 +9,6 @@ sent by each chunk's ``client_reference`` alone.
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from collections import Counter, defaultdict
 from datetime import timedelta
@@ -19,6 +18,7 @@ from urllib.parse import parse_qs
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
 
+from airflow_provider_sinch.hooks.send_engine import SendControl
 from airflow_provider_sinch.operators import (
     SinchCancelBatchOperator,
     SinchCreateGroupOperator,
@@ -48,7 +48,7 @@ def sandbox(sinch_sandbox: Any, sinch_sandbox_connection: str, executor_safeguar
 @pytest.fixture
 def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Every pause of a send, recorded instead of taken: the client's retry waits (tenacity's sleep) and the
-    send operator's own (its ``stop`` event's waits), from whichever thread makes them."""
+    send engine's own (its ``SendControl``'s waits), from whichever thread makes them."""
     recorded: list[float] = []
     real_sleep = time.sleep
 
@@ -58,16 +58,8 @@ def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
             seconds = 0
         real_sleep(seconds)
 
-    class Pauses(threading.Event):
-        def wait(self, timeout: float | None = None) -> bool:
-            recorded.append(0.0 if timeout is None else timeout)
-            return self.is_set()
-
-    def stop(op: SinchSendBatchOperator) -> threading.Event:
-        return op.__dict__.setdefault("_pauses", Pauses())
-
     monkeypatch.setattr(time, "sleep", sleep)
-    monkeypatch.setattr(SinchSendBatchOperator, "stop", property(stop))
+    monkeypatch.setattr(SendControl, "wait", lambda control, seconds: recorded.append(seconds))
     return recorded
 
 

@@ -14,14 +14,15 @@ from airflow_provider_sinch.client import SinchClient
 from airflow_provider_sinch.client.errors import SinchValidationError
 from airflow_provider_sinch.client.models import TextBatchRequest
 from airflow_provider_sinch.client.msisdn import msisdn_digits
-from airflow_provider_sinch.operators import SinchSendBatchOperator
-from airflow_provider_sinch.operators.chunking import (
+from airflow_provider_sinch.hooks.chunking import (
     Destinations,
     destination_key,
     plan_chunks,
     unique_destinations,
 )
-from airflow_provider_sinch.operators.send import TIMES_KEY
+from airflow_provider_sinch.hooks.send_engine import plan
+from airflow_provider_sinch.hooks.send_ledger import TIMES_KEY
+from airflow_provider_sinch.operators import SinchSendBatchOperator
 from tests.operators.conftest import FakeStore, make_context
 
 SENDER = "+12017777777"
@@ -75,15 +76,13 @@ def test_a_chunks_digest_is_the_one_earlier_versions_recorded(to: list[str]) -> 
 def test_planning_validates_every_chunk_before_anything_is_sent() -> None:
     to = [f"+4670{i:07d}" for i in range(2500)]
     to[2400] = "+46 (0)70 1234567"  # a bad entry in the last chunk
-    op = SinchSendBatchOperator(task_id="send", to=to, from_=SENDER, body="Hi")
     with pytest.raises(SinchValidationError, match=r"chunk 2.*to\[400\].*trunk prefix"):
-        op.plan("ref")
+        plan(to, {"from_": SENDER, "body": "Hi"}, "ref")
 
 
 def test_each_chunk_keeps_its_validated_request() -> None:
-    op = SinchSendBatchOperator(task_id="send", to=[f"+4670{i:07d}" for i in range(1001)], from_=SENDER,
-                                body="Hi")
-    chunks, fields, _ = op.plan("ref")
+    fields = {"from_": SENDER, "body": "Hi"}
+    chunks, _ = plan([f"+4670{i:07d}" for i in range(1001)], fields, "ref")
     assert [type(c.request_model) for c in chunks] == [TextBatchRequest, TextBatchRequest]
     for chunk in chunks:
         expected = TextBatchRequest.model_validate(chunk.request(fields))

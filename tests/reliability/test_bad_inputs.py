@@ -37,13 +37,14 @@ from airflow_provider_sinch.client import (
     SinchError,
 )
 from airflow_provider_sinch.hooks.sinch import SinchHook
-from airflow_provider_sinch.notifications import SinchNotifier
+from airflow_provider_sinch.notifications import SinchHITLNotifier, SinchNotifier
 from airflow_provider_sinch.operators import (
     SinchCancelBatchOperator,
     SinchCreateGroupOperator,
     SinchDeleteGroupOperator,
     SinchDryRunBatchOperator,
     SinchGetGroupMembersOperator,
+    SinchHITLReplyOperator,
     SinchListInboundMessagesOperator,
     SinchReplaceBatchOperator,
     SinchReplaceGroupOperator,
@@ -370,6 +371,11 @@ CASES = [
     Case("inbounds-limit", "operator",
          lambda: run(SinchListInboundMessagesOperator(task_id="i", limit="lots")), "limit",
          "must be an integer"),
+    Case("hitl-reply-lookback", "operator",
+         lambda: SinchHITLReplyOperator(task_id="r", lookback=-5), "lookback", "must be at least 1"),
+    Case("hitl-reply-text-back", "operator",
+         lambda: SinchHITLReplyOperator(task_id="r", text_back="sometimes"), "text_back",
+         "must be true or false"),
     # Sensors, in poke mode (construction is DAG-parse time).
     Case("sensor-cut-off-list", "sensor",
          lambda: SinchBatchDeliverySensor(task_id="w", batch_ids="['a', 'b'"), "batch_ids", "could not read"),
@@ -431,6 +437,13 @@ CASES = [
     Case("notifier-body-surrogate", "notifier", lambda: SinchNotifier(to=[NUMBER], body=SURROGATE), "body",
          "lone surrogate"),
     Case("notifier-no-recipient", "notifier", lambda: SinchNotifier(to=[]), "to", "is empty"),
+    Case("hitl-notifier-code-length", "notifier",
+         lambda: SinchHITLNotifier(approvers={"ada": NUMBER}, code_length=7), "code_length",
+         "must be one of"),
+    Case("hitl-notifier-group-as-approver", "notifier",
+         lambda: SinchHITLNotifier(approvers={"ada": "MyGroup1"}), "approvers[ada]", "not a group id"),
+    Case("hitl-notifier-no-approvers", "notifier", lambda: SinchHITLNotifier(approvers={}), "approvers",
+         "is empty"),
     Case("notifier-max-parts", "notifier", lambda: SinchNotifier(to=[NUMBER], max_parts=0), "max_parts",
          "at least 1"),
     Case("notifier-100k-brackets", "notifier", lambda: SinchNotifier(to="[" * 100_000), "to",

@@ -220,9 +220,10 @@ def test_lagging_polls_stretch_the_interval_with_an_even_spread() -> None:
     lag = polls.lag
     sleeps = [polls.interval(5.0, "conn") for _ in range(5000)]
     base = 5.0 + lag
-    assert all(base <= s <= base * (1 + JITTER) for s in sleeps)  # never shorter than the round
-    # evenly spread over [base, base * 1.1]: every tenth of the range gets its share (no waves)
-    bins = Counter(min(int((s - base) / (base * JITTER) * 10), 9) for s in sleeps)
+    low = base * (1 - JITTER / 2)
+    assert all(low <= s <= base * (1 + JITTER / 2) for s in sleeps)  # the round, give or take 5%
+    # evenly spread over [base * 0.95, base * 1.05]: every tenth of the range gets its share (no waves)
+    bins = Counter(min(int((s - low) / (base * JITTER) * 10), 9) for s in sleeps)
     assert sorted(bins) == list(range(10))
     assert all(350 <= n <= 650 for n in bins.values())
 
@@ -239,13 +240,15 @@ def test_the_log_says_once_that_the_interval_stretched_and_once_that_it_is_back(
             polls.interval(5.0, "connection 'sinch_default'")
             clock.now += 0.1
         lagging(polls, 0.0, times=1000)  # the queue drained: the stretch works, it stays (no flapping)
-        assert polls.interval(5.0, "connection 'sinch_default'") > 5.0
+        polls.interval(5.0, "connection 'sinch_default'")
+        assert polls.stretched
         clock.now += 10 * 5.0  # ten intervals later, still no lag: the round really got short again
         for _ in range(100):
             assert polls.interval(5.0, "connection 'sinch_default'") == 5.0
     lines = [r for r in caplog.records if r.name == sharing.__name__]
     assert [r.levelno for r in lines] == [logging.WARNING, logging.INFO]
-    assert "10000 Sinch waits on connection 'sinch_default' share 10 requests in flight" in lines[0].message
+    shared = "10000 Sinch waits on connection 'sinch_default' share at most 100 requests in flight"
+    assert shared in lines[0].message
     assert "stretches" in lines[0].message
     assert "poll every poll_interval again" in lines[1].message
 
@@ -262,13 +265,35 @@ def test_a_small_lag_does_not_flap_between_stretched_and_on_time() -> None:
 
 async def test_a_triggers_sleep_follows_its_clients_pace() -> None:
     client = Sinch().client()
-    polls = with_clock(client, Clock(), rng=lambda: 0.0)
+    polls = with_clock(client, Clock(), rng=lambda: 0.5)  # the middle of the spread: the round
     (trigger,) = waits(1)
     assert trigger.sleep_time() == 5.0  # not polled yet: no shared polls
     await trigger.poll(client)
     assert trigger.sleep_time() == 5.0
     lagging(polls, 4.0)
     assert trigger.sleep_time() == pytest.approx(5.0 + polls.lag)
+
+
+class Ticking(Clock):
+    """A fake clock that moves a second each time it is read: every poll takes a few seconds."""
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+async def test_a_waits_first_poll_is_not_lag_its_later_ones_are() -> None:
+    """Thousands of waits starting together (a triggerer restart) queue their first polls behind each other:
+    that says nothing about whether a round fits the interval (their completions spread the next round), so
+    it must not stretch the interval for ten intervals.  A later poll that takes as long does count."""
+    client = Sinch().client()
+    polls = with_clock(client, Ticking())
+    triggers = [SinchBatchDeliveryTrigger(batch_ids=[f"b{n}"], poll_interval=5) for n in range(3)]
+    for trigger in triggers:
+        await trigger.poll(client)
+    assert polls.lag == 0.0
+    await triggers[0].poll(client)
+    assert polls.lag > 0.0
 
 
 # --- state per wait -------------------------------------------------------------------------------------
@@ -280,8 +305,9 @@ async def test_state_a_waiting_trigger_keeps_is_bounded() -> None:
     sinch = Sinch()
     client = sinch.client()
     with_clock(client, Clock())
-    warm = SinchBatchDeliveryTrigger(batch_ids=["warm"], poll_interval=5)
-    await warm.poll(client)  # imports, caches and the pool are not per-wait state
+    warm = [SinchBatchDeliveryTrigger(batch_ids=[f"warm{i}"], poll_interval=5) for i in range(300)]
+    # imports, caches and the pool (its connections, as many as 300 polls at once open) are not per-wait state
+    await asyncio.gather(*(t.poll(client) for t in warm))
     gc.collect()
     tracemalloc.start()
     try:
@@ -357,6 +383,7 @@ async def test_the_shared_polls_go_with_their_client() -> None:
     import weakref
 
     client = Sinch().client()
+    gc.collect()  # the clients of earlier tests, if cycles still hold them
     before = len(sharing._SHARED)
     shared_polls(client)
     gone = weakref.ref(client)

@@ -10,13 +10,13 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_sinch.client.models.batches import MAX_URL_LENGTH
-from airflow_provider_sinch.operators.chunking import (
+from airflow_provider_sinch.hooks.chunking import (
     base_reference,
     missing_parameter_values,
     plan_chunks,
     unique_destinations,
 )
-from airflow_provider_sinch.operators.resume import ChunkLedger, lookup_since
+from airflow_provider_sinch.hooks.send_ledger import ChunkLedger, lookup_since
 from tests.operators.conftest import FakeStore
 
 

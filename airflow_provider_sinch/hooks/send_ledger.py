@@ -1,5 +1,8 @@
 """Remembering what a send already did, so that a retry sends nothing twice and drops nothing.
 
+:class:`SendLedger` is what a caller of
+:meth:`~airflow_provider_sinch.hooks.sinch.SinchHook.send_exactly_once` hands over: the send's name at Sinch
+(its ``client_reference``) and, when there is one, a durable store.
 One record, one fallback, used in this order for each chunk:
 
 1. The ledger in ``task_state_store`` (Airflow 3.3): chunk index -> batch id, written the moment Sinch
@@ -15,12 +18,18 @@ decides what to send from the ledger and Sinch alone.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from airflow.providers.common.compat.sdk import AirflowFailException
 
-from airflow_provider_sinch.operators.chunking import Chunk
+from airflow_provider_sinch.client.errors import SinchValidationError
+from airflow_provider_sinch.hooks.chunking import MAX_BASE_LENGTH, Chunk, base_reference
+
+log = logging.getLogger(__name__)
 
 LEDGER_KEY = "sinch_send_chunks"
 """The ``task_state_store`` key of the ledger (renaming it would break retries already in flight)."""
@@ -30,11 +39,100 @@ RESULT_KEY = "sinch_send"
 returns, and what a resumed delivery wait returns when the resume lost its kwargs (the key the send used
 under ``ResumableJobMixin``, kept so that results stored by earlier versions still count)."""
 
+TIMES_KEY = "sinch_send_times"
+"""The store's key of the first try's ``send_at``/``expire_at`` where they were given as timedeltas."""
+
+RELATIVE_TIMES = ("send_at", "expire_at")
+"""The fields a send takes as a ``timedelta`` from its first try."""
+
 LOOKUP_MARGIN = timedelta(hours=1)
 """How far before the run started lookups reach (clock skew between Airflow and Sinch)."""
 
 LIST_BATCHES_REACH = timedelta(days=14)
 """Sinch lists batches of about the last 14 days only."""
+
+
+class StateStore(Protocol):
+    """A durable JSON store for one task instance that survives its retries: ``context["task_state_store"]``
+    (Airflow 3.3), or anything with the same ``get``/``set``."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value stored under ``key``, or ``default``."""
+
+    def set(self, key: str, value: Any) -> None:
+        """Store ``value`` (JSON) under ``key``."""
+
+
+@dataclass(frozen=True)
+class SendLedger:
+    """Who a send is at Sinch and where it remembers what it did: the same on every try of one send.
+
+    :param reference: the send's ``client_reference`` base, the same on every try and different for every
+        send (chunk ``i`` is sent as ``{reference}:{i}``); at most
+        :data:`~airflow_provider_sinch.hooks.chunking.MAX_BASE_LENGTH` characters.
+    :param store: a durable store (``task_state_store``) for the batch ids, or ``None``: then every try
+        looks every chunk up at Sinch by its reference (still exactly once, for one ``GET`` a chunk).
+    :param since: how far back lookups reach (default: an hour before now; Sinch keeps 14 days).
+    :param first_try: nothing can exist yet that the store does not name (the first try of a task that has
+        a store): the lookups are skipped.  Default ``False``: look up.
+    """
+
+    reference: str
+    store: StateStore | None = None
+    since: datetime | None = None
+    first_try: bool = False
+    _where: str = field(default="send_exactly_once arguments", repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.reference, str) or not self.reference.strip():
+            raise SinchValidationError([("reference", "must be a non-empty string, the same on every try")],
+                                       self._where)
+        if len(self.reference) > MAX_BASE_LENGTH:
+            raise SinchValidationError([("reference", f"must be at most {MAX_BASE_LENGTH} characters, got "
+                                                      f"{len(self.reference)}")], self._where)
+
+    @classmethod
+    def for_task(cls, context: Mapping[str, Any], *, prefix: str | None = None,
+                 durable: bool = True) -> SendLedger:
+        """The ledger of the running task instance: reference ``{prefix}:{dag}:{task}:{run}:{map index}``,
+        the context's ``task_state_store`` (Airflow 3.3; none on 3.1/3.2, or with ``durable=False``) and
+        lookups from the run's start.  An operator's ``context`` or TaskFlow's ``get_current_context()``.
+
+        :param context: the task's context.
+        :param prefix: the readable start of the reference (default ``airflow``).
+        :param durable: keep the batch ids in ``task_state_store`` when the task has one.
+        """
+        ti: Any = context["ti"]
+        map_index = getattr(ti, "map_index", None)
+        reference = base_reference(prefix=prefix, dag_id=ti.dag_id, task_id=ti.task_id, run_id=ti.run_id,
+                                   map_index=-1 if map_index is None else int(map_index))
+        store = context.get("task_state_store") if durable else None
+        if durable and store is None:
+            log.warning("task_state_store not available in context: a retry finds this send's batches by "
+                        "their client_reference only")
+        try_number = int(getattr(ti, "try_number", 1) or 1)
+        return cls(reference, store, lookup_since(context), first_try=store is not None and try_number <= 1)
+
+    def start(self) -> datetime:
+        """Where lookups by reference start (:attr:`since`, or an hour before now)."""
+        return self.since if self.since is not None else lookup_since({})
+
+    def pinned(self, request: Mapping[str, Any], fresh: dict[str, Any]) -> dict[str, Any]:
+        """The fields a try sends: ``fresh`` (``request`` with its timedeltas counted from this try), but
+        with the ``send_at``/``expire_at`` the first try counted wherever ``request`` gave a timedelta;
+        the first try keeps its times in the store.
+
+        :param request: the send's fields as given.
+        :param fresh: the same, ``send_at``/``expire_at`` timedeltas counted from now.
+        """
+        relative = [name for name in RELATIVE_TIMES if isinstance(request.get(name), timedelta)]
+        if self.store is None or not relative:
+            return fresh
+        kept = self.store.get(TIMES_KEY)
+        if isinstance(kept, dict) and all(isinstance(kept.get(name), str) for name in relative):
+            return {**fresh, **{name: datetime.fromisoformat(kept[name]) for name in relative}}
+        self.store.set(TIMES_KEY, {name: fresh[name].isoformat() for name in relative})
+        return fresh
 
 
 class ChunkLedger:
@@ -43,7 +141,7 @@ class ChunkLedger:
     :param store: ``context["task_state_store"]``, or ``None`` (then the ledger lives in memory only).
     """
 
-    def __init__(self, store: Any | None) -> None:
+    def __init__(self, store: StateStore | None) -> None:
         self.store = store
         saved = store.get(LEDGER_KEY) if store is not None else None
         self.records: dict[str, dict[str, Any]] = dict(saved) if isinstance(saved, dict) else {}

@@ -32,7 +32,8 @@ from airflow_provider_sinch.client.msisdn import (
 
 DEFAULT_PREFIX = "airflow"
 _HASH_CHARS = 32
-_REFERENCE_ROOM = MAX_URL_LENGTH - 12  # what the base may take, leaving room for ":{chunk index}"
+MAX_BASE_LENGTH = MAX_URL_LENGTH - 12
+"""The longest reference base a send may have, leaving room for each chunk's ``:{index}``."""
 
 Parameters = dict[str, dict[str, str]]
 
@@ -142,10 +143,10 @@ def base_reference(*, prefix: str | None, dag_id: str, task_id: str, run_id: str
     of the whole, keeping a readable start.
     """
     ref = ":".join([prefix or DEFAULT_PREFIX, dag_id, task_id, run_id, str(map_index)])
-    if len(ref) <= _REFERENCE_ROOM:
+    if len(ref) <= MAX_BASE_LENGTH:
         return ref
     digest = hashlib.sha256(ref.encode()).hexdigest()[:_HASH_CHARS]
-    return f"{ref[: _REFERENCE_ROOM - _HASH_CHARS - 1]}~{digest}"
+    return f"{ref[: MAX_BASE_LENGTH - _HASH_CHARS - 1]}~{digest}"
 
 
 def chunk_reference(base: str, index: int) -> str:

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from airflow_provider_sinch.client import ServicePlanAuth, SinchConfig
-from airflow_provider_sinch.operators.concurrency import ClientPool, run_bounded
+from airflow_provider_sinch.hooks.concurrency import ClientPool, run_bounded
 
 
 def test_never_more_than_workers_at_once_and_every_item_once() -> None:
