@@ -137,7 +137,7 @@ def process_cpu() -> float:
 
 def child_threads(args: argparse.Namespace, ids: list[str]) -> dict[str, float]:
     from airflow_provider_sinch.client import ServicePlanAuth, SinchClient, SinchConfig
-    from airflow_provider_sinch.client.delivery import BatchDeliveryProbe, DeliveryCriteria, run_probe
+    from airflow_provider_sinch.delivery import BatchDeliveryProbe, DeliveryCriteria, run_probe
 
     config = SinchConfig(auth=ServicePlanAuth(PLAN, TOKEN), base_url=f"http://{HOST}:{args.port}")
     threading.stack_size(256 * 1024)

@@ -42,7 +42,7 @@ DEFERRED = tuple(f"{PACKAGE}.{m}" for m in (
 ))
 """Our modules imported only where a client is built or an operation defined: never at DAG parse."""
 
-FACES = ("client", "client.models", "hooks", "common", *DAG_PACKAGES)
+FACES = ("client", "client.models", "delivery", "hooks", "common", *DAG_PACKAGES)
 """Package ``__init__`` modules users import names from."""
 
 # Runs in the fresh interpreter.  argv[1]: JSON list of modules to import; argv[2]: JSON list of module

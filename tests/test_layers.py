@@ -5,18 +5,19 @@ The rule (the brief's layers, with the neutral helpers placed between the hooks 
 0. ``airflow_provider_sinch`` itself (``__init__``: the version): imports nothing; everything may import it.
    ``get_provider_info``: the version only; the hooks read the connection form from it (Airflow 3.1).
 1. ``client``: plain Python; imports nothing of Airflow and no other layer.
-2. ``hooks``: the client, and the provider info (its connection form).  ``common``: the client (argument,
-   time, XCom and poll-setting helpers, and the sans-I/O parts of a wait that sensors and triggers share);
-   may use Airflow, never a layer above it.
-3. ``triggers``: client, hooks, common.  ``notifications``: client, hooks, common.
-   ``operators`` and ``sensors``: client, hooks, common, and - to defer, and only for that - ``triggers``:
-   a trigger class to hand the wait to, or the event contract of ``triggers.events`` to check what it
-   fired (``validate_*``, ``deadline_after``, ``DEFERRAL_GRACE_SECONDS``, ``EventKind``).  No other
-   sideways import: an operator never imports a sensor or the notifier, a sensor never reaches into a
+2. ``delivery`` (the SMS delivery domain: criteria, progress, probes): plain Python; the client only.
+3. ``hooks``: the client, delivery, and the provider info (its connection form).  ``common``: the client
+   and delivery (argument, time, XCom and poll-setting helpers, and the sans-I/O parts of a wait that
+   sensors and triggers share); may use Airflow, never a layer above it.
+4. ``triggers``: client, delivery, hooks, common.  ``notifications``: client, delivery, hooks, common.
+   ``operators`` and ``sensors``: client, delivery, hooks, common, and - to defer, and only for that -
+   ``triggers``: a trigger class to hand the wait to, or the event contract of ``triggers.events`` to
+   check what it fired (``validate_*``, ``deadline_after``, ``DEFERRAL_GRACE_SECONDS``, ``EventKind``).  No
+   other sideways import: an operator never imports a sensor or the notifier, a sensor never reaches into a
    trigger for a helper, the notifier never imports an operator.
-   ``callbacks`` (the webhook receiver plugin): the client, the hooks for the ``sinch`` connection, and
-   ``common`` (the HITL reply rules it shares with the poll path).
-4. ``testing`` (the sandbox and the pytest plugin): anything.  ``policy`` (the cluster policy Airflow loads
+   ``callbacks`` (the webhook receiver plugin): the client, delivery, the hooks for the ``sinch``
+   connection, and ``common`` (the HITL reply rules it shares with the poll path).
+5. ``testing`` (the sandbox and the pytest plugin): anything.  ``policy`` (the cluster policy Airflow loads
    while it initialises): the notifier, whose DAG-parse checks it runs.
 
 Each package imports itself freely.  A new subpackage must be placed here before it can be imported.
@@ -39,15 +40,16 @@ ROOT = Path(airflow_provider_sinch.__file__).parent
 
 ALLOWED: dict[str, set[str]] = {
     "client": set(),
-    "hooks": {"client", "get_provider_info"},
-    "common": {"client"},
-    "triggers": {"client", "hooks", "common"},
-    "notifications": {"client", "hooks", "common"},
-    "operators": {"client", "hooks", "common", "triggers"},
-    "sensors": {"client", "hooks", "common", "triggers"},
-    "callbacks": {"client", "hooks", "common"},
-    "testing": {"client", "hooks", "common", "triggers", "notifications", "operators", "sensors",
-                "callbacks"},
+    "delivery": {"client"},
+    "hooks": {"client", "delivery", "get_provider_info"},
+    "common": {"client", "delivery"},
+    "triggers": {"client", "delivery", "hooks", "common"},
+    "notifications": {"client", "delivery", "hooks", "common"},
+    "operators": {"client", "delivery", "hooks", "common", "triggers"},
+    "sensors": {"client", "delivery", "hooks", "common", "triggers"},
+    "callbacks": {"client", "delivery", "hooks", "common"},
+    "testing": {"client", "delivery", "hooks", "common", "triggers", "notifications", "operators",
+                "sensors", "callbacks"},
     "__init__": set(),
     "version_compat": set(),
     "policy": {"client", "notifications"},
@@ -58,11 +60,12 @@ ALLOWED: dict[str, set[str]] = {
 DEFERS = {"operators", "sensors"}
 """The layers that import ``triggers``, for deferral only (see the module docs)."""
 
-NO_AIRFLOW = {"client"}
+NO_AIRFLOW = {"client", "delivery"}
+"""The plain-Python layers: no Airflow import, so neither the version gates."""
 
 EVERYWHERE = {"__init__", "version_compat"}
-"""Importable from every layer: the package's ``__init__`` and the version gates (not from the client,
-which imports no Airflow)."""
+"""Importable from every layer: the package's ``__init__`` and the version gates (not from the plain-Python
+layers, which import no Airflow)."""
 
 
 def layer_of(module: str) -> str:
@@ -100,6 +103,15 @@ def test_every_module_is_in_a_known_layer() -> None:
     assert not unknown, f"place these packages in ALLOWED (tests/test_layers.py): {sorted(unknown)}"
 
 
+
+def test_the_delivery_domain_sits_between_the_client_and_its_users() -> None:
+    """``delivery`` builds on the client alone, the client never reaches up to it, and every layer above the
+    client may decide on delivery (issue 19 split it out of ``client/``)."""
+    assert ALLOWED["delivery"] == {"client"}
+    assert "delivery" not in ALLOWED["client"]
+    above = {"hooks", "common", "triggers", "notifications", "callbacks", "operators", "sensors", "testing"}
+    assert {layer for layer, allowed in ALLOWED.items() if "delivery" in allowed} == above
+
 @pytest.mark.parametrize(("module", "path"), MODULES, ids=[m for m, _ in MODULES])
 def test_imports_point_down(module: str, path: Path) -> None:
     layer = layer_of(module)
@@ -107,12 +119,12 @@ def test_imports_point_down(module: str, path: Path) -> None:
     for target, names, line in imports(path):
         top = target.split(".")[0]
         if layer in NO_AIRFLOW and top == "airflow":
-            wrong.append(f"line {line}: {target} (the client is plain Python)")
+            wrong.append(f"line {line}: {target} (the {layer} layer is plain Python)")
         if top != PACKAGE:
             continue
         to = layer_of(target)
         if layer in NO_AIRFLOW and to == "version_compat":
-            wrong.append(f"line {line}: {target} (version gates import Airflow; the client cannot)")
+            wrong.append(f"line {line}: {target} (version gates import Airflow; the {layer} layer cannot)")
         elif to != layer and to not in EVERYWHERE and to not in ALLOWED[layer]:
             wrong.append(f"line {line}: {target} ({layer} may import {sorted(ALLOWED[layer])})")
         elif to == "triggers" and layer in DEFERS:

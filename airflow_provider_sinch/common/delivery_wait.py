@@ -1,9 +1,9 @@
 """The arguments of a delivery wait, and what a checked
-:class:`~airflow_provider_sinch.client.delivery.DeliveryProgress` means for it: shared by the delivery
+:class:`~airflow_provider_sinch.delivery.progress.DeliveryProgress` means for it: shared by the delivery
 sensors (``poke``), the delivery triggers and the send operator's ``wait_for_delivery``.
 
 The probes themselves (which calls to make, what their answers mean) are plain Python in
-:mod:`airflow_provider_sinch.client.delivery`; this module adds the Airflow-side argument rules and the
+:mod:`airflow_provider_sinch.delivery`; this module adds the Airflow-side argument rules and the
 event payload.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from airflow_provider_sinch.client.delivery import DeliveryCriteria, DeliveryProgress
 from airflow_provider_sinch.client.identifiers import check_path_id
 from airflow_provider_sinch.client.msisdn import mask_destination, number_problem
 from airflow_provider_sinch.common.arguments import (
@@ -22,6 +21,7 @@ from airflow_provider_sinch.common.arguments import (
     is_id_like,
     shown,
 )
+from airflow_provider_sinch.delivery import DeliveryCriteria, DeliveryProgress
 
 BATCH_ID_KEYS = ("batch_ids", "id")
 """How a batch id is read from an upstream result: a send result's ``batch_ids``, or a batch's ``id``."""

@@ -10,7 +10,7 @@
   other modes do.  The deferral itself gets a slightly longer Airflow timeout as a safety net in case no
   triggerer runs.
 * ``poke`` and the trigger decide alike because both run the same sans-I/O checks: the delivery probes of
-  :mod:`airflow_provider_sinch.client.delivery` and the inbound filter and window of
+  :mod:`airflow_provider_sinch.delivery` and the inbound filter and window of
   :mod:`airflow_provider_sinch.common.inbound_wait`; a sensor builds a trigger only to defer to it.
 * Transient Sinch errors (429, 5xx, connection problems; already retried inside the client) do not end a
   wait until ``max_consecutive_failures`` pokes in a row failed.  In poke mode the count lives in the

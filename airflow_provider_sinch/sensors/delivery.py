@@ -1,7 +1,7 @@
 """Sensors that wait until Sinch reports a send delivered: a whole send, or one recipient.
 
 "Done" means every expected recipient has a final status (pending = expected - final); see
-:mod:`airflow_provider_sinch.client.delivery` for how ``expected`` is worked out.  Then:
+:mod:`airflow_provider_sinch.delivery` for how ``expected`` is worked out.  Then:
 
 * at or above ``min_success_ratio``: success, and the final report summary (plain JSON) goes to XCom;
 * below it: ``AirflowFailException`` (no retry: a retry would read the same final statuses) naming the
@@ -18,12 +18,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import PokeReturnValue
 
-from airflow_provider_sinch.client.delivery import (
-    BatchDeliveryProbe,
-    DeliveryProbe,
-    RecipientDeliveryProbe,
-    run_probe,
-)
 from airflow_provider_sinch.client.identifiers import check_path_id
 from airflow_provider_sinch.common.arguments import has_template
 from airflow_provider_sinch.common.delivery_wait import (
@@ -31,6 +25,12 @@ from airflow_provider_sinch.common.delivery_wait import (
     check_recipient,
     criteria_from,
     delivery_event,
+)
+from airflow_provider_sinch.delivery import (
+    BatchDeliveryProbe,
+    DeliveryProbe,
+    RecipientDeliveryProbe,
+    run_probe,
 )
 from airflow_provider_sinch.sensors.base import SinchPollingSensor
 from airflow_provider_sinch.triggers.delivery import (

@@ -4,7 +4,7 @@ Both triggers poll read-only endpoints (``GET /batches/{id}/delivery_report``, `
 a report could finish the batch, ``GET /batches/{id}/delivery_report/{msisdn}``), through the reads the
 waits of one triggerer share (:mod:`~airflow_provider_sinch.triggers.sharing`: one read per batch and
 interval, polls paced evenly when a round takes longer than the interval), and decide with the
-plain-Python criteria of :mod:`airflow_provider_sinch.client.delivery` and
+plain-Python criteria of :mod:`airflow_provider_sinch.delivery` and
 :mod:`airflow_provider_sinch.common.delivery_wait`, exactly as the sensors' ``poke`` does.  Their events
 are checked with :func:`~airflow_provider_sinch.triggers.events.validate_delivery_event`, which the
 sensors and ``SinchSendBatchOperator`` share.
@@ -35,19 +35,19 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from airflow.triggers.base import TriggerEvent
 
-from airflow_provider_sinch.client.delivery import (
-    BatchDeliveryProbe,
-    DeliveryProbe,
-    DeliveryProgress,
-    RecipientDeliveryProbe,
-    arun_probe,
-)
 from airflow_provider_sinch.client.identifiers import check_path_id
 from airflow_provider_sinch.common.delivery_wait import (
     check_batch_ids,
     check_recipient,
     criteria_from,
     delivery_event,
+)
+from airflow_provider_sinch.delivery import (
+    BatchDeliveryProbe,
+    DeliveryProbe,
+    DeliveryProgress,
+    RecipientDeliveryProbe,
+    arun_probe,
 )
 from airflow_provider_sinch.triggers.base import SinchPollingTrigger
 from airflow_provider_sinch.triggers.events import EventKind

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from airflow_provider_sinch.client import SinchValidationError
-from airflow_provider_sinch.client.delivery import BatchProgress, DeliveryCriteria, DeliveryProgress
 from airflow_provider_sinch.common.delivery_wait import (
     as_batch_ids,
     check_batch_ids,
@@ -15,6 +14,7 @@ from airflow_provider_sinch.common.delivery_wait import (
     criteria_from,
     delivery_event,
 )
+from airflow_provider_sinch.delivery import BatchProgress, DeliveryCriteria, DeliveryProgress
 
 
 @pytest.mark.parametrize(

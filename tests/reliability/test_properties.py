@@ -42,13 +42,13 @@ from airflow_provider_sinch.client import (
     normalize_msisdn,
     truncate_to_parts,
 )
-from airflow_provider_sinch.client.delivery import (
+from airflow_provider_sinch.client.errors import MAX_MESSAGE
+from airflow_provider_sinch.client.msisdn import MAX_DIGITS, MIN_DIGITS, SEPARATORS, is_msisdn, msisdn_digits
+from airflow_provider_sinch.delivery import (
     BatchDeliveryProbe,
     DeliveryCriteria,
     RecipientDeliveryProbe,
 )
-from airflow_provider_sinch.client.errors import MAX_MESSAGE
-from airflow_provider_sinch.client.msisdn import MAX_DIGITS, MIN_DIGITS, SEPARATORS, is_msisdn, msisdn_digits
 
 # No example database: the suite leaves no .hypothesis directory behind and every run is independent.
 T = TypeVar("T")

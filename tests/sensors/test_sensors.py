@@ -23,7 +23,7 @@ from airflow.providers.common.compat.sdk import (
 )
 
 from airflow_provider_sinch.client import RetryPolicy
-from airflow_provider_sinch.client.delivery import BatchDeliveryProbe
+from airflow_provider_sinch.delivery import BatchDeliveryProbe
 from airflow_provider_sinch.hooks.sinch import SinchHook
 from airflow_provider_sinch.sensors.base import DEFERRAL_GRACE_SECONDS, FAILURES_KEY, SinchPollingSensor
 from airflow_provider_sinch.sensors.delivery import SinchBatchDeliverySensor, SinchRecipientDeliverySensor

@@ -1,6 +1,6 @@
 """Sinch's delivery statuses, apart from the report models: waits decide on them without defining a model.
 
-The delivery wait (:mod:`~airflow_provider_sinch.client.delivery`), which every delivery sensor and trigger
+The delivery wait (:mod:`~airflow_provider_sinch.delivery`), which every delivery sensor and trigger
 module imports when a DAG file is parsed, needs the statuses and which of them are final; the report models
 in :mod:`~airflow_provider_sinch.client.models.delivery_reports` use them too.
 """

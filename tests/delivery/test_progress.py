@@ -1,25 +1,19 @@
-"""Delivery criteria (plain Python): expected recipients, pending, done, success ratio and its edges."""
+"""Delivery progress: expected recipients, pending, done, success ratio and its edges, the summaries."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 
-from airflow_provider_sinch.client.delivery import (
-    BatchDeliveryProbe,
+from airflow_provider_sinch.client.models import Batch, BatchDeliveryReport, RecipientDeliveryReport
+from airflow_provider_sinch.delivery import (
     DeliveryCriteria,
-    RecipientDeliveryProbe,
-    arun_probe,
     describe_code,
     evaluate_batches,
     evaluate_recipient,
     expected_recipients,
-    run_probe,
 )
-from airflow_provider_sinch.client.models import Batch, BatchDeliveryReport, RecipientDeliveryReport
-from tests.client.refusals import refused
 from tests.fakes import recipient_report, report
 
 FINAL = ["Delivered", "Failed", "Expired", "Rejected", "Aborted", "Cancelled", "Deleted", "Unknown"]
@@ -38,29 +32,6 @@ def progress(
     return evaluate_batches(
         [BatchDeliveryReport.model_validate(r) for r in reports], batches, DeliveryCriteria(**criteria)
     )  # type: ignore[arg-type]
-
-
-def test_criteria_defaults_round_trip_and_validation() -> None:
-    c = DeliveryCriteria()
-    assert c.to_dict() == {
-        "success_statuses": ["Delivered"],
-        "min_success_ratio": 1.0,
-        "unknown_is_success": False,
-    }
-    assert DeliveryCriteria.from_dict(json.loads(json.dumps(c.to_dict()))) == c
-    assert DeliveryCriteria.from_dict(None) == c
-    assert DeliveryCriteria(success_statuses="Delivered").success_statuses == ("Delivered",)  # type: ignore[arg-type]
-    assert DeliveryCriteria(min_success_ratio=1).min_success_ratio == 1.0
-    assert DeliveryCriteria(unknown_is_success=True).successful == {"Delivered", "Unknown"}
-    for bad in (-0.1, 1.01, "0.5", True, float("nan")):
-        with pytest.raises(ValueError, match="min_success_ratio"):
-            DeliveryCriteria(min_success_ratio=bad)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match=r"final Sinch statuses.*Queued"):
-        DeliveryCriteria(success_statuses=("Queued",))
-    with pytest.raises(ValueError, match=r"final Sinch statuses.*DELIVERED"):
-        DeliveryCriteria(success_statuses=("DELIVERED",))
-    with pytest.raises(ValueError, match="at least one"):
-        DeliveryCriteria(success_statuses=())
 
 
 @pytest.mark.parametrize(
@@ -232,120 +203,3 @@ def test_recipient_progress() -> None:
     )
     assert not queued.done
     assert "4670****567" in queued.describe()
-
-
-class _Sync:
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-
-    def get_batch(self, batch_id: str) -> Batch:
-        self.calls.append(f"batch {batch_id}")
-        return Batch(id=batch_id, to=["46701234567", "46701234568"])
-
-    def get_delivery_report(self, batch_id: str, type: str) -> BatchDeliveryReport:
-        self.calls.append(f"report {batch_id} {type}")
-        return BatchDeliveryReport.model_validate(report(batch_id.upper(), 0))  # odd echo of the id
-
-    def get_recipient_delivery_report(self, batch_id: str, recipient_msisdn: str) -> RecipientDeliveryReport:
-        self.calls.append(f"recipient {batch_id} {recipient_msisdn}")
-        return RecipientDeliveryReport.model_validate(
-            recipient_report(batch_id, recipient_msisdn, "Failed", 402)
-        )
-
-
-class _Async:
-    def __init__(self, sync: _Sync) -> None:
-        self.sync = sync
-
-    def __getattr__(self, name: str):
-        async def call(**kwargs):
-            return getattr(self.sync, name)(**kwargs)
-
-        return call
-
-
-def test_batch_probe_fetches_batches_once_and_keys_reports_by_requested_id() -> None:
-    client = _Sync()
-    probe = BatchDeliveryProbe(["b1", "b2", "b1"], DeliveryCriteria())
-    first = run_probe(probe, client)
-    second = run_probe(probe, client)
-    assert client.calls == [
-        "batch b1",
-        "batch b2",
-        "report b1 summary",
-        "report b2 summary",
-        "report b1 summary",
-        "report b2 summary",
-    ]
-    assert first.batch_ids == ["b1", "b2"]
-    assert second.expected == 4
-
-
-def test_async_driver_and_recipient_probe() -> None:
-    sync = _Sync()
-    probe = RecipientDeliveryProbe("b1", "+46 70 123 45 67", DeliveryCriteria())
-    p = asyncio.run(arun_probe(probe, _Async(sync)))
-    assert sync.calls == ["recipient b1 46701234567"]
-    assert p.done
-    assert not p.ok
-    assert "code 402 unroutable" in p.failure_message()
-
-
-def test_probe_arguments_are_checked() -> None:
-    with pytest.raises(ValueError, match="batch_ids"):
-        BatchDeliveryProbe([], DeliveryCriteria())
-    with pytest.raises(ValueError, match="batch_ids"):
-        BatchDeliveryProbe(["b1", " "], DeliveryCriteria())
-    assert BatchDeliveryProbe("b1", DeliveryCriteria()).batch_ids == ["b1"]
-    with pytest.raises(ValueError, match="must not be empty"):
-        RecipientDeliveryProbe("b1", "", DeliveryCriteria())
-
-
-# --- issue 11: a wait's targets are checked when it is built -------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("batch_ids", "field", "words"),
-    [
-        ([".."], "batch_ids[0]", ("'..'",)),
-        (["b1", "a/b"], "batch_ids[1]", ("'/'",)),
-        (["b" * 200], "batch_ids[0]", ("at most 128",)),
-        ([5], "batch_ids[0]", ("must be a string id",)),
-        (5, "batch_ids", ("at least one batch",)),
-    ],
-)
-def test_a_batch_wait_refuses_ids_that_cannot_be_in_a_path(batch_ids: object, field: str,
-                                                           words: tuple[str, ...]) -> None:
-    refused(lambda: BatchDeliveryProbe(batch_ids, DeliveryCriteria()), field, *words)  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
-    ("recipient", "words"),
-    [("not a number", ("phone number",)), ("01FC66621XXXXX119Z8PMV1AHY", ("not a group id",)),
-     ("+0046701234567", ("country code",)),
-     ("\uff14\uff16\uff17\uff10\uff11\uff12\uff13\uff14", ("not ASCII",)),
-     ("+4670\u200b1234567", ("U+200B",)), (46701234567, ("must be a string",))],
-)
-def test_a_recipient_wait_needs_a_phone_number(recipient: object, words: tuple[str, ...]) -> None:
-    exc = refused(lambda: RecipientDeliveryProbe("b1", recipient, DeliveryCriteria()),  # type: ignore[arg-type]
-                  "recipient", *words)
-    assert "46701234567" not in str(exc)
-
-
-def test_a_recipient_wait_keeps_the_canonical_number_so_a_recreated_wait_polls_the_same() -> None:
-    first = RecipientDeliveryProbe("b1", "+46 (70) 123-45-67", DeliveryCriteria())
-    again = RecipientDeliveryProbe(first.batch_id, first.recipient, DeliveryCriteria())
-    assert first.recipient == again.recipient == "46701234567"
-    assert first.calls() == again.calls()
-    assert RecipientDeliveryProbe("b1", "0046701234567", DeliveryCriteria()).recipient == "46701234567"
-
-
-@pytest.mark.parametrize(
-    ("criteria", "field"),
-    [({"min_success_ratio": "x"}, "min_success_ratio"),
-     ({"min_success_ratio": float("nan")}, "min_success_ratio"),
-     ({"success_statuses": 5}, "success_statuses"), ({"success_statuses": []}, "success_statuses"),
-     ({"colour": "red"}, "colour")],
-)
-def test_bad_criteria_are_the_project_error(criteria: dict[str, object], field: str) -> None:
-    refused(lambda: DeliveryCriteria.from_dict(criteria), field)
