@@ -40,7 +40,7 @@ from airflow_provider_sinch.client.transport import (
 T = TypeVar("T")
 ItemT = TypeVar("ItemT")
 
-__all__ = ["DEFAULT_MAX_IN_FLIGHT", "AsyncSinchClient"]  # the default ceiling lives in the configuration
+__all__ = ["DEFAULT_MAX_IN_FLIGHT", "AsyncSinchClient", "note_lost_answers", "request_timeout"]
 
 _Known = tuple["Operation[Any]", str, tuple[tuple[str, str], ...], str | None]
 """What a client remembers of a body-less request: operation, path, query items, path as errors show it."""

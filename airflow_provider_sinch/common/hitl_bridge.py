@@ -30,11 +30,11 @@ import json
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import requests
-import requests.auth
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +136,9 @@ class AirflowBridge:
 
     def __init__(self, settings: BridgeSettings, *, session: requests.Session | None = None,
                  timeout: float = 10.0, token: Callable[[], str] | None = None) -> None:
+        import requests  # here: DAG files import this module (the notifier's settings), and parsing them
+        # must not load an HTTP library
+
         self.settings = settings
         self._client = session if session is not None else requests.Session()
         self._timeout = timeout
@@ -165,6 +168,8 @@ class AirflowBridge:
         return str(answer.json()["access_token"])
 
     def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        import requests
+
         try:
             return self._client.request(method, self.settings.base_url + path, timeout=self._timeout,
                                         allow_redirects=False, **kwargs)
@@ -265,8 +270,8 @@ class AirflowBridge:
         raise BridgeError(answer.status_code, _detail(answer))
 
 
-class _Bearer(requests.auth.AuthBase):
-    """The bridge user's JWT as a request's ``auth``."""
+class _Bearer:
+    """The bridge user's JWT as a request's ``auth`` (requests takes any callable there)."""
 
     def __init__(self, token: str) -> None:
         self._token = token

@@ -3,23 +3,23 @@
 The sync hook, the async lookup for triggers and the sandbox's printed connection all agree on one
 mapping, kept here:
 
-==================  ======================================================================================
-login               service plan id (``auth_method=service_plan``, default) or project id (``project``)
-password            API token (service plan) or access key secret (project)
-host                optional base URL override (``https://proxy.example``, or the sandbox's URL)
-extra.region        ``us`` (default), ``eu``, ``au``, ``br``, ``ca`` (project auth: ``us``/``eu`` only)
-extra.key_id        access key id (project auth)
-extra.auth_url      OAuth2 token endpoint override (project auth; e.g. the sandbox's ``/oauth2/token``)
-extra.timeout       request timeout in seconds (one number, or ``[connect, read]``)
-extra.retries       how often a failed request is retried (429; 5xx and connection errors where safe);
-                    default 4, ``0`` turns retries off
-extra.default_from  sender used when an operator gives no ``from_``
-extra.max_in_flight the most requests a triggerer's (or ``async_notify``'s) client of this connection has in
-                    flight, 1 to 1000 (default 100); the limit adapts below it
-                    (:mod:`~airflow_provider_sinch.client.in_flight`)
-extra.callback_url  public URL of this connection's callback receiver (``.../sinch/callbacks/<conn_id>``),
-                    what ``delivery_callbacks=True`` asks Sinch to post delivery reports to
-==================  ======================================================================================
+===================  ======================================================================================
+login                service plan id (``auth_method=service_plan``, default) or project id (``project``)
+password             API token (service plan) or access key secret (project)
+host                 optional base URL override (``https://proxy.example``, or the sandbox's URL)
+extra.region         ``us`` (default), ``eu``, ``au``, ``br``, ``ca`` (project auth: ``us``/``eu`` only)
+extra.key_id         access key id (project auth)
+extra.auth_url       OAuth2 token endpoint override (project auth; e.g. the sandbox's ``/oauth2/token``)
+extra.timeout        request timeout in seconds (one number, or ``[connect, read]``)
+extra.retries        how often a failed request is retried (429; 5xx and connection errors where safe);
+                     default 4, ``0`` turns retries off
+extra.default_from   sender used when an operator gives no ``from_``
+extra.max_in_flight  the most requests a triggerer's (or ``async_notify``'s) client of this connection has in
+                     flight, 1 to 1000 (default 100); the limit adapts below it
+                     (:mod:`~airflow_provider_sinch.client.in_flight`)
+extra.callback_url   public URL of this connection's callback receiver (``.../sinch/callbacks/<conn_id>``),
+                     what ``delivery_callbacks=True`` asks Sinch to post delivery reports to
+===================  ======================================================================================
 """
 
 from __future__ import annotations
