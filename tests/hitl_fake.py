@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -46,7 +46,8 @@ class FakeRequest:
     map_index: int = -1
     multiple: bool = False
     params: dict[str, Any] = field(default_factory=dict)
-    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC) - timedelta(minutes=1))
+    """A minute ago by default: past the bridge's settle time, so answers go in at once."""
     state: str = "awaiting_input"
     ti_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     xcom: dict[str, Any] = field(default_factory=dict)

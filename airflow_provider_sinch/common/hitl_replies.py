@@ -12,7 +12,8 @@ A reply counts only when **all** of these hold, checked in this order; anything 
    ``response_timeout``; Airflow itself accepts a response until its timeout sweep runs);
 5. it names a valid option (:func:`~.hitl_codes.choose_options`), and the form needs no input;
 6. Airflow takes it: a 409 means someone (the UI, another SMS, the timeout's defaults) answered first and
-   is acknowledged without a retry.
+   is acknowledged without a retry.  An answer is never submitted sooner than :data:`SETTLE_S` after the
+   question was written: a faster one waits for it.
 
 A code-shaped word that matches nothing counts as a wrong code for the sender.  An optional SMS back (a
 short hint, "already answered", "too late") goes only to a sender who proved a valid code, at most
@@ -28,9 +29,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from airflow_provider_sinch.client.msisdn import mask_msisdn, normalize_msisdn
@@ -55,6 +57,11 @@ WRONG_CODE_LIMIT, WRONG_CODE_WINDOW_S = 5, 900.0
 REPLY_LIMIT, REPLY_WINDOW_S = 3, 3600.0
 SKEW_S = 30.0
 """Clock difference tolerated between Sinch's ``received_at`` and Airflow's ``created_at``."""
+SETTLE_S = 10.0
+"""No answer is submitted sooner than this after the question was written (``created_at``).  Airflow (seen
+on 3.3.2) fails the task when an answer lands before its scheduler has processed the end of the worker that
+asked: it re-queues the task at once, and the first worker's late "success" then fails the second.  That
+window lasted 1 to 8 s on a loaded machine; a person replying to an SMS rarely beats it, this makes sure."""
 
 Result = Literal["recorded", "already_answered", "no_code", "wrong_code", "rate_limited", "not_asked",
                  "before_question", "late", "invalid_option", "needs_form", "refused"]
@@ -175,13 +182,19 @@ class ReplyHandler:
     :param replies: the SMS-back limiter (default :data:`REPLY_LIMIT` per window, in memory).
     :param send_sms: ``(to, from_, text)`` -> None to text a hint back; ``None``: never text back.
     :param code_lengths: code lengths to look for.
+    :param now: the current time (tests: a fixed one).
+    :param sleep: waits real seconds (:data:`SETTLE_S`; tests: a recorder).
     """
 
     def __init__(self, bridge: AirflowBridge, *, wrong_codes: WindowLimiter | None = None,
                  replies: WindowLimiter | None = None,
                  send_sms: Callable[[str, str, str], None] | None = None,
-                 code_lengths: Iterable[int] = CODE_LENGTHS) -> None:
+                 code_lengths: Iterable[int] = CODE_LENGTHS,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.bridge = bridge
+        self.now = now
+        self.sleep = sleep
         self.secret = bridge.settings.code_secret
         self.wrong_codes = wrong_codes or WindowLimiter(WRONG_CODE_LIMIT, WRONG_CODE_WINDOW_S)
         self.replies = replies or WindowLimiter(REPLY_LIMIT, REPLY_WINDOW_S)
@@ -267,6 +280,12 @@ class ReplyHandler:
             return refuse("needs_form", "the form has a field without a value, which SMS cannot fill: "
                                         "answer in the UI")
         audit = {"sms_from": mask_msisdn(sms.from_), "approver": approver, "sms_id": sms.id}
+        if created is not None:
+            settle = (created + timedelta(seconds=SETTLE_S) - self.now()).total_seconds()
+            if settle > 0:
+                log.info("%s: the answer waits %.1f s (none is submitted within %.0f s of the question)",
+                         where, settle, SETTLE_S)
+                self.sleep(settle)
         try:
             result, _ = self.bridge.respond(ti, chosen, params, audit)
         except BridgeError as exc:

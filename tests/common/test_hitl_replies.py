@@ -241,3 +241,21 @@ def test_options_are_checked_here_where_airflow_does_not(sinch_sandbox, handler)
 def test_not_a_text_message_is_not_read() -> None:
     assert InboundSMS.from_payload({"type": "mo_binary", "body": "AAE=", "from": "1", "id": "x",
                                     "received_at": datetime.now(UTC).isoformat()}) is None
+
+
+def test_an_answer_within_seconds_of_the_question_waits_until_airflow_has_settled(sinch_sandbox, airflow,
+                                                                                   handler) -> None:
+    from airflow_provider_sinch.common.hitl_replies import SETTLE_S
+
+    asked = ask(airflow, sinch_sandbox)
+    asked.request.created_at = datetime.now(UTC)
+    waits: list[float] = []
+    handler.now = lambda: asked.request.created_at + timedelta(seconds=3)
+    handler.sleep = waits.append
+    assert handler.handle(reply(sinch_sandbox, ADA, f"{asked.code(ADA)} yes")).result == "recorded"
+    assert waits == [SETTLE_S - 3]
+    assert asked.request.chosen_options == ["Approve"]
+    waits.clear()
+    later = ask(airflow, sinch_sandbox)  # asked a minute ago: no wait
+    handler.handle(reply(sinch_sandbox, ADA, f"{later.code(ADA)} yes"))
+    assert waits == []

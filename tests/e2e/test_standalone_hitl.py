@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -87,23 +87,23 @@ def ti(standalone: Standalone, run_id: str, task_id: str) -> tuple[Any, ...] | N
 
 
 def worker_gone(standalone: Standalone, run_id: str, dag_id: str = DAG_ID, task_id: str = "approve") -> bool:
-    """The worker that asked has exited (its supervisor logged ``Workload finished`` on 3.3, ``Task
-    finished`` on 3.1/3.2).
+    """The scheduler has processed the end of the worker that asked (its ``TaskInstance Finished`` line).
 
-    Airflow itself races here: an answer recorded while that process is still exiting re-queues the task,
-    and the late "success" event of the first workload then fails the running second one (seen on 3.3.2
-    under load, the exit took 5 s).  A person's reply takes longer than that; the test waits like one.
+    Airflow itself races here (seen on 3.3.2): an answer recorded before that re-queues the task, and the
+    first worker's late "success" then fails the second.  The bridge never submits an SMS answer within
+    ``SETTLE_S`` of the question for that reason; the test's own UI answer waits for this line instead.
     """
-    (ti_id,) = standalone.query("select id from task_instance where dag_id = ? and run_id = ? "
-                                "and task_id = ?", dag_id, run_id, task_id)[0]
-    log = standalone.log.read_text(errors="replace")
-    return any(ti_id.replace("-", "") in line.replace("-", "") and ("Workload finished" in line
-                                                                    or "Task finished" in line)
-               for line in log.splitlines())
+    return any("TaskInstance Finished:" in line and f"dag_id={dag_id}," in line and f"task_id={task_id},"
+               in line and f"run_id={run_id}," in line
+               for line in standalone.log.read_text(errors="replace").splitlines())
 
 
-def ask_and_reply(standalone: Standalone, base: str, sandbox: Any, answer: str) -> tuple[str, str, float]:
-    """Trigger a run, wait for its question, reply ``CODE answer``; returns (run_id, code, replied_at)."""
+def ask_and_reply(standalone: Standalone, base: str, sandbox: Any, answer: str,
+                  before_reply: Callable[[str], None] | None = None) -> tuple[str, str, float]:
+    """Trigger a run, wait for its question, reply ``CODE answer``; returns (run_id, code, replied_at).
+
+    :param before_reply: called with the run id just before the SMS reply (an answer in the UI first).
+    """
     def questions() -> list[str]:
         return [b["body"] for b in sandbox.batches() if b["to"] == [APPROVER.lstrip("+")]]  # newest first
 
@@ -121,9 +121,19 @@ def ask_and_reply(standalone: Standalone, base: str, sandbox: Any, answer: str) 
     code = questions()[0].split("Reply ")[1].split()[0]
     open_requests = [d for d in required_actions(base) if d["task_instance"]["dag_run_id"] == run_id]
     assert [d["subject"] for d in open_requests] == ["Deploy release 1.2?"]
+    if before_reply is not None:
+        before_reply(run_id)
     replied_at = time.time()
     sandbox.inject_inbound(from_=APPROVER, to=OUR_NUMBER, body=f"{code.lower()} {answer}")
     return run_id, code, replied_at
+
+
+def answer_in_the_ui(base: str, run_id: str, option: str) -> None:
+    """What the UI's "required actions" form sends when admin picks ``option``."""
+    path = f"{base}/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/approve/-1/hitlDetails"
+    answer = httpx.patch(path, json={"chosen_options": [option], "params_input": {}},
+                         headers={"Authorization": f"Bearer {token(base, 'admin')}"}, trust_env=False)
+    assert answer.status_code == 200, answer.text
 
 
 def resumed(standalone: Standalone, run_id: str) -> tuple[Any, ...]:
@@ -168,6 +178,23 @@ def test_push_the_receiver_records_the_sms_answer_and_the_run_follows_it(tmp_pat
     with hitl_standalone(tmp_path, sinch_sandbox, push=True) as (standalone, base):
         latency = answered_by_sms(standalone, sinch_sandbox, base, "yes", "Approve", "deploy", "not_deployed")
     print(f"\nHITL by SMS, push: reply -> task resumed in {latency:.2f} s")
+
+
+def test_push_after_an_answer_in_the_ui_changes_nothing(tmp_path: Path, sinch_sandbox: Any) -> None:
+    with hitl_standalone(tmp_path, sinch_sandbox, push=True) as (standalone, base):
+        run_id, _, _ = ask_and_reply(standalone, base, sinch_sandbox, "yes",
+                                     before_reply=lambda run: answer_in_the_ui(base, run, "Reject"))
+        assert resumed(standalone, run_id)[0] == "success"
+        standalone.wait("the run", lambda: finished(standalone, run_id))
+        assert ti(standalone, run_id, "not_deployed")[0] == "success"  # type: ignore[index]
+        assert ti(standalone, run_id, "deploy")[0] == "skipped"  # type: ignore[index]
+        standalone.wait("the SMS judged", lambda: ": already answered" in standalone.log.read_text(
+            errors="replace"))
+        ((responded_by, options),) = standalone.query(
+            "select h.responded_by, h.chosen_options from hitl_detail h "
+            "join task_instance t on t.id = h.ti_id where t.run_id = ?", run_id)
+        assert json.loads(responded_by)["id"] == "admin"
+        assert json.loads(options) == ["Reject"]
 
 
 def test_poll_the_reply_dag_records_the_sms_answer_and_the_run_follows_it(tmp_path: Path,
