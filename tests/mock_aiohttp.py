@@ -63,7 +63,7 @@ class _Server:
         loop = asyncio.new_event_loop()
 
         async def serve() -> None:
-            await loop.create_unix_server(web.Server(self._answer), self.path)
+            await loop.create_unix_server(web.Server(self._answer, access_log=None), self.path)
 
         loop.run_until_complete(serve())
         ready.set()
