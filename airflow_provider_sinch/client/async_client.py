@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import aiohttp
+import yarl
 from tenacity import AsyncRetrying
 
 from airflow_provider_sinch.client.config import DEFAULT_MAX_IN_FLIGHT, SinchConfig
@@ -40,7 +41,8 @@ from airflow_provider_sinch.client.transport import (
 T = TypeVar("T")
 ItemT = TypeVar("ItemT")
 
-__all__ = ["DEFAULT_MAX_IN_FLIGHT", "AsyncSinchClient", "note_lost_answers", "request_timeout"]
+__all__ = ["DEFAULT_MAX_IN_FLIGHT", "AsyncSinchClient", "note_lost_answers", "proxy_settings",
+           "request_timeout"]
 
 _Known = tuple["Operation[Any]", str, tuple[tuple[str, str], ...], str | None]
 """What a client remembers of a body-less request: operation, path, query items, path as errors show it."""
@@ -141,7 +143,7 @@ class AsyncSinchClient(SinchOperations):
         self._prepared: dict[tuple[Any, ...], _Known] = {}
         self._auth_headers: tuple[str, dict[str, str]] = ("", self._headers)  # (token, headers with it)
         self._timeout = (config.timeouts, request_timeout(config.timeouts))
-        self._proxies: dict[str, str | None] = {}  # API root or token URL -> proxy (None: direct)
+        self._proxies: dict[str, dict[str, Any]] = {}  # API root or token URL -> proxy settings ({}: direct)
 
     def __repr__(self) -> str:
         return f"AsyncSinchClient(api_root={self.config.api_root!r})"
@@ -208,9 +210,8 @@ class AsyncSinchClient(SinchOperations):
         settings: dict[str, Any] = {"timeout": self._timeout[1], "allow_redirects": False}
         if self._reads_environment:  # any other session keeps its own proxy behaviour
             if root not in self._proxies:
-                self._proxies[root] = proxy_for(root)
-            if self._proxies[root] is not None:
-                settings["proxy"] = self._proxies[root]
+                self._proxies[root] = proxy_settings(proxy_for(root))
+            settings.update(self._proxies[root])
         return settings
 
     def _prepare(self, operation: Operation[T], kwargs: dict[str, Any]) -> PreparedRequest:
@@ -344,6 +345,18 @@ def _loosely_framed(raw_headers: tuple[tuple[bytes, bytes], ...]) -> bool:
     _retire_session`), so the connection is never reused (``tests/client/test_malformed_answers.py``).
     """
     return any(name[-1:] in (b" ", b"\t") for name, _ in raw_headers)
+
+
+def proxy_settings(proxy: str | None) -> dict[str, Any]:
+    """aiohttp's request settings for ``proxy`` (``None``: none): its credentials, if the URL carries any, go
+    in ``proxy_auth`` and the URL without them in ``proxy``, because aiohttp puts the proxy URL into its
+    errors' text (a refused tunnel), which the client's errors and logs show."""
+    if proxy is None:
+        return {}
+    url = yarl.URL(proxy)
+    if url.user is None:
+        return {"proxy": proxy}
+    return {"proxy": str(url.with_user(None)), "proxy_auth": aiohttp.BasicAuth(url.user, url.password or "")}
 
 
 def request_timeout(timeouts: tuple[float, float]) -> aiohttp.ClientTimeout:

@@ -195,3 +195,18 @@ async def test_a_tls_failure_is_a_transport_error(kind: str) -> None:
     if kind == "async":  # aiohttp tells a failed handshake apart: nothing was sent
         assert "ClientConnectorSSLError" in str(caught.value)
         assert caught.value.sent is False
+
+
+async def test_proxy_credentials_go_in_a_header_never_into_error_text(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    refusal = b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    async with Recorder(refusal) as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url.replace("http://", "http://user:s3cret-pw@"))
+        config = make_config(base_url="https://sinch.test", retry=RetryPolicy(max_attempts=1))
+        async with AsyncSinchClient(config) as client:
+            with pytest.raises(SinchTransportError) as caught:
+                await client.get_batch(BATCH_ID)
+    assert "s3cret-pw" not in str(caught.value)
+    assert "s3cret-pw" not in repr(caught.value)
+    assert proxy.heads[0].startswith(b"CONNECT sinch.test:443 ")
+    assert proxy.header(0, "Proxy-Authorization") == "Basic dXNlcjpzM2NyZXQtcHc="  # user:s3cret-pw
