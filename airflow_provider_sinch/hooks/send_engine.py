@@ -294,7 +294,8 @@ class ExactlyOnceSend:
         del destinations  # its 100,000 keys are not needed through the send
         pinned = ledger.pinned(fields, fresh)
         fields = {name: value for name, value in pinned.items() if name != "parameters"}
-        chunk_ledger = ChunkLedger(ledger.store)
+        chunk_ledger = ChunkLedger(ledger.store, base)
+        chunk_ledger.check_owner()
         pool = ClientPool(self.hook.config, self.hook.renew_config)
         cost = None
         try:
@@ -313,6 +314,8 @@ class ExactlyOnceSend:
                 cost = estimate(chunks, fields, pool, self.max_concurrency, logger=self.log)
                 cost.check(max_messages=self.max_messages, max_parts_per_message=self.max_parts_per_message)
             # 4. Send the rest, each batch written to the ledger the moment it exists.
+            if todo:
+                chunk_ledger.begin()
             self._send(todo, len(chunks), fields, chunk_ledger, pool)
         finally:
             pool.close()
@@ -343,7 +346,8 @@ class ExactlyOnceSend:
         try of a send with a store.
         """
         recorded = chunk_ledger.recorded(chunks)  # refuses a changed input before any request
-        look_up = chunk_ledger.store is None or not self.ledger.first_try or len(chunk_ledger) > 0
+        look_up = (chunk_ledger.store is None or not self.ledger.first_try or len(chunk_ledger) > 0
+                   or chunk_ledger.started is not None)  # a call of this try already began sending
         since = self.ledger.start()
 
         def find(chunk: Chunk) -> tuple[str | None, bool]:

@@ -39,6 +39,11 @@ RESULT_KEY = "sinch_send"
 returns, and what a resumed delivery wait returns when the resume lost its kwargs (the key the send used
 under ``ResumableJobMixin``, kept so that results stored by earlier versions still count)."""
 
+STARTED_KEY = "sinch_send_started"
+"""The store's key of the reference of the send that began sending in this task instance: written before its
+first request, so that a second call in the same try (after a failure) looks its chunks up like a retry, and
+so that a second send sharing the store is refused instead of taken for the first."""
+
 TIMES_KEY = "sinch_send_times"
 """The store's key of the first try's ``send_at``/``expire_at`` where they were given as timedeltas."""
 
@@ -138,13 +143,41 @@ class SendLedger:
 class ChunkLedger:
     """Which chunk became which batch, kept in ``task_state_store`` when the run has one.
 
+    One store holds the ledger of one send: a second send of the same task instance with another reference
+    is refused (:meth:`check_owner`) rather than taken for the first, which would skip its messages.
+
     :param store: ``context["task_state_store"]``, or ``None`` (then the ledger lives in memory only).
+    :param reference: the send's reference (its chunks are ``{reference}:{i}``).
     """
 
-    def __init__(self, store: StateStore | None) -> None:
+    def __init__(self, store: StateStore | None, reference: str | None = None) -> None:
         self.store = store
+        self.reference = reference
         saved = store.get(LEDGER_KEY) if store is not None else None
         self.records: dict[str, dict[str, Any]] = dict(saved) if isinstance(saved, dict) else {}
+        started = store.get(STARTED_KEY) if store is not None else None
+        self.started: str | None = started if isinstance(started, str) else None
+
+    def check_owner(self) -> None:
+        """Refuse a store that holds another send's ledger (``SinchValidationError``, before any request)."""
+        if self.reference is None:
+            return
+        owners = {self.started} if self.started else set()
+        owners |= {str(r.get("client_reference", "")).rpartition(":")[0] for r in self.records.values()
+                   if r.get("client_reference")}
+        others = sorted(owner for owner in owners if owner != self.reference)
+        if others:
+            raise SinchValidationError([("ledger", f"this task's state store already holds the send "
+                                                   f"{others[0]!r}: one send per store; give another send "
+                                                   "SendLedger(reference, store=None), found again by its "
+                                                   "client_reference on a retry")],
+                                       "send_exactly_once arguments")
+
+    def begin(self) -> None:
+        """Mark, before the first request, that this send began (see :data:`STARTED_KEY`)."""
+        if self.store is not None and self.started is None and self.reference is not None:
+            self.store.set(STARTED_KEY, self.reference)
+            self.started = self.reference
 
     def __len__(self) -> int:
         return len(self.records)

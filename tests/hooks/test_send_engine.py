@@ -139,3 +139,32 @@ def test_brief_list_caps_a_log_line_of_ids() -> None:
     ids = [f"batch{i}" for i in range(1000)]
     assert brief_list(ids[:3]) == "batch0, batch1, batch2"
     assert brief_list(ids) == ", ".join(ids[:10]) + " (+990 more)"
+
+
+def test_a_second_send_sharing_the_store_is_refused_not_taken_for_the_first(sandbox: Any) -> None:
+    store = FakeStore()
+    first = SendLedger("deploy:start", store, first_try=True)
+    SinchHook().send_exactly_once({"to": EVERYONE[:2], "from_": SENDER, "body": "Deploy starting"},
+                                  ledger=first)
+    with pytest.raises(SinchValidationError, match="already holds the send 'deploy:start'"):
+        SinchHook().send_exactly_once({"to": EVERYONE[:2], "from_": SENDER, "body": "Deploy done"},
+                                      ledger=SendLedger("deploy:done", store, first_try=True))
+    assert len(sends(sandbox)) == 1  # refused before any request
+    SinchHook().send_exactly_once({"to": EVERYONE[:2], "from_": SENDER, "body": "Deploy done"},
+                                  ledger=SendLedger("deploy:done"))  # its own ledger: sent
+    assert [b["body"] for b in sorted(sandbox.batches(), key=lambda b: b["created_at"])] == [
+        "Deploy starting", "Deploy done"]
+
+
+def test_a_second_call_in_the_first_try_looks_up_what_the_first_may_have_sent(sandbox: Any) -> None:
+    """A ``@task`` that catches the failed send and calls again in the same try: the second call asks Sinch
+    before it sends, as a retry would."""
+    store = FakeStore()
+    sandbox.add_fault(kind="drop", method="POST", path="^/batches$", times=1)  # taken, answer lost
+    ledger = SendLedger("one-try:2026-03-01", store, first_try=True)
+    request = {"to": EVERYONE[:2], "from_": SENDER, "body": "Once"}
+    with pytest.raises(AirflowException, match="answer was lost"):
+        SinchHook().send_exactly_once(request, ledger=ledger, ambiguous_lookup_delays=())
+    SinchHook().send_exactly_once(request, ledger=ledger)
+    assert len(sandbox.batches()) == 1
+    assert len(sends(sandbox)) == 1

@@ -20,7 +20,7 @@ from airflow.sdk import DAG
 
 from airflow_provider_sinch.client import SinchClient, SinchValidationError
 from airflow_provider_sinch.client.msisdn import normalize_msisdn
-from airflow_provider_sinch.hooks.send_ledger import LEDGER_KEY
+from airflow_provider_sinch.hooks.send_ledger import LEDGER_KEY, STARTED_KEY
 from airflow_provider_sinch.operators import SinchDryRunBatchOperator, SinchSendBatchOperator
 from airflow_provider_sinch.triggers.delivery import SinchBatchDeliveryTrigger
 from airflow_provider_sinch.triggers.events import DEFERRAL_GRACE_SECONDS
@@ -64,7 +64,7 @@ def test_2500_recipients_become_three_batches_with_everyone_once(api: ApiView, s
 
 def test_ledger_written_the_moment_each_batch_exists(api: ApiView, store: FakeStore) -> None:
     send_op(to=numbers(2500), max_concurrency=1).execute(make_context(store))
-    assert store.writes == [LEDGER_KEY, LEDGER_KEY, LEDGER_KEY, "sinch_send"]
+    assert store.writes == [STARTED_KEY, LEDGER_KEY, LEDGER_KEY, LEDGER_KEY, "sinch_send"]
 
 
 def test_not_durable_keeps_nothing_in_the_store_and_relies_on_lookups(api: ApiView, store: FakeStore) -> None:
