@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
@@ -193,6 +194,7 @@ class ReplyHandler:
                  now: Callable[[], datetime] = lambda: datetime.now(UTC),
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.bridge = bridge
+        self._checking = threading.Lock()
         self.now = now
         self.sleep = sleep
         self.secret = bridge.settings.code_secret
@@ -221,20 +223,25 @@ class ReplyHandler:
         if not readings:
             return Decision("no_code", "no code in the message: nothing recorded")
         key = self.key(sms.from_)
-        if self.wrong_codes.blocked(key):
-            limiter = self.wrong_codes
-            return Decision("rate_limited", f"over {limiter.limit} wrong codes in {limiter.window:.0f} s "
-                                            "from this number: not evaluated")
-        match = self._match(sms, readings, self.bridge.open_requests())
+        # One code check at a time per handler: the receiver answers each SMS on a thread of its own, and a
+        # burst of guesses checked side by side would all pass the limit before any was counted.
+        with self._checking:
+            if self.wrong_codes.blocked(key):
+                limiter = self.wrong_codes
+                return Decision("rate_limited", f"over {limiter.limit} wrong codes in {limiter.window:.0f} s "
+                                                "from this number: not evaluated")
+            match = self._match(sms, readings, self.bridge.open_requests())
+            if match is None:
+                answered = self._match(sms, readings, self.bridge.answered_requests())
+                if answered is None:
+                    self.wrong_codes.hit(key)
+                    return Decision("wrong_code", "the code matches no open request for this number")
         if match is None:
-            answered = self._match(sms, readings, self.bridge.answered_requests())
-            if answered is not None:
-                where = _describe(answered[0]["task_instance"])
-                return Decision("already_answered", f"{where}: already answered: nothing recorded", where,
-                                f"{answered[1].get('name')} ({answered[1].get('id')})",
-                                reply=self._text_back(sms, "Already answered: nothing changed."))
-            self.wrong_codes.hit(key)
-            return Decision("wrong_code", "the code matches no open request for this number")
+            assert answered is not None  # a wrong code returned above
+            where = _describe(answered[0]["task_instance"])
+            return Decision("already_answered", f"{where}: already answered: nothing recorded", where,
+                            f"{answered[1].get('name')} ({answered[1].get('id')})",
+                            reply=self._text_back(sms, "Already answered: nothing changed."))
         detail, user, answer, code = match
         return self._answer(sms, detail, user, answer, code)
 

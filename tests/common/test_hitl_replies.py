@@ -204,6 +204,26 @@ def test_wrong_codes_are_rate_limited_per_number(sinch_sandbox, airflow, handler
     assert asked.request.chosen_options == ["Reject"]
 
 
+def test_a_burst_of_guesses_side_by_side_is_limited_too(sinch_sandbox, airflow, handler) -> None:
+    """The receiver answers each SMS on its own thread: 20 guesses at once still get 5 evaluations."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    ask(airflow, sinch_sandbox)
+    listing = handler.bridge.open_requests
+
+    def slow_listing() -> Any:  # the API server's round trip, during which other guesses arrive
+        time.sleep(0.05)
+        return listing()
+
+    handler.bridge.open_requests = slow_listing
+    guesses = [reply(sinch_sandbox, ADA, f"ZZZZZ{2 + i % 8} yes") for i in range(20)]
+    with ThreadPoolExecutor(20) as pool:
+        results = [d.result for d in pool.map(handler.handle, guesses)]
+    assert sorted(set(results)) == ["rate_limited", "wrong_code"]
+    assert results.count("wrong_code") == WRONG_CODE_LIMIT
+
+
 def test_texts_back_are_rate_limited_so_an_auto_responder_cannot_loop(sinch_sandbox, airflow, handler,
                                                                       clock) -> None:
     asked = ask(airflow, sinch_sandbox)
